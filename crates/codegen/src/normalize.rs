@@ -1,0 +1,479 @@
+//! Rewrites of an OpenAPI document, done on its JSON form before progenitor
+//! sees it, for the constructs progenitor 0.15 cannot take.
+//!
+//! Each rewrite keeps what a client needs to send the same request and read
+//! the same answer; each one leaves a note that `cargo xtask generate` prints
+//! and that the generated file's header lists.
+//!
+//! | construct | progenitor 0.15 | what we do |
+//! |---|---|---|
+//! | Swagger 2.0 | rejects the document | refuse with a clear error: convert the spec first |
+//! | OpenAPI 3.1 | rejects the document | rewrite the 3.1-only schema forms into their 3.0 equivalents |
+//! | several request media types | panics (`todo!`) | send `application/json` (or the one JSON type offered) |
+//! | response JSON type spelt `text/json` or `…+json` | reads it as raw bytes | treat it as `application/json` |
+//! | a JSON response without a schema | panics (`todo!`) | accept any JSON value |
+//! | `default` beside explicit statuses | panics (two success types) | turn `default` into `4XX` and `5XX` |
+//! | error statuses with different bodies | panics | one `oneOf` body type per operation |
+//! | error statuses with no JSON body | panics when mixed with typed ones | leave them undeclared: the runtime keeps status, headers and raw body for every status anyway |
+//! | success statuses with different bodies | panics | one `oneOf` body type per operation |
+//! | success statuses with and without a body | panics | refuse with a clear error naming the operation |
+
+use serde_json::{Map, Value, json};
+
+/// A point in the document that could not be handled.
+#[derive(Debug)]
+pub struct Problem {
+    /// JSON pointer into the document.
+    pub pointer: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+fn problem(pointer: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
+/// Escapes one JSON pointer segment.
+pub(crate) fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Normalizes `doc` in place; returns one note per rewrite.
+pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
+    let mut notes = Vec::new();
+    if doc.get("swagger").is_some() {
+        return Err(problem(
+            "/swagger",
+            "Swagger 2.0 documents are not supported: convert the spec to OpenAPI 3.0 first",
+        ));
+    }
+    let version = doc
+        .get("openapi")
+        .and_then(Value::as_str)
+        .ok_or_else(|| problem("/openapi", "the document has no `openapi` version string"))?
+        .to_owned();
+    if version.starts_with("3.1.") {
+        downgrade_31(doc);
+        notes.push(format!(
+            "the document is OpenAPI {version}: its 3.1 schema forms were rewritten as 3.0"
+        ));
+    } else if !version.starts_with("3.0.") {
+        return Err(problem(
+            "/openapi",
+            format!("OpenAPI {version} is not supported: use 3.0.x or 3.1.x"),
+        ));
+    }
+
+    let mut new_schemas = Map::new();
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Err(problem("/paths", "the document has no `paths` object"));
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let pointer = format!("/paths/{}/{method}", escape(path));
+            let op_id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| problem(&pointer, "the operation has no operationId"))?
+                .to_owned();
+            normalize_request(op, &components, &op_id, &mut notes);
+            normalize_responses(
+                op,
+                &components,
+                &op_id,
+                &pointer,
+                &mut new_schemas,
+                &mut notes,
+            )?;
+        }
+    }
+    if !new_schemas.is_empty() {
+        let schemas = doc
+            .as_object_mut()
+            .expect("checked above: the document is an object")
+            .entry("components")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| problem("/components", "`components` is not an object"))?
+            .entry("schemas")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .ok_or_else(|| problem("/components/schemas", "`schemas` is not an object"))?;
+        schemas.extend(new_schemas);
+    }
+    Ok(notes)
+}
+
+/// Follows a local `$ref` (`#/components/<kind>/<name>`) once.
+fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
+    let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+        return value;
+    };
+    let mut target = components;
+    for part in reference
+        .trim_start_matches("#/components/")
+        .split('/')
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+    {
+        match target.get(&part) {
+            Some(next) => target = next,
+            None => return value,
+        }
+    }
+    target
+}
+
+fn is_json(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
+}
+
+/// Keeps one media type of a request body: `application/json` when offered,
+/// else the first JSON type, else the first one.
+fn normalize_request(
+    op: &mut Map<String, Value>,
+    components: &Value,
+    op_id: &str,
+    notes: &mut Vec<String>,
+) {
+    let Some(body) = op.get("requestBody") else {
+        return;
+    };
+    let mut body = resolve(body, components).clone();
+    let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if content.len() <= 1 {
+        return;
+    }
+    let keep = content
+        .keys()
+        .find(|k| k.as_str() == "application/json")
+        .or_else(|| content.keys().find(|k| is_json(k)))
+        .or_else(|| content.keys().next())
+        .cloned()
+        .unwrap_or_default();
+    let dropped: Vec<String> = content.keys().filter(|k| **k != keep).cloned().collect();
+    content.retain(|k, _| *k == keep);
+    notes.push(format!(
+        "{op_id}: the request body is sent as {keep} (also offered: {})",
+        dropped.join(", ")
+    ));
+    op.insert("requestBody".into(), body);
+}
+
+#[derive(PartialEq)]
+enum Class {
+    Success,
+    Error,
+}
+
+fn class(status: &str) -> Class {
+    if status.starts_with('2') || status == "default" {
+        Class::Success
+    } else {
+        Class::Error
+    }
+}
+
+fn normalize_responses(
+    op: &mut Map<String, Value>,
+    components: &Value,
+    op_id: &str,
+    pointer: &str,
+    new_schemas: &mut Map<String, Value>,
+    notes: &mut Vec<String>,
+) -> Result<(), Problem> {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    // Inline referenced responses so that each can be rewritten on its own.
+    for response in responses.values_mut() {
+        *response = resolve(response, components).clone();
+        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let json_key = content
+            .keys()
+            .find(|k| k.as_str() == "application/json")
+            .or_else(|| content.keys().find(|k| is_json(k)))
+            .cloned();
+        if let Some(key) = json_key {
+            let mut media = content.remove(&key).unwrap_or_else(|| json!({}));
+            if media.get("schema").is_none() {
+                media["schema"] = json!({});
+            }
+            if !content.is_empty() || key != "application/json" {
+                notes.push(format!(
+                    "{op_id}: answers are read as JSON (declared as {key}{})",
+                    if content.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; bodies of the other types ({}) are kept raw by the runtime",
+                            content.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                ));
+            }
+            content.clear();
+            content.insert("application/json".into(), media);
+        }
+    }
+
+    let explicit = responses.keys().any(|k| k != "default");
+    if explicit && responses.contains_key("default") {
+        let default = responses.remove("default").unwrap_or_default();
+        for range in ["4XX", "5XX"] {
+            responses.entry(range).or_insert_with(|| default.clone());
+        }
+        notes.push(format!(
+            "{op_id}: the `default` answer stands for 4XX and 5XX (beside explicit statuses)"
+        ));
+    }
+
+    let schema_of = |r: &Value| r.pointer("/content/application~1json/schema").cloned();
+
+    // Error answers without a JSON body are left undeclared.
+    let untyped_errors: Vec<String> = responses
+        .iter()
+        .filter(|(k, r)| class(k) == Class::Error && schema_of(r).is_none())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let typed_errors = responses
+        .iter()
+        .filter(|(k, r)| class(k) == Class::Error && schema_of(r).is_some())
+        .count();
+    if !untyped_errors.is_empty() && typed_errors > 0 {
+        responses.retain(|k, _| !untyped_errors.contains(k));
+        notes.push(format!(
+            "{op_id}: error statuses without a JSON body ({}) are read as undeclared statuses",
+            untyped_errors.join(", ")
+        ));
+    }
+
+    let success_typed = responses
+        .iter()
+        .filter(|(k, r)| class(k) == Class::Success && schema_of(r).is_some())
+        .count();
+    let success_untyped: Vec<String> = responses
+        .iter()
+        .filter(|(k, r)| class(k) == Class::Success && schema_of(r).is_none())
+        .map(|(k, _)| k.clone())
+        .collect();
+    if success_typed > 0 && !success_untyped.is_empty() {
+        return Err(problem(
+            format!("{pointer}/responses/{}", escape(&success_untyped[0])),
+            "success answers both with and without a JSON body cannot share one return type: \
+             give this status the same body or drop it",
+        ));
+    }
+
+    for (which, suffix) in [(Class::Success, "Response"), (Class::Error, "Error")] {
+        let mut distinct: Vec<Value> = Vec::new();
+        for (k, r) in responses.iter() {
+            if class(k) == which
+                && let Some(s) = schema_of(r)
+                && !distinct.contains(&s)
+            {
+                distinct.push(s);
+            }
+        }
+        if distinct.len() <= 1 {
+            continue;
+        }
+        let name = format!("{}{suffix}", upper_first(op_id));
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        new_schemas.insert(
+            name.clone(),
+            json!({
+                "description": format!("Any of the bodies `{op_id}` may answer with."),
+                "oneOf": distinct,
+            }),
+        );
+        for (k, r) in responses.iter_mut() {
+            if class(k) == which && schema_of(r).is_some() {
+                r["content"]["application/json"]["schema"] = reference.clone();
+            }
+        }
+        notes.push(format!(
+            "{op_id}: {} body types are joined in one type, {name}",
+            distinct.len()
+        ));
+    }
+    Ok(())
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Rewrites the OpenAPI 3.1 schema forms progenitor cannot read into their
+/// 3.0 equivalents: `type: [T, "null"]`, `const`, `examples: [...]`, and
+/// numeric `exclusiveMinimum`/`exclusiveMaximum`.
+fn downgrade_31(doc: &mut Value) {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Array(types)) = map.get("type").cloned() {
+                    let non_null: Vec<Value> = types
+                        .iter()
+                        .filter(|t| t.as_str() != Some("null"))
+                        .cloned()
+                        .collect();
+                    if non_null.len() < types.len() {
+                        map.insert("nullable".into(), Value::Bool(true));
+                    }
+                    if non_null.len() == 1 {
+                        map.insert("type".into(), non_null[0].clone());
+                    } else {
+                        map.remove("type");
+                    }
+                }
+                if let Some(c) = map.get("const").cloned()
+                    && !c.is_object()
+                {
+                    map.remove("const");
+                    map.insert("enum".into(), Value::Array(vec![c]));
+                }
+                if let Some(Value::Array(examples)) = map.get("examples").cloned() {
+                    map.remove("examples");
+                    if let Some(first) = examples.into_iter().next() {
+                        map.insert("example".into(), first);
+                    }
+                }
+                for (bound, flag) in [
+                    ("exclusiveMinimum", "minimum"),
+                    ("exclusiveMaximum", "maximum"),
+                ] {
+                    if let Some(n @ Value::Number(_)) = map.get(bound).cloned() {
+                        map.insert(flag.into(), n);
+                        map.insert(bound.into(), Value::Bool(true));
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(doc);
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("openapi".into(), Value::String("3.0.3".into()));
+        map.remove("webhooks");
+        map.remove("jsonSchemaDialect");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(responses: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/x": {"post": {
+                "operationId": "makeThing",
+                "requestBody": {"content": {
+                    "application/json-patch+json": {"schema": {"type": "object"}},
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/json": {"schema": {"type": "object"}}
+                }},
+                "responses": responses
+            }}}
+        })
+    }
+
+    #[test]
+    fn keeps_only_application_json_request_bodies() {
+        let mut d = doc(json!({"200": {"description": "ok"}}));
+        let notes = normalize(&mut d).unwrap();
+        let content = d
+            .pointer("/paths/~1x/post/requestBody/content")
+            .unwrap()
+            .as_object()
+            .unwrap();
+        assert_eq!(content.keys().collect::<Vec<_>>(), vec!["application/json"]);
+        assert!(notes[0].contains("makeThing"), "{notes:?}");
+    }
+
+    #[test]
+    fn default_beside_typed_statuses_becomes_error_ranges() {
+        let body = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
+        let mut d = doc(json!({"200": body.clone(), "default": body}));
+        normalize(&mut d).unwrap();
+        let responses = d.pointer("/paths/~1x/post/responses").unwrap();
+        assert!(responses.get("default").is_none());
+        assert!(responses.get("4XX").is_some() && responses.get("5XX").is_some());
+    }
+
+    #[test]
+    fn different_error_bodies_are_joined_in_one_type() {
+        let a = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
+        let b = json!({"content": {"application/json": {"schema": {"type": "integer"}}}});
+        let none = json!({"description": "no body"});
+        let mut d = doc(json!({"200": {"description": "ok"}, "400": a, "500": b, "404": none}));
+        normalize(&mut d).unwrap();
+        let responses = d.pointer("/paths/~1x/post/responses").unwrap();
+        assert_eq!(
+            responses.pointer("/400/content/application~1json/schema/$ref"),
+            Some(&json!("#/components/schemas/MakeThingError"))
+        );
+        assert!(responses.get("404").is_none());
+        assert_eq!(
+            d.pointer("/components/schemas/MakeThingError/oneOf")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn mixed_success_bodies_are_refused_with_a_pointer() {
+        let a = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
+        let mut d = doc(json!({"200": a, "204": {"description": "empty"}}));
+        let err = normalize(&mut d).unwrap_err();
+        assert_eq!(err.pointer, "/paths/~1x/post/responses/204");
+    }
+
+    #[test]
+    fn swagger_2_is_refused_and_31_is_downgraded() {
+        let mut s = json!({"swagger": "2.0"});
+        assert_eq!(normalize(&mut s).unwrap_err().pointer, "/swagger");
+
+        let mut d = doc(json!({"200": {"content": {"application/json": {"schema": {
+            "type": ["string", "null"], "examples": ["a"]
+        }}}}}));
+        d["openapi"] = json!("3.1.0");
+        normalize(&mut d).unwrap();
+        assert_eq!(d["openapi"], json!("3.0.3"));
+        let schema = d
+            .pointer("/paths/~1x/post/responses/200/content/application~1json/schema")
+            .unwrap();
+        assert_eq!(
+            schema,
+            &json!({"type": "string", "nullable": true, "example": "a"})
+        );
+    }
+}

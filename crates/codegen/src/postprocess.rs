@@ -1,0 +1,262 @@
+//! Changes to progenitor's output that plug the generated client into
+//! `apikeys-runtime`. Each is checked: when progenitor's output no longer has
+//! the shape a change expects, generation fails instead of silently
+//! producing a client that behaves differently.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
+use syn::{Expr, FnArg, ImplItem, Item, Pat, ReturnType};
+
+/// What the rewrite found, for the checks in [`rewrite`].
+#[derive(Default)]
+struct Counts {
+    api_version_headers: usize,
+    encode_path_calls: usize,
+}
+
+impl VisitMut for Counts {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        // progenitor adds an `api-version` header (the spec's info.version)
+        // to every request. None of our providers defines that header, and
+        // some API gateways give it a meaning of their own: drop it.
+        let before = block.stmts.len();
+        block
+            .stmts
+            .retain(|stmt| !quote!(#stmt).to_string().contains("\"api-version\""));
+        let removed = before - block.stmts.len();
+        self.api_version_headers += removed;
+        if removed > 0 && !quote!(#block).to_string().contains("header_map . append") {
+            // The header map is now never added to: drop its `mut`.
+            for stmt in &mut block.stmts {
+                if let syn::Stmt::Local(local) = stmt
+                    && let Pat::Ident(id) = &mut local.pat
+                    && id.ident == "header_map"
+                {
+                    id.mutability = None;
+                }
+            }
+        }
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        // progenitor's encode_path leaves `+`, `&`, `=`, `;`, `:`, `@` and a
+        // few more as they are; ours percent-encodes every byte that is not
+        // unreserved, so an id always stays one path segment. The calls sit
+        // inside `format!`, so the macro's tokens are rewritten.
+        mac.tokens =
+            replace_encode_path(std::mem::take(&mut mac.tokens), &mut self.encode_path_calls);
+        syn::visit_mut::visit_macro_mut(self, mac);
+    }
+
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if let Expr::Path(path) = &*call.func
+            && path.path.is_ident("encode_path")
+        {
+            *call.func = syn::parse_quote!(::apikeys_runtime::encode_path);
+            self.encode_path_calls += 1;
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+}
+
+/// Replaces the bare identifier `encode_path` by our runtime's function.
+fn replace_encode_path(tokens: TokenStream, count: &mut usize) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .flat_map(|tree| -> Vec<TokenTree> {
+            match tree {
+                TokenTree::Ident(id) if id == "encode_path" => {
+                    *count += 1;
+                    quote!(::apikeys_runtime::encode_path).into_iter().collect()
+                }
+                TokenTree::Group(g) => {
+                    let mut inner =
+                        Group::new(g.delimiter(), replace_encode_path(g.stream(), count));
+                    inner.set_span(g.span());
+                    vec![TokenTree::Group(inner)]
+                }
+                other => vec![other],
+            }
+        })
+        .collect()
+}
+
+/// Finds the operation id that progenitor writes into `OperationInfo`.
+fn operation_id(block: &syn::Block) -> Option<String> {
+    struct Find(Option<String>);
+    impl VisitMut for Find {
+        fn visit_expr_struct_mut(&mut self, s: &mut syn::ExprStruct) {
+            if s.path.is_ident("OperationInfo") {
+                for field in &s.fields {
+                    if let syn::Member::Named(name) = &field.member
+                        && name == "operation_id"
+                        && let Expr::Lit(lit) = &field.expr
+                        && let syn::Lit::Str(value) = &lit.lit
+                    {
+                        self.0 = Some(value.value());
+                    }
+                }
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, s);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_block_mut(&mut block.clone());
+    find.0
+}
+
+/// Rewrites the operation id progenitor writes into `OperationInfo`.
+fn set_operation_id(block: &mut syn::Block, id: &str) {
+    struct Set<'a>(&'a str);
+    impl VisitMut for Set<'_> {
+        fn visit_expr_struct_mut(&mut self, s: &mut syn::ExprStruct) {
+            if s.path.is_ident("OperationInfo") {
+                for field in &mut s.fields {
+                    if let syn::Member::Named(name) = &field.member
+                        && name == "operation_id"
+                    {
+                        let id = self.0;
+                        field.expr = syn::parse_quote!(#id);
+                    }
+                }
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, s);
+        }
+    }
+    Set(id).visit_block_mut(block);
+}
+
+/// Splits `Result<ResponseValue<T>, Error<E>>` into `(T-part, E)`.
+fn result_types(output: &ReturnType) -> Option<(syn::Type, syn::Type)> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    });
+    let ok = types.next()?;
+    let syn::Type::Path(err) = types.next()? else {
+        return None;
+    };
+    let err_last = err.path.segments.last()?;
+    if err_last.ident != "Error" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(err_args) = &err_last.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(e) = err_args.args.first()? else {
+        return None;
+    };
+    Some((ok, e.clone()))
+}
+
+/// Rewrites progenitor's file; returns the rewritten file and the number of
+/// operations wrapped.
+pub fn rewrite(
+    tokens: TokenStream,
+    glue: TokenStream,
+    operation_ids: &[String],
+) -> Result<(syn::File, usize), String> {
+    let tokens_have_path_params = tokens.to_string().contains("encode_path (");
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor's output does not parse: {e}"))?;
+    let mut counts = Counts::default();
+    counts.visit_file_mut(&mut file);
+
+    let mut operations = 0;
+    for item in &mut file.items {
+        let Item::Impl(imp) = item else { continue };
+        let self_ty = &imp.self_ty;
+        if imp.trait_.is_some() || quote!(#self_ty).to_string() != "Client" {
+            continue;
+        }
+        let mut items = Vec::with_capacity(imp.items.len() * 2);
+        for member in imp.items.drain(..) {
+            let ImplItem::Fn(mut f) = member else {
+                items.push(member);
+                continue;
+            };
+            let name = f.sig.ident.to_string();
+            if name == "new" {
+                // Builds a reqwest client with `unwrap()` and a fixed 15 s
+                // timeout: `Client::builder()` replaces it.
+                continue;
+            }
+            if name == "new_with_client" {
+                f.vis = syn::parse_quote!(pub(crate));
+                items.push(ImplItem::Fn(f));
+                continue;
+            }
+            if f.sig.asyncness.is_none() {
+                items.push(ImplItem::Fn(f));
+                continue;
+            }
+            let (ok, err) = result_types(&f.sig.output)
+                .ok_or_else(|| format!("operation method {name} has an unexpected return type"))?;
+            let method_id = operation_id(&f.block)
+                .ok_or_else(|| format!("operation method {name} names no operation id"))?;
+            // progenitor names operations by their method; we keep the
+            // spec's operationId, which is what providers' docs use.
+            let op_id = operation_ids
+                .iter()
+                .find(|id| id.to_lowercase() == method_id.replace('_', "").to_lowercase())
+                .cloned()
+                .unwrap_or(method_id.clone());
+            set_operation_id(&mut f.block, &op_id);
+            let args = f
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|arg| match arg {
+                    FnArg::Typed(t) => match &*t.pat {
+                        Pat::Ident(id) => Some(id.ident.clone()),
+                        _ => None,
+                    },
+                    FnArg::Receiver(_) => None,
+                })
+                .collect::<Vec<_>>();
+            let raw = format_ident!("raw_{}", f.sig.ident);
+            let mut public = f.clone();
+            public.sig.output = syn::parse_quote!(-> Result<#ok, ::apikeys_runtime::Error<#err>>);
+            public.block = syn::parse_quote!({
+                ::apikeys_runtime::call(&self.inner, #op_id, self.#raw(#(#args),*)).await
+            });
+            f.sig.ident = raw;
+            f.vis = syn::Visibility::Inherited;
+            f.attrs.retain(|a| !a.path().is_ident("doc"));
+            items.push(ImplItem::Fn(public));
+            items.push(ImplItem::Fn(f));
+            operations += 1;
+        }
+        imp.items = items;
+    }
+
+    if operations > 0 && counts.encode_path_calls == 0 && tokens_have_path_params {
+        return Err("progenitor's path encoding was not found: it would go out unchanged".into());
+    }
+    if operations > 0 && counts.api_version_headers != operations {
+        return Err(format!(
+            "expected one api-version header per operation in progenitor's output, found {} for {operations} operations",
+            counts.api_version_headers
+        ));
+    }
+    let glue: syn::File =
+        syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
+    file.items.extend(glue.items);
+    Ok((file, operations))
+}

@@ -1,0 +1,314 @@
+//! `cargo xtask generate` writes every artifact derived from `openapi/`;
+//! `cargo xtask check` regenerates them in memory and fails on any drift.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use apikeys_codegen::{Output, Spec};
+
+/// Crates under `crates/` that are shared, not generated from a spec.
+const SHARED_CRATES: [&str; 2] = ["codegen", "runtime"];
+
+/// One committed file and what the specs produce for it now.
+struct Artifact {
+    path: PathBuf,
+    expected: String,
+}
+
+/// What regenerating everything produced.
+struct Plan {
+    artifacts: Vec<Artifact>,
+    reports: Vec<(String, Output, f64)>,
+    problems: Vec<String>,
+    seconds: f64,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Regenerates every spec under `root/openapi` and pairs specs with crates.
+fn plan(root: &Path) -> Plan {
+    let started = Instant::now();
+    let mut plan = Plan {
+        artifacts: Vec::new(),
+        reports: Vec::new(),
+        problems: Vec::new(),
+        seconds: 0.0,
+    };
+    let specs = match apikeys_codegen::specs_in(&root.join("openapi")) {
+        Ok(specs) => specs,
+        Err(e) => {
+            plan.problems.push(format!("cannot read openapi/: {e}"));
+            return plan;
+        }
+    };
+    for Spec { name, path } in &specs {
+        let crate_dir = root.join("crates").join(name);
+        let build_rs = std::fs::read_to_string(crate_dir.join("build.rs")).unwrap_or_default();
+        if !build_rs.contains(&format!("build_script(\"{name}\")")) {
+            plan.problems.push(format!(
+                "openapi/{} has no crate: crates/{name}/build.rs must call apikeys_codegen::build_script(\"{name}\")",
+                path.file_name().and_then(|f| f.to_str()).unwrap_or_default()
+            ));
+        }
+        let one = Instant::now();
+        match apikeys_codegen::generate(path) {
+            Ok(output) => {
+                let dir = crate_dir.join("generated");
+                plan.artifacts.push(Artifact {
+                    path: dir.join("client.rs"),
+                    expected: output.client.clone(),
+                });
+                plan.artifacts.push(Artifact {
+                    path: dir.join("mock.rs"),
+                    expected: output.mock.clone(),
+                });
+                plan.reports
+                    .push((name.clone(), output, one.elapsed().as_secs_f64()));
+            }
+            Err(e) => plan.problems.push(e.to_string()),
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("crates")) {
+        let mut dirs: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("Cargo.toml").is_file())
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            if !SHARED_CRATES.contains(&dir.as_str()) && !specs.iter().any(|s| s.name == dir) {
+                plan.problems.push(format!(
+                    "crates/{dir} has no spec: add openapi/{dir}.yaml or list it as a shared crate in xtask"
+                ));
+            }
+        }
+    }
+    plan.seconds = started.elapsed().as_secs_f64();
+    plan
+}
+
+/// Unified diffs between the committed files and `plan`; empty when none drifted.
+fn drift(root: &Path, plan: &Plan) -> Vec<String> {
+    let mut diffs = Vec::new();
+    for artifact in &plan.artifacts {
+        let committed = std::fs::read_to_string(&artifact.path).unwrap_or_default();
+        if committed != artifact.expected {
+            let shown = artifact
+                .path
+                .strip_prefix(root)
+                .unwrap_or(&artifact.path)
+                .display()
+                .to_string();
+            let diff = similar::TextDiff::from_lines(&committed, &artifact.expected)
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{shown} (committed)"),
+                    &format!("{shown} (from spec)"),
+                )
+                .to_string();
+            diffs.push(diff);
+        }
+    }
+    diffs
+}
+
+fn generate(root: &Path) -> Result<(), String> {
+    let plan = plan(root);
+    if !plan.problems.is_empty() {
+        return Err(plan.problems.join("\n"));
+    }
+    println!(
+        "{:<24} {:>10} {:>7} {:>13} {:>11} {:>9}",
+        "provider", "operations", "models", "client lines", "mock lines", "time"
+    );
+    for (name, output, seconds) in &plan.reports {
+        let s = output.stats;
+        println!(
+            "{name:<24} {:>10} {:>7} {:>13} {:>11} {:>7.0}ms",
+            s.operations,
+            s.models,
+            s.client_lines,
+            s.mock_lines,
+            seconds * 1000.0
+        );
+        for note in &output.notes {
+            println!("    normalized: {note}");
+        }
+    }
+    let mut written = 0;
+    for artifact in &plan.artifacts {
+        let current = std::fs::read_to_string(&artifact.path).unwrap_or_default();
+        if current == artifact.expected {
+            continue;
+        }
+        if let Some(dir) = artifact.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(&artifact.path, &artifact.expected)
+            .map_err(|e| format!("{}: {e}", artifact.path.display()))?;
+        written += 1;
+    }
+    println!(
+        "regenerated {} specs in {:.0} ms; {written} file(s) changed",
+        plan.reports.len(),
+        plan.seconds * 1000.0
+    );
+    Ok(())
+}
+
+fn check(root: &Path) -> Result<(), String> {
+    let plan = plan(root);
+    let diffs = drift(root, &plan);
+    if plan.problems.is_empty() && diffs.is_empty() {
+        println!(
+            "{} specs regenerated in {:.0} ms: no drift",
+            plan.reports.len(),
+            plan.seconds * 1000.0
+        );
+        return Ok(());
+    }
+    let mut report = plan.problems.join("\n");
+    for diff in &diffs {
+        report.push('\n');
+        report.push_str(diff);
+    }
+    report.push_str("\nthe committed generated code does not match the specs: run `cargo xtask generate` and commit the result");
+    Err(report)
+}
+
+fn main() -> ExitCode {
+    let root = workspace_root();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("generate") => generate(&root),
+        Some("check") => check(&root),
+        _ => Err("usage: cargo xtask <generate|check>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throwaway copy of the parts of the workspace `check` reads.
+    fn scratch_copy() -> PathBuf {
+        let root = workspace_root();
+        let dir = std::env::temp_dir().join(format!(
+            "apikeys-xtask-{}-{}",
+            std::process::id(),
+            unique_suffix()
+        ));
+        copy_dir(&root.join("openapi"), &dir.join("openapi"));
+        for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+            let entry = entry.unwrap();
+            let from = entry.path();
+            let to = dir.join("crates").join(entry.file_name());
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::copy(from.join("Cargo.toml"), to.join("Cargo.toml")).unwrap();
+            if from.join("build.rs").is_file() {
+                std::fs::copy(from.join("build.rs"), to.join("build.rs")).unwrap();
+            }
+            if from.join("generated").is_dir() {
+                copy_dir(&from.join("generated"), &to.join("generated"));
+            }
+        }
+        dir
+    }
+
+    fn unique_suffix() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+
+    #[test]
+    fn committed_generated_code_matches_the_specs() {
+        check(&workspace_root()).unwrap();
+    }
+
+    #[test]
+    fn hand_edits_to_generated_code_are_caught() {
+        let dir = scratch_copy();
+        let file = dir.join("crates/sunshine-conversations/generated/client.rs");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replacen("pub struct ApiKey", "pub struct ApiKeyEdited", 1),
+        )
+        .unwrap();
+        let report = check(&dir).unwrap_err();
+        assert!(
+            report.contains("-pub struct ApiKeyEdited") || report.contains("ApiKeyEdited"),
+            "{report}"
+        );
+        assert!(report.contains("cargo xtask generate"), "{report}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn spec_changes_without_regeneration_are_caught() {
+        let dir = scratch_copy();
+        let spec = dir.join("openapi/sunshine-conversations.yaml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        std::fs::write(
+            &spec,
+            text.replacen(
+                "A label people recognise the key by.",
+                "A label for the key.",
+                1,
+            ),
+        )
+        .unwrap();
+        let report = check(&dir).unwrap_err();
+        assert!(
+            report.contains("+        ///A label for the key."),
+            "{report}"
+        );
+        // And generating makes it pass again.
+        generate(&dir).unwrap();
+        check(&dir).unwrap();
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_spec_without_a_crate_and_a_crate_without_a_spec_are_caught() {
+        let dir = scratch_copy();
+        std::fs::copy(
+            dir.join("openapi/sunshine-conversations.yaml"),
+            dir.join("openapi/orphan.yaml"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("crates/lonely")).unwrap();
+        std::fs::write(dir.join("crates/lonely/Cargo.toml"), "").unwrap();
+        let report = check(&dir).unwrap_err();
+        assert!(
+            report.contains("openapi/orphan.yaml has no crate"),
+            "{report}"
+        );
+        assert!(report.contains("crates/lonely has no spec"), "{report}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
