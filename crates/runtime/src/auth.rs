@@ -1,0 +1,366 @@
+//! Credentials: the [`Auth`] trait every provider's scheme implements, the
+//! common schemes, and a token cache that renews once for all callers.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+
+use crate::Secret;
+
+/// A boxed, sendable future (what [`Auth`] methods return).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why credentials could not be put on a request.
+///
+/// Its message never holds a secret: implementations word it themselves.
+pub struct AuthError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AuthError {
+    /// An error with a message (which must not contain secrets).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by `source` (an error of the token endpoint, say).
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthError")
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A way of putting credentials on requests.
+///
+/// The runtime calls [`Auth::authorize`] before a call's first attempt, and
+/// [`Auth::renew_on_unauthorized`] when an attempt is answered 401: if that
+/// returns `true`, the request is authorized again and sent once more.
+pub trait Auth: Send + Sync + 'static {
+    /// Adds credentials to `request`, made for operation `operation_id`.
+    fn authorize<'a>(
+        &'a self,
+        operation_id: &'static str,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>>;
+
+    /// Told of a 401 answer (its body); returns whether fresh credentials
+    /// are worth one more attempt. The default never retries.
+    fn renew_on_unauthorized<'a>(&'a self, _body: &'a [u8]) -> BoxFuture<'a, bool> {
+        Box::pin(async { false })
+    }
+
+    /// A short name of the scheme for `Debug` output ("basic", "bearer").
+    fn scheme(&self) -> &'static str;
+}
+
+/// Marks a header value as sensitive so that HTTP/2 never indexes it and
+/// `Debug` of the header map hides it.
+pub fn sensitive_header(value: &str) -> Result<HeaderValue, AuthError> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| AuthError::new("a credential holds characters a header cannot carry"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// HTTP Basic credentials: a user (a key id) and a password (a secret).
+#[derive(Clone)]
+pub struct BasicAuth {
+    header: HeaderValue,
+}
+
+impl BasicAuth {
+    /// Credentials for `user` and `password`.
+    pub fn new(user: impl AsRef<str>, password: &Secret) -> Result<Self, AuthError> {
+        let pair = format!("{}:{}", user.as_ref(), password.expose());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        Ok(Self {
+            header: sensitive_header(&format!("Basic {encoded}"))?,
+        })
+    }
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BasicAuth([REDACTED])")
+    }
+}
+
+impl Auth for BasicAuth {
+    fn authorize<'a>(
+        &'a self,
+        _operation_id: &'static str,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, self.header.clone());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "basic"
+    }
+}
+
+/// A fixed bearer token.
+#[derive(Clone)]
+pub struct BearerToken {
+    header: HeaderValue,
+}
+
+impl BearerToken {
+    /// Sends `token` as `Authorization: Bearer <token>`.
+    pub fn new(token: &Secret) -> Result<Self, AuthError> {
+        Ok(Self {
+            header: sensitive_header(&format!("Bearer {}", token.expose()))?,
+        })
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken([REDACTED])")
+    }
+}
+
+impl Auth for BearerToken {
+    fn authorize<'a>(
+        &'a self,
+        _operation_id: &'static str,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, self.header.clone());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "bearer"
+    }
+}
+
+/// Fixed credentials sent in headers of their own (an `apiKey` header, say).
+#[derive(Clone, Default)]
+pub struct HeaderCredentials {
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl HeaderCredentials {
+    /// No headers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds header `name` carrying `value`.
+    pub fn with(mut self, name: &'static str, value: &Secret) -> Result<Self, AuthError> {
+        self.headers.push((
+            HeaderName::from_static(name),
+            sensitive_header(value.expose())?,
+        ));
+        Ok(self)
+    }
+
+    /// Puts the headers on `request`.
+    pub fn apply(&self, request: &mut reqwest::Request) {
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}
+
+impl fmt::Debug for HeaderCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HeaderCredentials")
+            .field("headers", &names)
+            .field("values", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl Auth for HeaderCredentials {
+    fn authorize<'a>(
+        &'a self,
+        _operation_id: &'static str,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        self.apply(request);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "headers"
+    }
+}
+
+/// The time source token caches use; tests inject a [`ManualClock`].
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<SystemTime>);
+
+impl ManualClock {
+    /// A clock that reads `start`.
+    pub fn new(start: SystemTime) -> Self {
+        Self(Mutex::new(start))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `now + d`, saturating far in the future instead of overflowing.
+fn later(now: SystemTime, d: Duration) -> SystemTime {
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
+/// A value and when to stop using it.
+#[derive(Clone)]
+struct Cached<T> {
+    value: T,
+    renew_at: SystemTime,
+}
+
+/// Holds one token (or a header made from it) for every caller, and renews
+/// it when it is due.
+///
+/// Concurrent callers that find the token missing or due wait for a single
+/// renewal and all use its result.
+pub struct TokenCache<T = Secret> {
+    clock: Arc<dyn Clock>,
+    slot: tokio::sync::Mutex<Option<Cached<T>>>,
+}
+
+impl<T> fmt::Debug for TokenCache<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenCache([REDACTED])")
+    }
+}
+
+impl<T: Clone + PartialEq> TokenCache<T> {
+    /// An empty cache reading time from `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The clock this cache reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The cached value, or a fresh one from `renew` when none is cached or
+    /// the cached one is due. `renew` returns the value and how long to use
+    /// it before renewing.
+    pub async fn get<F, Fut>(&self, renew: F) -> Result<T, AuthError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(T, Duration), AuthError>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some(cached) = slot.as_ref()
+            && self.clock.now() < cached.renew_at
+        {
+            return Ok(cached.value.clone());
+        }
+        let (value, use_for) = renew().await?;
+        *slot = Some(Cached {
+            value: value.clone(),
+            renew_at: later(self.clock.now(), use_for),
+        });
+        Ok(value)
+    }
+
+    /// Forgets the cached value if it is still `stale`, so that the next
+    /// [`TokenCache::get`] renews; a value another caller already renewed
+    /// is kept.
+    pub async fn invalidate(&self, stale: &T) {
+        let mut slot = self.slot.lock().await;
+        if slot.as_ref().is_some_and(|c| &c.value == stale) {
+            *slot = None;
+        }
+    }
+
+    /// Sets the value (a token a user supplies, say) for `use_for`.
+    pub async fn set(&self, value: T, use_for: Duration) {
+        *self.slot.lock().await = Some(Cached {
+            value,
+            renew_at: later(self.clock.now(), use_for),
+        });
+    }
+
+    /// The value cached now, if any, even when due.
+    pub async fn peek(&self) -> Option<T> {
+        self.slot.lock().await.as_ref().map(|c| c.value.clone())
+    }
+}

@@ -1,0 +1,241 @@
+//! The error every generated operation returns.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::AuthError;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The service answered with a status that is not a success (any
+    /// non-2xx, declared in the spec or not).
+    Status,
+    /// A success status whose body does not decode into the declared type;
+    /// the raw bytes are kept.
+    Decode,
+    /// The connection failed or broke before an answer was read.
+    Transport,
+    /// The call ran past one of its timeouts.
+    Timeout,
+    /// Credentials could not be obtained or put on the request.
+    Auth,
+    /// The request could not be built (a value a header cannot carry, say).
+    InvalidRequest,
+}
+
+/// A failed call: which operation, what the service answered, and why.
+///
+/// `E` is the provider's error body for the operation; it is decoded when
+/// the body matches, and the raw body is kept in all cases.
+#[non_exhaustive]
+pub struct Error<E> {
+    pub(crate) kind: ErrorKind,
+    pub(crate) operation_id: &'static str,
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) provider: Option<E>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl<E> Error<E> {
+    pub(crate) fn new(kind: ErrorKind, operation_id: &'static str) -> Self {
+        Self {
+            kind,
+            operation_id,
+            attempts: 0,
+            status: None,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            provider: None,
+            request_id: None,
+            source: None,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The spec's operation id of the call (`createCustomIntegrationKey`).
+    pub fn operation_id(&self) -> &'static str {
+        self.operation_id
+    }
+
+    /// How many attempts were sent (0 when none was).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The HTTP status of the last answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+
+    /// The headers of the last answer (empty when there was none).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The provider's request id, when the answer carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The provider's error body, when it decoded into the declared type.
+    pub fn provider_error(&self) -> Option<&E> {
+        self.provider.as_ref()
+    }
+
+    /// Takes the provider's error body out of the error.
+    pub fn into_provider_error(self) -> Option<E> {
+        self.provider
+    }
+
+    /// The raw body of the last answer (empty when there was none).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The raw body as text, when it is UTF-8.
+    pub fn body_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.body).ok()
+    }
+
+    /// The raw body parsed as JSON, when it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// Whether trying the same call again may succeed: connection failures,
+    /// timeouts, and the statuses 408, 429, 502, 503 and 504.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Status => self.status.is_some_and(is_retryable_status),
+            _ => false,
+        }
+    }
+
+    /// Whether the call ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ErrorKind::Timeout
+    }
+}
+
+/// The statuses worth retrying.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+}
+
+impl<E: fmt::Debug> fmt::Debug for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("operation_id", &self.operation_id)
+            .field("attempts", &self.attempts)
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("provider", &self.provider)
+            .field("body_len", &self.body.len())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl<E> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: ", self.operation_id)?;
+        match self.kind {
+            ErrorKind::Status => write!(f, "HTTP {}", self.status.unwrap_or_default())?,
+            ErrorKind::Decode => write!(
+                f,
+                "the HTTP {} answer does not decode",
+                self.status.map(|s| s.as_u16()).unwrap_or_default()
+            )?,
+            ErrorKind::Transport => f.write_str("the connection failed")?,
+            ErrorKind::Timeout => f.write_str("timed out")?,
+            ErrorKind::Auth => f.write_str("authentication failed")?,
+            ErrorKind::InvalidRequest => f.write_str("the request could not be built")?,
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl<E> From<AuthError> for Error<E> {
+    fn from(e: AuthError) -> Self {
+        let mut err = Self::new(ErrorKind::Auth, "");
+        err.source = Some(Box::new(e));
+        err
+    }
+}
+
+/// A client could not be configured.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No base URL was given and the spec has none without variables.
+    MissingBaseUrl,
+    /// The base URL does not parse (the URL itself is not repeated: it may
+    /// carry credentials).
+    InvalidBaseUrl(String),
+    /// The HTTP client could not be created (TLS setup, say).
+    Http(reqwest::Error),
+    /// Credentials could not be set up.
+    Auth(AuthError),
+    /// A configuration value is missing or malformed.
+    Config(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingBaseUrl => f.write_str("no base URL was given"),
+            Self::InvalidBaseUrl(why) => write!(f, "the base URL is invalid: {why}"),
+            Self::Http(e) => write!(f, "the HTTP client could not be created: {e}"),
+            Self::Auth(e) => write!(f, "credentials could not be set up: {e}"),
+            Self::Config(why) => write!(f, "configuration error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Http(e) => Some(e),
+            Self::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<AuthError> for BuildError {
+    fn from(e: AuthError) -> Self {
+        Self::Auth(e)
+    }
+}

@@ -1,0 +1,432 @@
+//! The per-call machinery behind every generated operation: progenitor's
+//! hooks call [`Runtime::pre`] and [`Runtime::exec`], and each operation
+//! method runs inside [`call`].
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use progenitor_client::ResponseValue;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::error::is_retryable_status;
+use crate::{Auth, AuthError, Error, ErrorKind, RetryPolicy, Timeouts};
+
+/// Headers in which providers send a request id, looked up in this order.
+const REQUEST_ID_HEADERS: [&str; 5] = [
+    "x-request-id",
+    "x-zendesk-request-id",
+    "x-correlation-id",
+    "request-id",
+    "x-amzn-requestid",
+];
+
+/// What one call has seen so far; shared between [`call`] and the hooks
+/// through a task-local, so that concurrent calls never mix.
+#[derive(Default)]
+struct CallRecord {
+    attempts: u32,
+    status: Option<StatusCode>,
+    headers: HeaderMap,
+    body: Bytes,
+    auth_error: Option<AuthError>,
+}
+
+tokio::task_local! {
+    static CALL: Arc<Mutex<CallRecord>>;
+}
+
+fn with_record<R>(f: impl FnOnce(&mut CallRecord) -> R) -> Option<R> {
+    CALL.try_with(|r| {
+        let mut guard = r.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    })
+    .ok()
+}
+
+/// State a generated client carries: credentials, timeouts and retry
+/// policy. Cloning is cheap; clones share the credentials.
+#[derive(Clone)]
+pub struct Runtime {
+    auth: Option<Arc<dyn Auth>>,
+    user_agent: HeaderValue,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("auth", &self.auth.as_ref().map(|a| a.scheme()))
+            .field("user_agent", &self.user_agent)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A runtime with these parts; [`crate::ClientBuilder`] is the usual way.
+    pub fn new(
+        auth: Option<Arc<dyn Auth>>,
+        user_agent: &'static str,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            auth,
+            user_agent: HeaderValue::from_static(user_agent),
+            timeouts,
+            retry,
+        }
+    }
+
+    /// The timeouts in force.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// A copy with another retry policy.
+    pub fn with_retry_policy(&self, retry: RetryPolicy) -> Self {
+        Self {
+            retry,
+            ..self.clone()
+        }
+    }
+
+    /// A copy with other timeouts.
+    pub fn with_timeouts(&self, timeouts: Timeouts) -> Self {
+        Self {
+            timeouts,
+            ..self.clone()
+        }
+    }
+
+    /// progenitor's pre-hook: names the request in the call's span, sets
+    /// the User-Agent and puts the credentials on. An error here stops the
+    /// call before anything is sent.
+    pub async fn pre(
+        &self,
+        request: &mut reqwest::Request,
+        operation_id: &'static str,
+    ) -> Result<(), String> {
+        let span = tracing::Span::current();
+        span.record("method", request.method().as_str());
+        span.record("path", request.url().path());
+        request
+            .headers_mut()
+            .entry(USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
+        if let Some(auth) = &self.auth
+            && let Err(e) = auth.authorize(operation_id, request).await
+        {
+            let message = e.to_string();
+            with_record(|r| r.auth_error = Some(e));
+            return Err(message);
+        }
+        Ok(())
+    }
+
+    /// progenitor's exec hook: sends the request, retrying as the policy
+    /// allows, and keeps the body of every non-success answer for the error.
+    pub async fn exec(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation_id: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let started = Instant::now();
+        let deadline = started + self.timeouts.total;
+        let retry_allowed = is_idempotent(request.method()) || self.retry.retry_non_idempotent;
+        let mut renewed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            *request.timeout_mut() = Some(self.timeouts.attempt.min(remaining));
+            let spare = request.try_clone();
+            let outcome = match client.execute(request).await {
+                Ok(response) if !response.status().is_success() => buffer(response).await,
+                other => other.map(|r| (r, None)),
+            };
+            let status = outcome.as_ref().ok().map(|(r, _)| r.status());
+            tracing::debug!(
+                attempt,
+                status = status.map(|s| s.as_u16()),
+                "attempt finished"
+            );
+            with_record(|r| {
+                r.attempts = attempt;
+                r.status = status;
+                if let Ok((response, body)) = &outcome {
+                    r.headers = response.headers().clone();
+                    r.body = body.clone().unwrap_or_default();
+                }
+            });
+            tracing::Span::current().record("attempts", attempt);
+
+            let Some(mut next) = spare else {
+                return outcome.map(|(r, _)| r);
+            };
+            // A 401 the credentials can recover from: renew and resend once.
+            if status == Some(StatusCode::UNAUTHORIZED)
+                && !renewed
+                && let Some(auth) = &self.auth
+                && let Ok((_, Some(body))) = &outcome
+                && auth.renew_on_unauthorized(body).await
+            {
+                renewed = true;
+                if auth.authorize(operation_id, &mut next).await.is_ok() {
+                    tracing::info!(attempt, "credentials renewed after 401; sending again");
+                    request = next;
+                    continue;
+                }
+                return outcome.map(|(r, _)| r);
+            }
+            if !retry_allowed || attempt >= self.retry.max_attempts {
+                return outcome.map(|(r, _)| r);
+            }
+            let delay = match &outcome {
+                Ok((response, _)) if is_retryable_status(response.status()) => {
+                    match retry_after(response.headers()) {
+                        Some(wait) if wait > self.retry.max_retry_after => {
+                            return outcome.map(|(r, _)| r);
+                        }
+                        Some(wait) => wait,
+                        None => self.retry.backoff(attempt),
+                    }
+                }
+                Ok(_) => return outcome.map(|(r, _)| r),
+                Err(_) => self.retry.backoff(attempt),
+            };
+            if Instant::now() + delay >= deadline {
+                return outcome.map(|(r, _)| r);
+            }
+            tracing::info!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "retrying after a transient failure"
+            );
+            tokio::time::sleep(delay).await;
+            request = next;
+        }
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// Reads a non-success answer's body and puts it back, so that the error
+/// can keep the raw bytes while progenitor still decodes the typed body.
+async fn buffer(
+    response: reqwest::Response,
+) -> reqwest::Result<(reqwest::Response, Option<Bytes>)> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body.clone());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok((reqwest::Response::from(rebuilt), Some(body)))
+}
+
+/// `Retry-After` as a wait: delay-seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        headers
+            .get(HeaderName::from_static(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
+/// Runs one generated operation: a tracing span, the total timeout, and the
+/// translation of progenitor's error into [`Error`].
+pub async fn call<T, E, F>(
+    runtime: &Runtime,
+    operation_id: &'static str,
+    operation: F,
+) -> Result<ResponseValue<T>, Error<E>>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    E: DeserializeOwned,
+{
+    let span = tracing::info_span!(
+        "apikeys.call",
+        operation_id,
+        method = Empty,
+        path = Empty,
+        status = Empty,
+        attempts = Empty,
+        duration_ms = Empty,
+    );
+    let started = Instant::now();
+    let record = Arc::new(Mutex::new(CallRecord::default()));
+    let outcome = CALL
+        .scope(
+            record.clone(),
+            tokio::time::timeout(runtime.timeouts.total, operation),
+        )
+        .instrument(span.clone())
+        .await;
+    let record = std::mem::take(&mut *record.lock().unwrap_or_else(|p| p.into_inner()));
+
+    let result = match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(translate(operation_id, e, record).await),
+        Err(_) => {
+            let mut err = with_context(Error::new(ErrorKind::Timeout, operation_id), record);
+            err.source = Some(
+                format!(
+                    "the call did not finish within {:?}",
+                    runtime.timeouts.total
+                )
+                .into(),
+            );
+            Err(err)
+        }
+    };
+    let status = match &result {
+        Ok(v) => Some(v.status()),
+        Err(e) => e.status(),
+    };
+    if let Some(status) = status {
+        span.record("status", status.as_u16());
+    }
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    match &result {
+        Ok(_) => tracing::debug!(parent: &span, "call succeeded"),
+        Err(e) => tracing::warn!(parent: &span, error = %e, "call failed"),
+    }
+    result
+}
+
+fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
+    err.attempts = record.attempts;
+    err.status = record.status;
+    err.request_id = request_id(&record.headers);
+    err.headers = record.headers;
+    err.body = record.body;
+    err
+}
+
+async fn translate<E: DeserializeOwned>(
+    operation_id: &'static str,
+    error: progenitor_client::Error<E>,
+    mut record: CallRecord,
+) -> Error<E> {
+    use progenitor_client::Error as P;
+    let auth_error = record.auth_error.take();
+    let last_status = record.status;
+    let base = |kind| with_context(Error::new(kind, operation_id), record);
+    match error {
+        P::ErrorResponse(value) => {
+            let mut err = base(ErrorKind::Status);
+            err.status = Some(value.status());
+            err.provider = Some(value.into_inner());
+            err
+        }
+        P::UnexpectedResponse(response) => {
+            let mut err = base(ErrorKind::Status);
+            err.status = Some(response.status());
+            err.headers = response.headers().clone();
+            err.request_id = request_id(&err.headers);
+            if err.body.is_empty() {
+                err.body = response.bytes().await.unwrap_or_default();
+            }
+            err.provider = serde_json::from_slice(&err.body).ok();
+            err
+        }
+        P::InvalidResponsePayload(bytes, source) => {
+            // A declared error status whose body does not decode is still a
+            // status error; a success status is a decode error.
+            let success = last_status.is_none_or(|s| s.is_success());
+            let mut err = base(if success {
+                ErrorKind::Decode
+            } else {
+                ErrorKind::Status
+            });
+            err.body = bytes;
+            err.source = Some(Box::new(source));
+            err
+        }
+        P::CommunicationError(source)
+        | P::ResponseBodyError(source)
+        | P::InvalidUpgrade(source) => {
+            let kind = if source.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Transport
+            };
+            let mut err = base(kind);
+            err.source = Some(Box::new(source.without_url()));
+            err
+        }
+        P::InvalidRequest(message) => {
+            let mut err = base(ErrorKind::InvalidRequest);
+            err.source = Some(message.into());
+            err
+        }
+        P::Custom(message) => {
+            let mut err = base(ErrorKind::Auth);
+            err.source = match auth_error {
+                Some(e) => Some(Box::new(e)),
+                None => Some(message.into()),
+            };
+            err
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(110) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+}
