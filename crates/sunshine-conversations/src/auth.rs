@@ -1,0 +1,142 @@
+//! Sunshine Conversations credentials: HTTP Basic with a key id and secret,
+//! or a JSON Web Token signed with them.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use apikeys_runtime::{Auth, AuthError, BoxFuture, Clock, Secret, SystemClock, TokenCache};
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use sha2::Sha256;
+
+/// What a token may act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One app: for keys that belong to an app or to one of its integrations.
+    App,
+    /// Every app of the account: for account keys.
+    Account,
+}
+
+impl Scope {
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::App => "app",
+            Scope::Account => "account",
+        }
+    }
+}
+
+/// Bearer JSON Web Tokens minted from a key id and secret (HS256, the key
+/// id in the `kid` header, the scope in the `scope` claim).
+///
+/// A token is minted on first use and reused by every call until it is
+/// close to its expiry (when one is set with [`JwtAuth::expires_after`]);
+/// without an expiry one token serves the client's whole life.
+pub struct JwtAuth {
+    key_id: String,
+    secret: Secret,
+    scope: Scope,
+    ttl: Option<Duration>,
+    cache: TokenCache<HeaderValue>,
+}
+
+impl fmt::Debug for JwtAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtAuth")
+            .field("key_id", &self.key_id)
+            .field("secret", &self.secret)
+            .field("scope", &self.scope)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl JwtAuth {
+    /// Tokens for key `key_id` signed with `secret`, acting on `scope`.
+    pub fn new(key_id: impl Into<String>, secret: impl Into<Secret>, scope: Scope) -> Self {
+        Self {
+            key_id: key_id.into(),
+            secret: secret.into(),
+            scope,
+            ttl: None,
+            cache: TokenCache::new(Arc::new(SystemClock)),
+        }
+    }
+
+    /// Gives every token an `exp` claim `ttl` after it is minted; a new
+    /// token is minted once 90% of `ttl` has passed.
+    pub fn expires_after(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Reads time from `clock` (for tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.cache = TokenCache::new(clock);
+        self
+    }
+
+    /// Mints a new token now.
+    pub fn mint(&self) -> Result<Secret, AuthError> {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = serde_json::json!({ "alg": "HS256", "typ": "JWT", "kid": self.key_id });
+        let now = self
+            .cache
+            .clock()
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| AuthError::new("the clock reads before 1970"))?
+            .as_secs();
+        let mut claims = serde_json::json!({ "scope": self.scope.as_str(), "iat": now });
+        if let Some(ttl) = self.ttl {
+            claims["exp"] = (now + ttl.as_secs()).into();
+        }
+        let signing_input = format!(
+            "{}.{}",
+            b64.encode(header.to_string()),
+            b64.encode(claims.to_string())
+        );
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose().as_bytes())
+            .map_err(|_| AuthError::new("the key secret cannot be used as an HMAC key"))?;
+        mac.update(signing_input.as_bytes());
+        let signature = b64.encode(mac.finalize().into_bytes());
+        Ok(Secret::new(format!("{signing_input}.{signature}")))
+    }
+
+    /// How long a token is used before a new one is minted.
+    fn use_for(&self) -> Duration {
+        match self.ttl {
+            Some(ttl) => ttl - ttl / 10,
+            None => Duration::MAX,
+        }
+    }
+}
+
+impl Auth for JwtAuth {
+    fn authorize<'a>(
+        &'a self,
+        _operation_id: &'static str,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(async move {
+            let header = self
+                .cache
+                .get(|| async {
+                    let token = self.mint()?;
+                    let value =
+                        apikeys_runtime::sensitive_header(&format!("Bearer {}", token.expose()))?;
+                    Ok((value, self.use_for()))
+                })
+                .await?;
+            request.headers_mut().insert(AUTHORIZATION, header);
+            Ok(())
+        })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "jwt"
+    }
+}

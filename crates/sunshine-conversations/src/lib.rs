@@ -1,0 +1,56 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod auth;
+
+#[allow(clippy::all, clippy::pedantic)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/client.rs"));
+}
+
+/// Typed httpmock helpers: `use mock::MockServerExt` adds one method per
+/// operation to `httpmock::MockServer`.
+#[cfg(feature = "mock")]
+#[allow(clippy::all, missing_docs)]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
+}
+
+pub use apikeys_runtime::{
+    AuthError, BasicAuth, BuildError, ClientBuilder, ErrorKind, ResponseValue, RetryPolicy, Secret,
+    Timeouts,
+};
+pub use auth::{JwtAuth, Scope};
+pub use generated::{Client, types};
+
+/// The error every operation of this crate returns.
+pub type Error = apikeys_runtime::Error<types::ErrorResponse>;
+
+/// The United States region (the default base URL).
+pub const US: &str = "https://api.smooch.io";
+
+/// The European Union region.
+pub const EU: &str = "https://api.eu-1.smooch.io";
+
+/// The base URL that reaches the API through a Zendesk account's own host,
+/// `https://{subdomain}.zendesk.com/sc`.
+///
+/// The subdomain may hold only ASCII letters, digits and `-`.
+pub fn zendesk_base_url(subdomain: &str) -> Result<String, BuildError> {
+    let valid = !subdomain.is_empty()
+        && subdomain.len() <= 63
+        && subdomain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid {
+        return Err(BuildError::Config(
+            "a Zendesk subdomain holds only ASCII letters, digits and `-`".into(),
+        ));
+    }
+    Ok(format!("https://{subdomain}.zendesk.com/sc"))
+}
+
+/// HTTP Basic credentials from a key id and its secret.
+pub fn basic_auth(key_id: &str, secret: impl Into<Secret>) -> Result<BasicAuth, AuthError> {
+    BasicAuth::new(key_id, &secret.into())
+}

@@ -1,0 +1,426 @@
+//! Shared test helpers: a scripted loopback HTTP server, and the runtime
+//! contract (retries, timeouts, secrecy) every provider crate must meet.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One request as the server read it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn text(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A loopback HTTP/1.1 server that answers requests with a script, in
+/// order (the last reply repeats), and records what it was sent.
+pub struct ScriptedServer {
+    pub base_url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ScriptedServer {
+    pub async fn start(script: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(VecDeque::from(script)));
+        let (seen2, script2) = (seen.clone(), script.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (seen, script) = (seen2.clone(), script2.clone());
+                tokio::spawn(async move {
+                    while let Some(request) = read_request(&mut socket).await {
+                        seen.lock().unwrap().push(request);
+                        let reply = {
+                            let mut script = script.lock().unwrap();
+                            if script.len() > 1 {
+                                script.pop_front().unwrap()
+                            } else {
+                                script.front().cloned().unwrap()
+                            }
+                        };
+                        tokio::time::sleep(reply.delay).await;
+                        let mut head = format!(
+                            "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
+                            reply.status,
+                            reply.body.len()
+                        );
+                        for (n, v) in &reply.headers {
+                            head.push_str(&format!("{n}: {v}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        if socket.write_all(head.as_bytes()).await.is_err()
+                            || socket.write_all(reply.body.as_bytes()).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self {
+            base_url,
+            seen,
+            task,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos;
+        }
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let path = first.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Seen {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+/// A base URL on loopback where nothing listens.
+pub async fn refused_base_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// What a provider test needs to say about a failed call, whatever the
+/// provider's error body type.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: apikeys_runtime::ErrorKind,
+    pub status: Option<u16>,
+    pub attempts: u32,
+    pub display: String,
+    pub debug: String,
+}
+
+impl<E: std::fmt::Debug> From<apikeys_runtime::Error<E>> for Failure {
+    fn from(e: apikeys_runtime::Error<E>) -> Self {
+        Self {
+            kind: e.kind(),
+            status: e.status().map(|s| s.as_u16()),
+            attempts: e.attempts(),
+            display: e.to_string(),
+            debug: format!("{e:?}"),
+        }
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// A provider crate as the runtime contract sees it: a way to build a
+/// client at a base URL, one idempotent call (GET) and one that is not (POST).
+pub trait Provider {
+    type Client: Send + Sync + 'static;
+    /// A body the GET call decodes successfully.
+    const GET_OK_BODY: &'static str;
+    /// Secrets the client was configured with; none may ever be printed.
+    const SECRETS: &'static [&'static str];
+    fn client(base_url: &str, timeouts: apikeys_runtime::Timeouts) -> Self::Client;
+    fn get(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
+    fn post(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
+}
+
+fn fast_timeouts() -> apikeys_runtime::Timeouts {
+    apikeys_runtime::Timeouts::new()
+        .connect(Duration::from_secs(2))
+        .attempt(Duration::from_millis(500))
+        .total(Duration::from_secs(10))
+}
+
+/// GET answered 503, 503, 200 succeeds on the third attempt.
+pub async fn get_is_retried_until_success<P: Provider>() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(503, "{}"),
+        Reply::json(503, "{}"),
+        Reply::json(200, P::GET_OK_BODY),
+    ])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    P::get(&client).await.expect("the third attempt succeeds");
+    assert_eq!(server.requests().len(), 3);
+}
+
+/// 429 with `Retry-After: 1` waits at least a second before the retry.
+pub async fn retry_after_is_honoured<P: Provider>() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(429, "{}").header("retry-after", "1"),
+        Reply::json(200, P::GET_OK_BODY),
+    ])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let started = std::time::Instant::now();
+    P::get(&client).await.expect("the retry succeeds");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+/// POST answered 503 reaches the server exactly once and returns the error.
+pub async fn post_is_never_repeated<P: Provider>() {
+    let server = ScriptedServer::start(vec![Reply::json(503, "{}")]).await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let failure = P::post(&client).await.expect_err("503 is an error");
+    assert_eq!(failure.status, Some(503));
+    assert_eq!(failure.attempts, 1);
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A server slower than the attempt timeout gives a timeout error within
+/// the timeout plus a small margin (every retry included).
+pub async fn slow_server_times_out<P: Provider>() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(200, P::GET_OK_BODY).after(Duration::from_secs(30)),
+    ])
+    .await;
+    let timeouts = apikeys_runtime::Timeouts::new()
+        .attempt(Duration::from_millis(300))
+        .total(Duration::from_millis(800));
+    let client = P::client(&server.base_url, timeouts);
+    let started = std::time::Instant::now();
+    let failure = P::get(&client).await.expect_err("the call times out");
+    let took = started.elapsed();
+    assert_eq!(
+        failure.kind,
+        apikeys_runtime::ErrorKind::Timeout,
+        "{failure:?}"
+    );
+    assert!(took < Duration::from_millis(800 + 300), "took {took:?}");
+}
+
+/// Connection refused is an error, not a hang.
+pub async fn refused_connection_fails_fast<P: Provider>() {
+    let base = refused_base_url().await;
+    let client = P::client(&base, fast_timeouts());
+    let started = std::time::Instant::now();
+    let failure = P::get(&client).await.expect_err("nothing listens");
+    assert_eq!(
+        failure.kind,
+        apikeys_runtime::ErrorKind::Transport,
+        "{failure:?}"
+    );
+    assert_eq!(
+        failure.attempts, 3,
+        "connection errors of a GET are retried"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A subscriber that writes every event and span field into a buffer.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).to_string()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Failing calls, formatted every way and traced at the finest level,
+/// never show a configured secret; the tracing span carries the operation.
+pub async fn secrets_never_printed<P: Provider>(extra: &[String]) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = ScriptedServer::start(vec![Reply::json(
+        500,
+        r#"{"errors":[{"code":"boom","title":"failed"}]}"#,
+    )])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let get = P::get(&client).await.expect_err("500");
+    let post = P::post(&client).await.expect_err("500");
+    let refused = P::client(&refused_base_url().await, fast_timeouts());
+    let transport = P::get(&refused).await.expect_err("refused");
+
+    let mut printed = vec![
+        get.display,
+        get.debug,
+        post.display,
+        post.debug,
+        transport.display,
+        transport.debug,
+        captured.text(),
+    ];
+    printed.extend(extra.iter().cloned());
+    let all = printed.join("\n");
+    assert!(all.contains("apikeys.call"), "no span was traced: {all}");
+    assert!(all.contains("attempt"), "no attempt was traced: {all}");
+    for secret in P::SECRETS {
+        assert!(
+            !all.contains(secret),
+            "secret {secret:?} printed in:\n{all}"
+        );
+    }
+    // And the server did receive the credentials: the check above is not
+    // passing because they were never sent.
+    let sent = format!("{:?}", server.requests());
+    assert!(
+        P::SECRETS.iter().any(|s| sent.contains(s))
+            || sent.contains("authorization")
+            || sent.contains("apikey")
+            || sent.contains("finicity-app-key"),
+        "no credentials reached the server: {sent}"
+    );
+}
+
+/// One `#[tokio::test]` per part of the runtime contract, for provider `$p`.
+#[macro_export]
+macro_rules! runtime_contract {
+    ($p:ty) => {
+        mod runtime_contract {
+            use super::*;
+
+            #[tokio::test]
+            async fn get_is_retried_until_success() {
+                common::get_is_retried_until_success::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn retry_after_is_honoured() {
+                common::retry_after_is_honoured::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn post_is_never_repeated() {
+                common::post_is_never_repeated::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn slow_server_times_out() {
+                common::slow_server_times_out::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn refused_connection_fails_fast() {
+                common::refused_connection_fails_fast::<$p>().await;
+            }
+        }
+    };
+}
