@@ -376,7 +376,7 @@ struct Sunshine;
 
 impl Provider for Sunshine {
     type Client = Client;
-    const GET_OK_BODY: &'static str = r#"{"keys":[]}"#;
+    const OK: (u16, &'static str) = (200, r#"{"keys":[]}"#);
     const SECRETS: &'static [&'static str] = &[KEY_SECRET, BASIC];
 
     fn client(base_url: &str, timeouts: Timeouts) -> Client {
@@ -388,7 +388,7 @@ impl Provider for Sunshine {
             .unwrap()
     }
 
-    async fn get(client: &Client) -> Outcome {
+    async fn idempotent(client: &Client) -> Outcome {
         client
             .list_custom_integration_keys(APP, INTEGRATION)
             .await
@@ -396,7 +396,7 @@ impl Provider for Sunshine {
             .map_err(Into::into)
     }
 
-    async fn post(client: &Client) -> Outcome {
+    async fn create(client: &Client) -> Outcome {
         let body = types::IntegrationApiKey {
             display_name: "x".parse().unwrap(),
         };

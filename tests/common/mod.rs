@@ -213,16 +213,17 @@ impl<E: std::fmt::Debug> From<apikeys_runtime::Error<E>> for Failure {
 pub type Outcome = Result<(), Failure>;
 
 /// A provider crate as the runtime contract sees it: a way to build a
-/// client at a base URL, one idempotent call (GET) and one that is not (POST).
+/// client at a base URL, one idempotent call (GET, PUT or DELETE) and one
+/// that is not (a POST that creates something).
 pub trait Provider {
     type Client: Send + Sync + 'static;
-    /// A body the GET call decodes successfully.
-    const GET_OK_BODY: &'static str;
+    /// The status and body with which the idempotent call succeeds.
+    const OK: (u16, &'static str);
     /// Secrets the client was configured with; none may ever be printed.
     const SECRETS: &'static [&'static str];
     fn client(base_url: &str, timeouts: apikeys_runtime::Timeouts) -> Self::Client;
-    fn get(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
-    fn post(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
+    fn idempotent(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
+    fn create(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
 }
 
 fn fast_timeouts() -> apikeys_runtime::Timeouts {
@@ -237,11 +238,13 @@ pub async fn get_is_retried_until_success<P: Provider>() {
     let server = ScriptedServer::start(vec![
         Reply::json(503, "{}"),
         Reply::json(503, "{}"),
-        Reply::json(200, P::GET_OK_BODY),
+        Reply::json(P::OK.0, P::OK.1),
     ])
     .await;
     let client = P::client(&server.base_url, fast_timeouts());
-    P::get(&client).await.expect("the third attempt succeeds");
+    P::idempotent(&client)
+        .await
+        .expect("the third attempt succeeds");
     assert_eq!(server.requests().len(), 3);
 }
 
@@ -249,12 +252,12 @@ pub async fn get_is_retried_until_success<P: Provider>() {
 pub async fn retry_after_is_honoured<P: Provider>() {
     let server = ScriptedServer::start(vec![
         Reply::json(429, "{}").header("retry-after", "1"),
-        Reply::json(200, P::GET_OK_BODY),
+        Reply::json(P::OK.0, P::OK.1),
     ])
     .await;
     let client = P::client(&server.base_url, fast_timeouts());
     let started = std::time::Instant::now();
-    P::get(&client).await.expect("the retry succeeds");
+    P::idempotent(&client).await.expect("the retry succeeds");
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(1), "retried after {waited:?}");
     assert_eq!(server.requests().len(), 2);
@@ -264,7 +267,7 @@ pub async fn retry_after_is_honoured<P: Provider>() {
 pub async fn post_is_never_repeated<P: Provider>() {
     let server = ScriptedServer::start(vec![Reply::json(503, "{}")]).await;
     let client = P::client(&server.base_url, fast_timeouts());
-    let failure = P::post(&client).await.expect_err("503 is an error");
+    let failure = P::create(&client).await.expect_err("503 is an error");
     assert_eq!(failure.status, Some(503));
     assert_eq!(failure.attempts, 1);
     assert_eq!(server.requests().len(), 1);
@@ -274,7 +277,7 @@ pub async fn post_is_never_repeated<P: Provider>() {
 /// the timeout plus a small margin (every retry included).
 pub async fn slow_server_times_out<P: Provider>() {
     let server = ScriptedServer::start(vec![
-        Reply::json(200, P::GET_OK_BODY).after(Duration::from_secs(30)),
+        Reply::json(P::OK.0, P::OK.1).after(Duration::from_secs(30)),
     ])
     .await;
     let timeouts = apikeys_runtime::Timeouts::new()
@@ -282,7 +285,9 @@ pub async fn slow_server_times_out<P: Provider>() {
         .total(Duration::from_millis(800));
     let client = P::client(&server.base_url, timeouts);
     let started = std::time::Instant::now();
-    let failure = P::get(&client).await.expect_err("the call times out");
+    let failure = P::idempotent(&client)
+        .await
+        .expect_err("the call times out");
     let took = started.elapsed();
     assert_eq!(
         failure.kind,
@@ -297,7 +302,7 @@ pub async fn refused_connection_fails_fast<P: Provider>() {
     let base = refused_base_url().await;
     let client = P::client(&base, fast_timeouts());
     let started = std::time::Instant::now();
-    let failure = P::get(&client).await.expect_err("nothing listens");
+    let failure = P::idempotent(&client).await.expect_err("nothing listens");
     assert_eq!(
         failure.kind,
         apikeys_runtime::ErrorKind::Transport,
@@ -340,13 +345,32 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 /// Failing calls, formatted every way and traced at the finest level,
 /// never show a configured secret; the tracing span carries the operation.
 pub async fn secrets_never_printed<P: Provider>(extra: &[String]) {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // One global subscriber for the whole test binary: a thread-scoped one
+    // can miss events when other tests register callsites first. It
+    // captures every test's traces, so the check below covers them all.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::{Layer, filter};
+            let captured = Captured::default();
+            // Everything the client side traces (our crates, reqwest,
+            // hyper), at every level; not the mock servers' own logs of
+            // what they received.
+            let only_clients = filter::Targets::new()
+                .with_default(tracing::Level::TRACE)
+                .with_target("httpmock", filter::LevelFilter::OFF);
+            let subscriber = tracing_subscriber::registry().with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(captured.clone())
+                    .with_ansi(false)
+                    .with_filter(only_clients),
+            );
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the tests");
+            captured
+        })
+        .clone();
 
     let server = ScriptedServer::start(vec![Reply::json(
         500,
@@ -354,10 +378,10 @@ pub async fn secrets_never_printed<P: Provider>(extra: &[String]) {
     )])
     .await;
     let client = P::client(&server.base_url, fast_timeouts());
-    let get = P::get(&client).await.expect_err("500");
-    let post = P::post(&client).await.expect_err("500");
+    let get = P::idempotent(&client).await.expect_err("500");
+    let post = P::create(&client).await.expect_err("500");
     let refused = P::client(&refused_base_url().await, fast_timeouts());
-    let transport = P::get(&refused).await.expect_err("refused");
+    let transport = P::idempotent(&refused).await.expect_err("refused");
 
     let mut printed = vec![
         get.display,

@@ -174,7 +174,10 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
                 request: &mut reqwest::Request,
                 info: &OperationInfo,
             ) -> std::result::Result<(), Error<E>> {
-                self.inner.pre(request, info.operation_id).await.map_err(Error::Custom)
+                self.inner
+                    .pre(&self.client, &self.baseurl, request, info.operation_id)
+                    .await
+                    .map_err(Error::Custom)
             }
 
             async fn exec(
@@ -182,7 +185,9 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
                 request: reqwest::Request,
                 info: &OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
-                self.inner.exec(&self.client, request, info.operation_id).await
+                self.inner
+                    .exec(&self.client, &self.baseurl, request, info.operation_id)
+                    .await
             }
         }
 

@@ -202,7 +202,7 @@ fn normalize_responses(
         return Ok(());
     };
     // Inline referenced responses so that each can be rewritten on its own.
-    for response in responses.values_mut() {
+    for (status, response) in responses.iter_mut() {
         *response = resolve(response, components).clone();
         let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
             continue;
@@ -217,17 +217,15 @@ fn normalize_responses(
             if media.get("schema").is_none() {
                 media["schema"] = json!({});
             }
-            if !content.is_empty() || key != "application/json" {
+            if key != "application/json" {
                 notes.push(format!(
-                    "{op_id}: answers are read as JSON (declared as {key}{})",
-                    if content.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; bodies of the other types ({}) are kept raw by the runtime",
-                            content.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    }
+                    "{op_id}: the {status} body, declared as {key}, is read as JSON"
+                ));
+            }
+            if !content.is_empty() {
+                notes.push(format!(
+                    "{op_id}: the {status} answer is typed by its JSON body; other bodies ({}) are kept raw in the error",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
                 ));
             }
             content.clear();

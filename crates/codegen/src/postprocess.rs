@@ -84,6 +84,31 @@ fn replace_encode_path(tokens: TokenStream, count: &mut usize) -> TokenStream {
         .collect()
 }
 
+/// typify leaves the variants of `oneOf` enums without docs: give each
+/// one that names its form, so every public item is documented.
+fn document_variants(file: &mut syn::File) {
+    for item in &mut file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items {
+            let Item::Enum(e) = item else { continue };
+            let owner = e.ident.to_string();
+            for variant in &mut e.variants {
+                if variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
+                    continue;
+                }
+                let doc = format!("The `{}` form of a `{owner}`.", variant.ident);
+                variant.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
+}
+
 /// Finds the operation id that progenitor writes into `OperationInfo`.
 fn operation_id(block: &syn::Block) -> Option<String> {
     struct Find(Option<String>);
@@ -255,6 +280,7 @@ pub fn rewrite(
             counts.api_version_headers
         ));
     }
+    document_variants(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);

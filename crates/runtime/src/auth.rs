@@ -72,22 +72,52 @@ impl std::error::Error for AuthError {
     }
 }
 
+/// What an [`Auth`] may use to obtain credentials: the operation being
+/// authorized, and the client's HTTP client, base URL and timeouts (to call
+/// the provider's own token endpoint, say).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct AuthContext<'a> {
+    /// The spec's operation id of the call being authorized.
+    pub operation_id: &'static str,
+    /// The client's HTTP client (its connection pool).
+    pub http: &'a reqwest::Client,
+    /// The client's base URL.
+    pub base_url: &'a str,
+    /// The client's timeouts.
+    pub timeouts: crate::Timeouts,
+}
+
+impl fmt::Debug for AuthContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthContext")
+            .field("operation_id", &self.operation_id)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
 /// A way of putting credentials on requests.
 ///
 /// The runtime calls [`Auth::authorize`] before a call's first attempt, and
 /// [`Auth::renew_on_unauthorized`] when an attempt is answered 401: if that
 /// returns `true`, the request is authorized again and sent once more.
 pub trait Auth: Send + Sync + 'static {
-    /// Adds credentials to `request`, made for operation `operation_id`.
+    /// Adds credentials to `request`.
     fn authorize<'a>(
         &'a self,
-        operation_id: &'static str,
+        ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>>;
 
-    /// Told of a 401 answer (its body); returns whether fresh credentials
-    /// are worth one more attempt. The default never retries.
-    fn renew_on_unauthorized<'a>(&'a self, _body: &'a [u8]) -> BoxFuture<'a, bool> {
+    /// Told of a 401 answer to `sent` (and the answer's body); returns
+    /// whether fresh credentials are worth one more attempt. The default
+    /// never retries.
+    fn renew_on_unauthorized<'a>(
+        &'a self,
+        _sent: &'a reqwest::Request,
+        _body: &'a [u8],
+    ) -> BoxFuture<'a, bool> {
         Box::pin(async { false })
     }
 
@@ -130,7 +160,7 @@ impl fmt::Debug for BasicAuth {
 impl Auth for BasicAuth {
     fn authorize<'a>(
         &'a self,
-        _operation_id: &'static str,
+        _ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         request
@@ -168,7 +198,7 @@ impl fmt::Debug for BearerToken {
 impl Auth for BearerToken {
     fn authorize<'a>(
         &'a self,
-        _operation_id: &'static str,
+        _ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         request
@@ -224,7 +254,7 @@ impl fmt::Debug for HeaderCredentials {
 impl Auth for HeaderCredentials {
     fn authorize<'a>(
         &'a self,
-        _operation_id: &'static str,
+        _ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         self.apply(request);
@@ -311,6 +341,15 @@ impl<T: Clone + PartialEq> TokenCache<T> {
         Self {
             clock,
             slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// A cache holding `value` for `use_for` from now.
+    pub fn holding(clock: Arc<dyn Clock>, value: T, use_for: Duration) -> Self {
+        let renew_at = later(clock.now(), use_for);
+        Self {
+            clock,
+            slot: tokio::sync::Mutex::new(Some(Cached { value, renew_at })),
         }
     }
 

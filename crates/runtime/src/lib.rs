@@ -10,8 +10,8 @@ mod runtime;
 mod secret;
 
 pub use auth::{
-    Auth, AuthError, BasicAuth, BearerToken, BoxFuture, Clock, HeaderCredentials, ManualClock,
-    SystemClock, TokenCache, sensitive_header,
+    Auth, AuthContext, AuthError, BasicAuth, BearerToken, BoxFuture, Clock, HeaderCredentials,
+    ManualClock, SystemClock, TokenCache, sensitive_header,
 };
 pub use builder::{ClientBuilder, GeneratedClient};
 pub use config::{RetryPolicy, Timeouts};

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::error::is_retryable_status;
-use crate::{Auth, AuthError, Error, ErrorKind, RetryPolicy, Timeouts};
+use crate::{Auth, AuthContext, AuthError, Error, ErrorKind, RetryPolicy, Timeouts};
 
 /// Headers in which providers send a request id, looked up in this order.
 const REQUEST_ID_HEADERS: [&str; 5] = [
@@ -113,11 +113,27 @@ impl Runtime {
         }
     }
 
+    fn context<'a>(
+        &self,
+        http: &'a reqwest::Client,
+        base_url: &'a str,
+        operation_id: &'static str,
+    ) -> AuthContext<'a> {
+        AuthContext {
+            operation_id,
+            http,
+            base_url,
+            timeouts: self.timeouts,
+        }
+    }
+
     /// progenitor's pre-hook: names the request in the call's span, sets
     /// the User-Agent and puts the credentials on. An error here stops the
     /// call before anything is sent.
     pub async fn pre(
         &self,
+        http: &reqwest::Client,
+        base_url: &str,
         request: &mut reqwest::Request,
         operation_id: &'static str,
     ) -> Result<(), String> {
@@ -129,7 +145,9 @@ impl Runtime {
             .entry(USER_AGENT)
             .or_insert_with(|| self.user_agent.clone());
         if let Some(auth) = &self.auth
-            && let Err(e) = auth.authorize(operation_id, request).await
+            && let Err(e) = auth
+                .authorize(self.context(http, base_url, operation_id), request)
+                .await
         {
             let message = e.to_string();
             with_record(|r| r.auth_error = Some(e));
@@ -143,6 +161,7 @@ impl Runtime {
     pub async fn exec(
         &self,
         client: &reqwest::Client,
+        base_url: &str,
         mut request: reqwest::Request,
         operation_id: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
@@ -184,10 +203,11 @@ impl Runtime {
                 && !renewed
                 && let Some(auth) = &self.auth
                 && let Ok((_, Some(body))) = &outcome
-                && auth.renew_on_unauthorized(body).await
+                && auth.renew_on_unauthorized(&next, body).await
             {
                 renewed = true;
-                if auth.authorize(operation_id, &mut next).await.is_ok() {
+                let ctx = self.context(client, base_url, operation_id);
+                if auth.authorize(ctx, &mut next).await.is_ok() {
                     tracing::info!(attempt, "credentials renewed after 401; sending again");
                     request = next;
                     continue;

@@ -31,7 +31,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     });
     server.delete_custom_integration_key(|when, then| {
-        when.app_id(app).integration_id(integration).key_id("int_demo");
+        when.app_id(app)
+            .integration_id(integration)
+            .key_id("int_demo");
         then.ok(&types::EmptyResponse(Default::default()));
     });
 

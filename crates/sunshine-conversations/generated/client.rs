@@ -578,14 +578,17 @@ impl ClientHooks<::apikeys_runtime::Runtime> for Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> std::result::Result<(), Error<E>> {
-        self.inner.pre(request, info.operation_id).await.map_err(Error::Custom)
+        self.inner
+            .pre(&self.client, &self.baseurl, request, info.operation_id)
+            .await
+            .map_err(Error::Custom)
     }
     async fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(&self.client, request, info.operation_id).await
+        self.inner.exec(&self.client, &self.baseurl, request, info.operation_id).await
     }
 }
 impl ::apikeys_runtime::GeneratedClient for Client {

@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use apikeys_runtime::{Auth, AuthError, BoxFuture, Clock, Secret, SystemClock, TokenCache};
+use apikeys_runtime::{
+    Auth, AuthContext, AuthError, BoxFuture, Clock, Secret, SystemClock, TokenCache,
+};
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -118,7 +120,7 @@ impl JwtAuth {
 impl Auth for JwtAuth {
     fn authorize<'a>(
         &'a self,
-        _operation_id: &'static str,
+        _ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
