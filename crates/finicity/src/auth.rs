@@ -1,0 +1,199 @@
+//! Finicity credentials: the app key on every request, and a partner token
+//! on every request but partner authentication, obtained and renewed by the
+//! client itself.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apikeys_runtime::{
+    Auth, AuthContext, AuthError, BoxFuture, Clock, GeneratedClient, HeaderCredentials,
+    RetryPolicy, Runtime, Secret, SystemClock, TokenCache,
+};
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::{Client, types};
+
+/// Tokens last two hours; the client renews them after 90 minutes, well
+/// before any call can meet an expired one.
+pub const TOKEN_RENEW_AFTER: Duration = Duration::from_secs(90 * 60);
+
+/// The error code of an expired token.
+pub const EXPIRED_TOKEN_CODE: i64 = 10023;
+
+const APP_KEY: &str = "finicity-app-key";
+const APP_TOKEN: HeaderName = HeaderName::from_static("finicity-app-token");
+const AUTHENTICATION: &str = "createToken";
+
+/// Finicity's credentials: an app key, and partner credentials the client
+/// exchanges for a token (or a token of your own).
+///
+/// One token serves every call and every clone of the client; it is renewed
+/// after [`TOKEN_RENEW_AFTER`], or at once when a call is answered 401 with
+/// code 10023 (that call is then sent once more). Concurrent callers share
+/// one renewal. A refused authentication is never repeated automatically —
+/// five refusals lock the partner account — and later calls fail with the
+/// same error until [`FinicityAuth::reset`].
+pub struct FinicityAuth {
+    app_key: HeaderCredentials,
+    partner: Option<(String, Secret)>,
+    token: TokenCache<HeaderValue>,
+    refused: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for FinicityAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FinicityAuth")
+            .field("app_key", &self.app_key)
+            .field("partner_id", &self.partner.as_ref().map(|(id, _)| id))
+            .field("partner_secret", &self.partner.as_ref().map(|(_, s)| s))
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl FinicityAuth {
+    /// An app key and the partner credentials to obtain tokens with.
+    pub fn partner(
+        app_key: impl Into<Secret>,
+        partner_id: impl Into<String>,
+        partner_secret: impl Into<Secret>,
+    ) -> Result<Self, AuthError> {
+        Ok(Self {
+            app_key: HeaderCredentials::new().with(APP_KEY, &app_key.into())?,
+            partner: Some((partner_id.into(), partner_secret.into())),
+            token: TokenCache::new(Arc::new(SystemClock)),
+            refused: Mutex::new(None),
+        })
+    }
+
+    /// An app key and a token you obtained yourself. Without partner
+    /// credentials the token is never renewed.
+    pub fn token(app_key: impl Into<Secret>, token: impl Into<Secret>) -> Result<Self, AuthError> {
+        Ok(Self {
+            app_key: HeaderCredentials::new().with(APP_KEY, &app_key.into())?,
+            partner: None,
+            token: TokenCache::holding(
+                Arc::new(SystemClock),
+                token_header(&token.into())?,
+                Duration::MAX,
+            ),
+            refused: Mutex::new(None),
+        })
+    }
+
+    /// Starts with `token` (renewed after [`TOKEN_RENEW_AFTER`] with the
+    /// partner credentials).
+    pub fn with_token(mut self, token: impl Into<Secret>) -> Result<Self, AuthError> {
+        let clock = self.token.clock().clone();
+        self.token = TokenCache::holding(clock, token_header(&token.into())?, TOKEN_RENEW_AFTER);
+        Ok(self)
+    }
+
+    /// Reads time from `clock` (for tests). Forgets any token held.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.token = TokenCache::new(clock);
+        self
+    }
+
+    /// Forgets a refused authentication, so that the next call tries again.
+    /// Mind the lock: five refusals in a row lock the partner account.
+    pub fn reset(&self) {
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    async fn authenticate(
+        &self,
+        ctx: AuthContext<'_>,
+    ) -> Result<(HeaderValue, Duration), AuthError> {
+        if let Some(message) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(AuthError::new(message));
+        }
+        let Some((partner_id, partner_secret)) = &self.partner else {
+            return Err(AuthError::new(
+                "no token is held and no partner credentials were given to obtain one",
+            ));
+        };
+        // A client of our own for the one call: the app key only, and no
+        // retries whatever the caller's policy.
+        let runtime = Runtime::new(
+            Some(Arc::new(self.app_key.clone())),
+            Client::USER_AGENT,
+            ctx.timeouts,
+            RetryPolicy::never(),
+        );
+        let client = Client::from_parts(ctx.base_url, ctx.http.clone(), runtime);
+        let credentials = types::PartnerCredentials {
+            partner_id: partner_id.clone(),
+            partner_secret: partner_secret.clone(),
+        };
+        match client.create_token(&credentials).await {
+            Ok(answer) => Ok((token_header(&answer.into_inner().token)?, TOKEN_RENEW_AFTER)),
+            Err(e) => {
+                let refused = e.status().is_some_and(|s| s.is_client_error());
+                let message = match e.status() {
+                    Some(status) => format!(
+                        "partner authentication was refused (HTTP {}); it is not retried automatically: five refusals lock the partner account",
+                        status.as_u16()
+                    ),
+                    None => "partner authentication failed before an answer; it is not retried automatically: five refusals lock the partner account".to_owned(),
+                };
+                if refused {
+                    *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                        "{message} (an earlier attempt was refused; call FinicityAuth::reset to try again)"
+                    ));
+                }
+                Err(AuthError::with_source(message, e))
+            }
+        }
+    }
+}
+
+fn token_header(token: &Secret) -> Result<HeaderValue, AuthError> {
+    apikeys_runtime::sensitive_header(token.expose())
+}
+
+impl Auth for FinicityAuth {
+    fn authorize<'a>(
+        &'a self,
+        ctx: AuthContext<'a>,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(async move {
+            self.app_key.apply(request);
+            if ctx.operation_id == AUTHENTICATION {
+                return Ok(());
+            }
+            let token = self.token.get(|| self.authenticate(ctx)).await?;
+            request.headers_mut().insert(APP_TOKEN, token);
+            Ok(())
+        })
+    }
+
+    fn renew_on_unauthorized<'a>(
+        &'a self,
+        sent: &'a reqwest::Request,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let expired = serde_json::from_slice::<types::ErrorMessage>(body)
+                .is_ok_and(|e| e.code.as_i64() == Some(EXPIRED_TOKEN_CODE));
+            if !expired || self.partner.is_none() {
+                return false;
+            }
+            if let Some(stale) = sent.headers().get(APP_TOKEN) {
+                self.token.invalidate(stale).await;
+            }
+            true
+        })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "finicity"
+    }
+}
