@@ -442,7 +442,7 @@ async fn an_unknown_partner_decodes_the_wrapper_body() {
         .await
         .unwrap_err();
     match err.provider_error() {
-        Some(types::CreateTokenError::Wrapper(w)) => {
+        Some(types::ErrorMessageOrErrorWrapper::Wrapper(w)) => {
             assert_eq!(w.errors.error[0].reason_code.as_deref(), Some("12401"))
         }
         other => panic!("expected the wrapper body, got {other:?}"),

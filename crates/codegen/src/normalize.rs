@@ -294,15 +294,27 @@ fn normalize_responses(
         if distinct.len() <= 1 {
             continue;
         }
-        let name = format!("{}{suffix}", upper_first(op_id));
+        // A union of named schemas is named after them, so that operations
+        // with the same bodies share one type; otherwise after the operation.
+        let names: Option<Vec<&str>> = distinct
+            .iter()
+            .map(|s| {
+                s.get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            })
+            .collect();
+        let name = match names {
+            Some(names) => names.join("Or"),
+            None => format!("{}{suffix}", upper_first(op_id)),
+        };
         let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
-        new_schemas.insert(
-            name.clone(),
+        new_schemas.entry(name.clone()).or_insert_with(|| {
             json!({
-                "description": format!("Any of the bodies `{op_id}` may answer with."),
-                "oneOf": distinct,
-            }),
-        );
+                "description": "One of several bodies an operation may answer with.",
+                "oneOf": distinct.clone(),
+            })
+        });
         for (k, r) in responses.iter_mut() {
             if class(k) == which && schema_of(r).is_some() {
                 r["content"]["application/json"]["schema"] = reference.clone();
@@ -444,6 +456,34 @@ mod tests {
                 .unwrap()
                 .len(),
             2
+        );
+    }
+
+    #[test]
+    fn unions_of_named_bodies_are_shared_between_operations() {
+        let r = |name: &str| json!({"content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}});
+        let op = |id: &str| json!({"operationId": id, "responses": {"200": {"description": "ok"}, "400": r("Bad"), "default": r("Problem")}});
+        let mut d = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": op("getA")}, "/b": {"delete": op("deleteB")}},
+            "components": {"schemas": {"Bad": {"type": "object"}, "Problem": {"type": "object"}}}
+        });
+        normalize(&mut d).unwrap();
+        let shared = json!("#/components/schemas/BadOrProblem");
+        for pointer in ["/paths/~1a/get/responses", "/paths/~1b/delete/responses"] {
+            let responses = d.pointer(pointer).unwrap();
+            for status in ["400", "4XX", "5XX"] {
+                assert_eq!(
+                    responses.pointer(&format!("/{status}/content/application~1json/schema/$ref")),
+                    Some(&shared),
+                    "{pointer} {status}"
+                );
+            }
+        }
+        assert!(
+            d.pointer("/components/schemas/BadOrProblem/oneOf")
+                .is_some()
         );
     }
 

@@ -5,7 +5,7 @@
 // normalized: updateThirdPartyAccessKey: the 401 answer is typed by its JSON body; other bodies (text/plain) are kept raw in the error
 // normalized: revokeThirdPartyAccessKey: the 401 answer is typed by its JSON body; other bodies (text/plain) are kept raw in the error
 // normalized: createToken: the 401 answer is typed by its JSON body; other bodies (text/plain) are kept raw in the error
-// normalized: createToken: 2 body types are joined in one type, CreateTokenError
+// normalized: createToken: 2 body types are joined in one type, ErrorMessageOrErrorWrapper
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
@@ -25,31 +25,6 @@ pub mod types {
     pub struct AccessToken {
         ///The token for the Finicity-App-Token header. Held in a redacting wrapper.
         pub token: ::apikeys_runtime::Secret,
-    }
-    ///Any of the bodies `createToken` may answer with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum CreateTokenError {
-        ///The `Message` form of a `CreateTokenError`.
-        Message(ErrorMessage),
-        ///The `Wrapper` form of a `CreateTokenError`.
-        Wrapper(ErrorWrapper),
-    }
-    impl ::std::convert::From<ErrorMessage> for CreateTokenError {
-        fn from(value: ErrorMessage) -> Self {
-            Self::Message(value)
-        }
-    }
-    impl ::std::convert::From<ErrorWrapper> for CreateTokenError {
-        fn from(value: ErrorWrapper) -> Self {
-            Self::Wrapper(value)
-        }
     }
     ///A numeric error code. The service sends it as a number or as a string of digits; both decode.
     #[derive(
@@ -167,6 +142,31 @@ pub mod types {
         ///What went wrong, for end users.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_message: ::std::option::Option<::std::string::String>,
+    }
+    ///One of several bodies an operation may answer with.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        schemars::JsonSchema
+    )]
+    #[serde(untagged)]
+    pub enum ErrorMessageOrErrorWrapper {
+        ///The `Message` form of a `ErrorMessageOrErrorWrapper`.
+        Message(ErrorMessage),
+        ///The `Wrapper` form of a `ErrorMessageOrErrorWrapper`.
+        Wrapper(ErrorWrapper),
+    }
+    impl ::std::convert::From<ErrorMessage> for ErrorMessageOrErrorWrapper {
+        fn from(value: ErrorMessage) -> Self {
+            Self::Message(value)
+        }
+    }
+    impl ::std::convert::From<ErrorWrapper> for ErrorMessageOrErrorWrapper {
+        fn from(value: ErrorWrapper) -> Self {
+            Self::Wrapper(value)
+        }
     }
     ///The body of an unknown-partner failure.
     #[derive(
@@ -697,7 +697,7 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         body: &'a types::PartnerCredentials,
     ) -> Result<
         ResponseValue<types::AccessToken>,
-        ::apikeys_runtime::Error<types::CreateTokenError>,
+        ::apikeys_runtime::Error<types::ErrorMessageOrErrorWrapper>,
     > {
         ::apikeys_runtime::call(&self.inner, "createToken", self.raw_create_token(body))
             .await
@@ -705,7 +705,10 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
     async fn raw_create_token<'a>(
         &'a self,
         body: &'a types::PartnerCredentials,
-    ) -> Result<ResponseValue<types::AccessToken>, Error<types::CreateTokenError>> {
+    ) -> Result<
+        ResponseValue<types::AccessToken>,
+        Error<types::ErrorMessageOrErrorWrapper>,
+    > {
         let url = format!("{}/aggregation/v2/partners/authentication", self.baseurl,);
         let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]

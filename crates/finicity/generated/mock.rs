@@ -245,7 +245,7 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn bad_request(self, value: &types::CreateTokenError) -> Self {
+        pub fn bad_request(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
             Self(
                 self
                     .0
@@ -254,7 +254,7 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::CreateTokenError) -> Self {
+        pub fn unauthorized(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
             Self(
                 self
                     .0
@@ -263,7 +263,7 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn not_found(self, value: &types::CreateTokenError) -> Self {
+        pub fn not_found(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
             Self(
                 self
                     .0
