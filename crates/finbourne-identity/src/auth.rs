@@ -1,0 +1,261 @@
+//! FINBOURNE credentials: a personal access token, or an OAuth2 password
+//! grant against the customer's token URL, refreshed before it expires.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apikeys_runtime::{
+    Auth, AuthContext, AuthError, BoxFuture, Clock, Secret, SystemClock, TokenCache,
+    sensitive_header,
+};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
+use serde::Deserialize;
+
+const APP_HEADER: HeaderName = HeaderName::from_static("x-lusid-application");
+
+/// The scopes the official SDK asks for.
+const SCOPE: &str = "openid client groups offline_access";
+
+/// What the password grant needs.
+#[derive(Clone)]
+pub(crate) struct PasswordGrant {
+    pub token_url: String,
+    pub username: Secret,
+    pub password: Secret,
+    pub client_id: Secret,
+    pub client_secret: Secret,
+}
+
+enum Mode {
+    AccessToken,
+    Grant(PasswordGrant),
+}
+
+/// FINBOURNE credentials. Built by [`crate::Configuration`], or directly.
+///
+/// With the password grant, one access token serves every caller; it is
+/// renewed after 90% of its life (and at least 30 s before it expires) with
+/// the refresh token when the token endpoint gave one, else with the
+/// password grant again. Concurrent callers share one renewal. A call
+/// answered 401 renews the token and is sent once more.
+pub struct FbnAuth {
+    mode: Mode,
+    app_name: Option<HeaderValue>,
+    token: TokenCache<HeaderValue>,
+    refresh: Mutex<Option<Secret>>,
+}
+
+impl fmt::Debug for FbnAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match &self.mode {
+            Mode::AccessToken => "access token",
+            Mode::Grant(_) => "password grant",
+        };
+        f.debug_struct("FbnAuth")
+            .field("mode", &mode)
+            .field("app_name", &self.app_name)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Secret,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<Secret>,
+}
+
+/// The token endpoint's error body (RFC 6749 §5.2).
+#[derive(Deserialize)]
+struct TokenError {
+    error: String,
+}
+
+impl FbnAuth {
+    /// Sends `token` (a personal access token) as the bearer token.
+    pub fn access_token(
+        token: impl Into<Secret>,
+        app_name: Option<String>,
+    ) -> Result<Self, AuthError> {
+        let header = bearer(&token.into())?;
+        Ok(Self {
+            mode: Mode::AccessToken,
+            app_name: app_header(app_name)?,
+            token: TokenCache::holding(Arc::new(SystemClock), header, Duration::MAX),
+            refresh: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn password_grant(
+        grant: PasswordGrant,
+        app_name: Option<String>,
+    ) -> Result<Self, AuthError> {
+        Ok(Self {
+            mode: Mode::Grant(grant),
+            app_name: app_header(app_name)?,
+            token: TokenCache::new(Arc::new(SystemClock)),
+            refresh: Mutex::new(None),
+        })
+    }
+
+    /// Reads time from `clock` (for tests). Forgets a token obtained by the
+    /// password grant.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        if let Mode::Grant(_) = self.mode {
+            self.token = TokenCache::new(clock);
+        }
+        self
+    }
+
+    /// Obtains a token: with the refresh token when there is one (falling
+    /// back to the password), else with the password.
+    async fn obtain(
+        &self,
+        ctx: AuthContext<'_>,
+        grant: &PasswordGrant,
+    ) -> Result<(HeaderValue, Duration), AuthError> {
+        let refresh = self
+            .refresh
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let answer = match refresh {
+            Some(refresh) => {
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.expose()),
+                    ("client_id", grant.client_id.expose()),
+                    ("client_secret", grant.client_secret.expose()),
+                ];
+                match token_request(ctx, &grant.token_url, &form).await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        tracing::info!(error = %e, "refresh refused; using the password grant");
+                        self.password(ctx, grant).await?
+                    }
+                }
+            }
+            None => self.password(ctx, grant).await?,
+        };
+        *self.refresh.lock().unwrap_or_else(|p| p.into_inner()) = answer.refresh_token.clone();
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
+        let margin = (lifetime / 10).max(Duration::from_secs(30));
+        let use_for = lifetime.saturating_sub(margin).max(Duration::from_secs(1));
+        Ok((bearer(&answer.access_token)?, use_for))
+    }
+
+    async fn password(
+        &self,
+        ctx: AuthContext<'_>,
+        grant: &PasswordGrant,
+    ) -> Result<TokenAnswer, AuthError> {
+        let form = [
+            ("grant_type", "password"),
+            ("username", grant.username.expose()),
+            ("password", grant.password.expose()),
+            ("scope", SCOPE),
+            ("client_id", grant.client_id.expose()),
+            ("client_secret", grant.client_secret.expose()),
+        ];
+        token_request(ctx, &grant.token_url, &form).await
+    }
+}
+
+fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {
+    sensitive_header(&format!("Bearer {}", token.expose()))
+}
+
+fn app_header(app_name: Option<String>) -> Result<Option<HeaderValue>, AuthError> {
+    app_name
+        .map(|name| {
+            HeaderValue::from_str(&name)
+                .map_err(|_| AuthError::new("the application name cannot be sent in a header"))
+        })
+        .transpose()
+}
+
+async fn token_request(
+    ctx: AuthContext<'_>,
+    token_url: &str,
+    form: &[(&str, &str)],
+) -> Result<TokenAnswer, AuthError> {
+    let response = ctx
+        .http
+        .post(token_url)
+        .header(ACCEPT, "application/json")
+        .form(form)
+        .timeout(ctx.timeouts.attempt)
+        .send()
+        .await
+        .map_err(|e| {
+            AuthError::with_source("the token endpoint could not be reached", e.without_url())
+        })?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| AuthError::with_source("the token endpoint's answer could not be read", e))?;
+    if !status.is_success() {
+        let reason = serde_json::from_slice::<TokenError>(&body)
+            .map(|e| format!(" ({})", e.error))
+            .unwrap_or_default();
+        return Err(AuthError::new(format!(
+            "the token endpoint refused the grant: HTTP {}{reason}",
+            status.as_u16()
+        )));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|_| AuthError::new("the token endpoint's answer has no access_token"))
+}
+
+impl Auth for FbnAuth {
+    fn authorize<'a>(
+        &'a self,
+        ctx: AuthContext<'a>,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(async move {
+            if let Some(app) = &self.app_name {
+                request.headers_mut().insert(APP_HEADER, app.clone());
+            }
+            let header = match &self.mode {
+                Mode::AccessToken => self
+                    .token
+                    .peek()
+                    .await
+                    .ok_or_else(|| AuthError::new("no access token is held"))?,
+                Mode::Grant(grant) => self.token.get(|| self.obtain(ctx, grant)).await?,
+            };
+            request.headers_mut().insert(AUTHORIZATION, header);
+            Ok(())
+        })
+    }
+
+    fn renew_on_unauthorized<'a>(
+        &'a self,
+        sent: &'a reqwest::Request,
+        _body: &'a [u8],
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let Mode::Grant(_) = self.mode else {
+                return false;
+            };
+            if let Some(stale) = sent.headers().get(AUTHORIZATION) {
+                self.token.invalidate(stale).await;
+            }
+            true
+        })
+    }
+
+    fn scheme(&self) -> &'static str {
+        match self.mode {
+            Mode::AccessToken => "bearer",
+            Mode::Grant(_) => "oauth2-password",
+        }
+    }
+}
