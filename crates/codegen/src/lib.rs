@@ -140,8 +140,13 @@ fn no_panic<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     }
 }
 
-fn settings() -> GenerationSettings {
+fn settings(crate_name: &str) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
+    // A schema may name a hand-written type of the crate being generated
+    // with `x-rust-type` (crate `apikeys-<spec>`, path
+    // `apikeys_<spec>::Type`; the crate root declares
+    // `extern crate self as apikeys_<spec>;`). No other crate is allowed.
+    settings.with_crate(crate_name, progenitor_impl::CrateVers::Any, None);
     settings
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
@@ -282,7 +287,7 @@ fn render(spec_file: &str, notes: &[String], body: &str) -> String {
 
 /// Locates the failing operation when progenitor refuses the whole spec:
 /// each operation is tried alone, and the first that fails is named.
-fn locate(doc: &serde_json::Value) -> Option<String> {
+fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
     let paths = doc.get("paths")?.as_object()?;
     for (path, item) in paths {
         for (method, op) in item.as_object()? {
@@ -298,7 +303,7 @@ fn locate(doc: &serde_json::Value) -> Option<String> {
                 continue;
             };
             let failed = no_panic(|| {
-                Generator::new(&settings())
+                Generator::new(&settings(crate_name))
                     .generate_tokens(&spec)
                     .map_err(|e| e.to_string())
             })
@@ -323,6 +328,12 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
         fail(path, pointer, e.inner().to_string())
     })?;
+    let crate_name = format!(
+        "apikeys-{}",
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+    );
     let spec_file = path
         .file_name()
         .and_then(|f| f.to_str())
@@ -330,11 +341,11 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
         .to_owned();
 
     let tokens = no_panic(|| {
-        Generator::new(&settings())
+        Generator::new(&settings(&crate_name))
             .generate_tokens(&spec)
             .map_err(|e| e.to_string())
     })
-    .map_err(|m| fail(path, locate(&doc).unwrap_or_default(), m))?;
+    .map_err(|m| fail(path, locate(&doc, &crate_name).unwrap_or_default(), m))?;
     let operation_ids: Vec<String> = spec
         .operations()
         .filter_map(|(_, _, op)| op.operation_id.clone())
@@ -345,7 +356,7 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
     let client = render(&spec_file, &notes, &prettyplease::unparse(&file));
 
     let mock_tokens = no_panic(|| {
-        Generator::new(&settings())
+        Generator::new(&settings(&crate_name))
             .httpmock(&spec, "crate")
             .map_err(|e| e.to_string())
     })

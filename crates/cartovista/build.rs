@@ -1,0 +1,3 @@
+fn main() {
+    apikeys_codegen::build_script("cartovista");
+}

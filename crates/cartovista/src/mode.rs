@@ -1,0 +1,92 @@
+//! `ApiModeEnum`: read in either form the service may use, written in the
+//! form the official client sends.
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A key's API mode.
+///
+/// The API declares it as the strings `"0"` and `"1"` (what the official
+/// client sends), while an ASP.NET service may write enums as the integers
+/// `0` and `1`. Both forms decode; requests always carry the strings, the
+/// declared form, so a service that validates against its own declaration
+/// accepts them. What each mode means is not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiModeEnum {
+    /// Mode `0`.
+    Mode0,
+    /// Mode `1`.
+    Mode1,
+}
+
+impl ApiModeEnum {
+    /// The declared form: `"0"` or `"1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mode0 => "0",
+            Self::Mode1 => "1",
+        }
+    }
+}
+
+impl fmt::Display for ApiModeEnum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ApiModeEnum {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiModeEnum {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Mode;
+        impl Visitor<'_> for Mode {
+            type Value = ApiModeEnum;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an API mode: \"0\", \"1\", 0 or 1")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ApiModeEnum, E> {
+                match v {
+                    "0" => Ok(ApiModeEnum::Mode0),
+                    "1" => Ok(ApiModeEnum::Mode1),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ApiModeEnum, E> {
+                match v {
+                    0 => Ok(ApiModeEnum::Mode0),
+                    1 => Ok(ApiModeEnum::Mode1),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ApiModeEnum, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Mode)
+    }
+}
+
+impl schemars::JsonSchema for ApiModeEnum {
+    fn schema_name() -> String {
+        "ApiModeEnum".into()
+    }
+
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            enum_values: Some(vec!["0".into(), "1".into()]),
+            ..Default::default()
+        }
+        .into()
+    }
+}

@@ -1,0 +1,285 @@
+//! CartoVista Cloud: every operation on the wire (the contract we chose:
+//! no body where there is none), both API-mode forms, errors without a
+//! published shape, tenant binding, and the shared runtime contract.
+
+mod common;
+
+use apikeys_cartovista::mock::MockServerExt;
+use apikeys_cartovista::{ApiModeEnum, Client, Secret, credentials, types};
+use apikeys_runtime::{ErrorKind, Timeouts};
+use common::{Outcome, Provider, Reply, ScriptedServer};
+use httpmock::prelude::*;
+use serde_json::json;
+
+const API_KEY: &str = "cv-api-key-77aa";
+const SECRET_KEY: &str = "cv-secret-key-88bb";
+const TENANT: &str = "acme";
+const USER: &str = "u-42";
+
+fn client(base: &str) -> Client {
+    Client::builder()
+        .base_url(base)
+        .auth(credentials(API_KEY, Some(Secret::new(SECRET_KEY))).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn dto(mode: serde_json::Value) -> serde_json::Value {
+    json!({
+        "accessKey": "the-key-itself",
+        "accessKeyString": "the-k…",
+        "hasAccessKey": true,
+        "mode": mode,
+        "enabled": true,
+        "userId": USER,
+        "tenantId": "t-1",
+        "creationTime": "2026-11-22T05:00:00",
+        "lastUsedTime": "2026-11-22T05:10:00.123+01:00",
+        "ipWhitelisting": ["192.0.2.0/24"],
+        "notes": "ci"
+    })
+}
+
+#[tokio::test]
+async fn create_and_list_send_headers_body_and_decode_keys() {
+    let server = MockServer::start_async().await;
+    let create = server.mock(|when, then| {
+        when.method(POST)
+            .path(format!("/{TENANT}/api/v2/User/{USER}/ApiKey"))
+            .header("apikey", API_KEY)
+            .header("secretkey", SECRET_KEY)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header_missing("api-version")
+            .json_body(json!({"ipWhitelisting": ["192.0.2.0/24"], "notes": "ci"}));
+        then.status(200).json_body(dto(json!("1")));
+    });
+    let list = server.mock(|when, then| {
+        when.method(GET)
+            .path(format!("/{TENANT}/api/v2/User/{USER}/ApiKey"))
+            .header("apikey", API_KEY)
+            .header("secretkey", SECRET_KEY)
+            .header("accept", "application/json")
+            .header_missing("content-type");
+        then.status(200)
+            .json_body(json!([dto(json!(1)), dto(json!("0"))]));
+    });
+    let c = client(&server.base_url());
+    let body = types::CreateApiKeyParameter {
+        ip_whitelisting: vec!["192.0.2.0/24".into()],
+        notes: Some("ci".into()),
+    };
+    let key = c
+        .api_key_create_access_key(TENANT, USER, &body)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(key.mode, Some(ApiModeEnum::Mode1));
+    assert_eq!(key.access_key.as_ref().unwrap().expose(), "the-key-itself");
+    assert!(!format!("{key:?}").contains("the-key-itself"));
+    assert_eq!(key.creation_time.as_deref(), Some("2026-11-22T05:00:00"));
+
+    let keys = c.api_key_get_access_keys(TENANT, USER).await.unwrap();
+    assert_eq!(keys[0].mode, Some(ApiModeEnum::Mode1), "integer 1 decodes");
+    assert_eq!(
+        keys[1].mode,
+        Some(ApiModeEnum::Mode0),
+        "string \"0\" decodes"
+    );
+    create.assert_async().await;
+    list.assert_async().await;
+}
+
+#[test]
+fn modes_are_written_as_the_declared_strings_and_bad_ones_refused() {
+    let key: types::AccessKeyDto = serde_json::from_value(json!({"mode": 0})).unwrap();
+    assert_eq!(serde_json::to_value(&key).unwrap()["mode"], json!("0"));
+    let key: types::AccessKeyDto = serde_json::from_value(json!({"mode": "1"})).unwrap();
+    assert_eq!(serde_json::to_value(&key).unwrap()["mode"], json!("1"));
+    for bad in [json!(2), json!("2"), json!(-1), json!(true)] {
+        assert!(serde_json::from_value::<types::AccessKeyDto>(json!({"mode": bad})).is_err());
+    }
+}
+
+#[tokio::test]
+async fn update_sends_the_key_and_no_accept_and_reads_an_empty_answer() {
+    let server = ScriptedServer::start(vec![Reply::text(200, "")]).await;
+    let body: types::AccessKeyDto = serde_json::from_value(dto(json!(1))).unwrap();
+    client(&server.base_url)
+        .api_key_update_access_key(TENANT, &body)
+        .await
+        .unwrap();
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.path, format!("/{TENANT}/api/v2/ApiKey"));
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+    // No media type is asked for: reqwest's `*/*`, which means the same as
+    // no Accept header at all (RFC 9110 §12.5.1).
+    assert_eq!(seen.header("accept"), Some("*/*"));
+    assert_eq!(seen.header("apikey"), Some(API_KEY));
+    let sent: serde_json::Value = serde_json::from_slice(&seen.body).unwrap();
+    assert_eq!(sent["mode"], json!("1"), "requests carry the string form");
+    assert_eq!(sent["accessKey"], json!("the-key-itself"));
+}
+
+#[tokio::test]
+async fn delete_and_generate_secret_send_no_body() {
+    let server = ScriptedServer::start(vec![
+        // An empty success, whatever its content type.
+        Reply::json(204, ""),
+        Reply::json(200, "\"brand-new-secret\""),
+    ])
+    .await;
+    let c = client(&server.base_url);
+    c.api_key_delete_api_key("ac me", "k/1").await.unwrap();
+    let secret = c
+        .api_key_generate_secret_key("ac me", "k/1")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(secret.expose(), "brand-new-secret");
+    assert!(!format!("{secret:?}").contains("brand-new-secret"));
+
+    let seen = server.requests();
+    assert_eq!(seen[0].method, "DELETE");
+    assert_eq!(seen[0].path, "/ac%20me/api/v2/ApiKey/k%2F1");
+    assert_eq!(seen[1].method, "POST");
+    assert_eq!(seen[1].path, "/ac%20me/api/v2/ApiKey/k%2F1/generateSecret");
+    for s in &seen {
+        assert!(s.body.is_empty(), "{} sent a body", s.method);
+        assert_eq!(s.header("content-type"), None);
+    }
+    assert_eq!(seen[0].header("accept"), Some("*/*"));
+    assert_eq!(seen[1].header("accept"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn the_typed_mock_helpers_work() {
+    let server = MockServer::start_async().await;
+    let mock = server.api_key_generate_secret_key(|when, then| {
+        when.tenant_url_code(TENANT).id("k1");
+        then.success(200, &Secret::new("s"));
+    });
+    let secret = client(&server.base_url())
+        .api_key_generate_secret_key(TENANT, "k1")
+        .await
+        .unwrap();
+    mock.assert_async().await;
+    assert_eq!(secret.expose(), "s");
+}
+
+#[tokio::test]
+async fn errors_keep_status_headers_and_the_body_as_text_and_json() {
+    let server = ScriptedServer::start(vec![
+        Reply::text(403, "Forbidden: key disabled").header("x-request-id", "req-403"),
+    ])
+    .await;
+    let err = client(&server.base_url)
+        .api_key_get_access_keys(TENANT, USER)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Status);
+    assert_eq!(err.status().unwrap().as_u16(), 403);
+    assert_eq!(err.request_id(), Some("req-403"));
+    assert_eq!(err.body_text(), Some("Forbidden: key disabled"));
+    assert!(err.body_json().is_none());
+
+    let server = ScriptedServer::start(vec![Reply::json(
+        500,
+        r#"{"error":{"code":"Internal","message":"db down"}}"#,
+    )])
+    .await;
+    let err = client(&server.base_url)
+        .with_retry_policy(apikeys_cartovista::RetryPolicy::never())
+        .api_key_get_access_keys(TENANT, USER)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+    assert_eq!(err.body_json().unwrap()["error"]["message"], "db down");
+}
+
+#[tokio::test]
+async fn a_tenant_bound_client_fills_in_tenant_and_user() {
+    let server = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let c = client(&server.base_url);
+    let acme = c.tenant(TENANT);
+    acme.user(USER).get_access_keys().await.unwrap();
+    acme.get_access_keys("someone else").await.unwrap();
+    acme.delete_api_key("k1").await.unwrap();
+    let paths: Vec<String> = server.requests().into_iter().map(|s| s.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/acme/api/v2/User/u-42/ApiKey",
+            "/acme/api/v2/User/someone%20else/ApiKey",
+            "/acme/api/v2/ApiKey/k1"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn two_clients_never_share_credentials() {
+    let server = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let first = client(&server.base_url);
+    let second = Client::builder()
+        .base_url(&server.base_url)
+        .auth(credentials("other-api-key", None).unwrap())
+        .build()
+        .unwrap();
+    first.api_key_get_access_keys(TENANT, USER).await.unwrap();
+    second.api_key_get_access_keys(TENANT, USER).await.unwrap();
+    first.api_key_get_access_keys(TENANT, USER).await.unwrap();
+    let seen = server.requests();
+    assert_eq!(seen[0].header("apikey"), Some(API_KEY));
+    assert_eq!(seen[0].header("secretkey"), Some(SECRET_KEY));
+    assert_eq!(seen[1].header("apikey"), Some("other-api-key"));
+    assert_eq!(seen[1].header("secretkey"), None);
+    assert_eq!(seen[2].header("apikey"), Some(API_KEY));
+}
+
+struct CartoVista;
+
+impl Provider for CartoVista {
+    type Client = Client;
+    const OK: (u16, &'static str) = (200, "[]");
+    const SECRETS: &'static [&'static str] = &[API_KEY, SECRET_KEY];
+
+    fn client(base_url: &str, timeouts: Timeouts) -> Client {
+        Client::builder()
+            .base_url(base_url)
+            .timeouts(timeouts)
+            .auth(credentials(API_KEY, Some(Secret::new(SECRET_KEY))).unwrap())
+            .build()
+            .unwrap()
+    }
+
+    async fn idempotent(client: &Client) -> Outcome {
+        client
+            .api_key_get_access_keys(TENANT, USER)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
+
+    async fn create(client: &Client) -> Outcome {
+        client
+            .api_key_generate_secret_key(TENANT, "k1")
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
+}
+
+runtime_contract!(CartoVista);
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_display_or_traces() {
+    let creds = credentials(API_KEY, Some(Secret::new(SECRET_KEY))).unwrap();
+    let c = CartoVista::client("http://127.0.0.1:9", Timeouts::default());
+    let extra = vec![
+        format!("{creds:?}"),
+        format!("{c:?}"),
+        format!("{:?}", c.tenant(TENANT).user(USER)),
+    ];
+    common::secrets_never_printed::<CartoVista>(&extra).await;
+}
