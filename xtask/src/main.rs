@@ -183,13 +183,137 @@ fn check(root: &Path) -> Result<(), String> {
     Err(report)
 }
 
+/// `cargo xtask bench`: the runtime benchmarks, then the downstream build
+/// cost (skipped with `--no-build-cost`).
+fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(&cargo)
+        .args(["bench", "-p", "apikeys-bench"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if !status.success() {
+        return Err("the runtime benchmarks failed".into());
+    }
+    if args.iter().any(|a| a == "--no-build-cost") {
+        return Ok(());
+    }
+    build_cost(root, &cargo)
+}
+
+/// What a consumer of the copy with pre-generated code depends on: the
+/// provider crate's own dependencies, minus the build-time codegen. Keep in
+/// step with `crates/sunshine-conversations/Cargo.toml`.
+const PREGENERATED_MANIFEST: &str = r#"[package]
+name = "apikeys-sunshine-conversations"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+apikeys-runtime = { path = "ROOT/crates/runtime" }
+progenitor-client = "0.15.1"
+reqwest = { version = "0.13.4", default-features = false, features = ["json", "query", "stream", "http2", "charset"] }
+serde = { version = "1.0.226", features = ["derive"] }
+serde_json = "1.0.150"
+schemars = { version = "0.8.22", features = ["chrono"] }
+base64 = "0.22"
+hmac = "0.13"
+sha2 = "0.11"
+
+[features]
+mock = []
+"#;
+
+const PREGENERATED_BUILD: &str = r#"fn main() {
+    let out = std::env::var("OUT_DIR").unwrap();
+    for file in ["client.rs", "mock.rs"] {
+        std::fs::copy(format!("generated/{file}"), format!("{out}/{file}")).unwrap();
+    }
+    println!("cargo:rerun-if-changed=generated");
+}
+"#;
+
+const CONSUMER_MAIN: &str = r#"fn main() {
+    let client = apikeys_sunshine_conversations::Client::builder()
+        .build()
+        .expect("a client");
+    println!("{}", client.base_url());
+}
+"#;
+
+fn consumer_manifest(name: &str, dependency: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{dependency}\" }}\n\n[workspace]\n"
+    )
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Clean `cargo build` of a throwaway crate that depends on the Sunshine
+/// crate (codegen in its build script) against the same crate with the
+/// committed generated code included directly.
+fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
+    let dir = root.join("target/bench-downstream");
+    std::fs::remove_dir_all(&dir).ok();
+    let provider = root.join("crates/sunshine-conversations");
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+
+    let buildtime = dir.join("buildtime");
+    write(&buildtime.join("Cargo.toml"), &consumer_manifest("downstream-buildtime", &provider.display().to_string()))?;
+    write(&buildtime.join("src/main.rs"), CONSUMER_MAIN)?;
+    write(&buildtime.join("Cargo.lock"), &lock)?;
+
+    let copy = dir.join("pregenerated/sunshine");
+    write(&copy.join("Cargo.toml"), &PREGENERATED_MANIFEST.replace("ROOT", &root.display().to_string()))?;
+    write(&copy.join("build.rs"), PREGENERATED_BUILD)?;
+    for file in ["src/lib.rs", "src/auth.rs", "README.md", "generated/client.rs", "generated/mock.rs"] {
+        let text = std::fs::read_to_string(provider.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        write(&copy.join(file), &text)?;
+    }
+    let pregenerated = dir.join("pregenerated/app");
+    write(&pregenerated.join("Cargo.toml"), &consumer_manifest("downstream-pregenerated", "../sunshine"))?;
+    write(&pregenerated.join("src/main.rs"), CONSUMER_MAIN)?;
+    write(&pregenerated.join("Cargo.lock"), &lock)?;
+
+    println!("\n## Downstream clean build (a crate depending on apikeys-sunshine-conversations, dev profile)\n");
+    println!("| variant | clean build | crates compiled |");
+    println!("|---|---|---|");
+    let mut results = Vec::new();
+    for (name, path) in [("codegen in build.rs (what we ship)", &buildtime), ("generated code included directly", &pregenerated)] {
+        let started = Instant::now();
+        let output = std::process::Command::new(cargo)
+            .arg("build")
+            .current_dir(path)
+            .env("CARGO_TARGET_DIR", path.join("target"))
+            .output()
+            .map_err(|e| format!("cannot run cargo build: {e}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            return Err(format!("the {name} build failed:\n{stderr}"));
+        }
+        let crates = stderr.lines().filter(|l| l.trim_start().starts_with("Compiling ")).count();
+        println!("| {name} | {seconds:.1} s | {crates} |");
+        results.push(seconds);
+    }
+    println!("| ratio | {:.2}x | |", results[0] / results[1]);
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let root = workspace_root();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(&root),
         Some("check") => check(&root),
-        _ => Err("usage: cargo xtask <generate|check>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs".into()),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => Err("usage: cargo xtask <generate|check|bench>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -214,9 +214,8 @@ Arguments:
             "{}/{}/api/v2/ApiKey", self.baseurl, ::apikeys_runtime::encode_path(&
             tenant_url_code.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
-        let mut request = self.client.post(url).json(&body).headers(header_map).build()?;
+        let mut request = self.client.post(url).json(&body).build()?;
         let info = OperationInfo {
             operation_id: "api_key_update_access_key",
         };
@@ -259,9 +258,8 @@ Arguments:
             tenant_url_code.to_string()), ::apikeys_runtime::encode_path(& id
             .to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
-        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let mut request = self.client.delete(url).build()?;
         let info = OperationInfo {
             operation_id: "api_key_delete_api_key",
         };
@@ -306,7 +304,6 @@ Arguments:
             ::apikeys_runtime::encode_path(& tenant_url_code.to_string()),
             ::apikeys_runtime::encode_path(& id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -315,7 +312,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "api_key_generate_secret_key",
@@ -362,7 +358,6 @@ Arguments:
             tenant_url_code.to_string()), ::apikeys_runtime::encode_path(&
             user_identifier.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -371,7 +366,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "api_key_get_access_keys",
@@ -423,7 +417,6 @@ Arguments:
             tenant_url_code.to_string()), ::apikeys_runtime::encode_path(&
             user_identifier.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -433,7 +426,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "api_key_create_access_key",

@@ -27,15 +27,13 @@ impl VisitMut for Counts {
         let removed = before - block.stmts.len();
         self.api_version_headers += removed;
         if removed > 0 && !quote!(#block).to_string().contains("header_map . append") {
-            // The header map is now never added to: drop its `mut`.
-            for stmt in &mut block.stmts {
-                if let syn::Stmt::Local(local) = stmt
-                    && let Pat::Ident(id) = &mut local.pat
-                    && id.ident == "header_map"
-                {
-                    id.mutability = None;
-                }
-            }
+            // The header map is now always empty: drop it, and the
+            // `.headers(header_map)` that would merge it into the request.
+            block.stmts.retain(|stmt| {
+                !matches!(stmt, syn::Stmt::Local(local)
+                    if matches!(&local.pat, Pat::Ident(id) if id.ident == "header_map"))
+            });
+            DropEmptyHeaders.visit_block_mut(block);
         }
         syn::visit_mut::visit_block_mut(self, block);
     }
@@ -58,6 +56,22 @@ impl VisitMut for Counts {
             self.encode_path_calls += 1;
         }
         syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+}
+
+/// Removes `.headers(header_map)` from request-builder chains.
+struct DropEmptyHeaders;
+
+impl VisitMut for DropEmptyHeaders {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && quote!(#call).to_string().ends_with("headers (header_map)")
+        {
+            *expr = (*call.receiver).clone();
+        }
     }
 }
 

@@ -388,7 +388,6 @@ Sends a `GET` request to `/api/keys`
         Error<types::LusidProblemDetails>,
     > {
         let url = format!("{}/api/keys", self.baseurl,);
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -397,7 +396,6 @@ Sends a `GET` request to `/api/keys`
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "listOwnApiKeys",
@@ -448,7 +446,6 @@ Sends a `POST` request to `/api/keys`
         Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
     > {
         let url = format!("{}/api/keys", self.baseurl,);
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -458,7 +455,6 @@ Sends a `POST` request to `/api/keys`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "createApiKey",
@@ -514,7 +510,6 @@ Arguments:
             "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::encode_path(& id
             .to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -523,7 +518,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "deleteApiKey",

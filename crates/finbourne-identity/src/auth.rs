@@ -189,7 +189,7 @@ async fn token_request(
         .post(token_url)
         .header(ACCEPT, "application/json")
         .form(form)
-        .timeout(ctx.timeouts.attempt)
+        .timeout(ctx.attempt_timeout())
         .send()
         .await
         .map_err(|e| {

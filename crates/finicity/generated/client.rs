@@ -522,7 +522,6 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         Error<types::ErrorMessage>,
     > {
         let url = format!("{}/aggregation/v1/partners/accessKey", self.baseurl,);
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -532,7 +531,6 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "generateThirdPartyAccessKey",
@@ -592,7 +590,6 @@ Arguments:
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
             ::apikeys_runtime::encode_path(& consent_receipt_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -602,7 +599,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "updateThirdPartyAccessKey",
@@ -653,7 +649,6 @@ Arguments:
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
             ::apikeys_runtime::encode_path(& consent_receipt_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -662,7 +657,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "revokeThirdPartyAccessKey",
@@ -710,7 +704,6 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         Error<types::ErrorMessageOrErrorWrapper>,
     > {
         let url = format!("{}/aggregation/v2/partners/authentication", self.baseurl,);
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -720,7 +713,6 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "createToken",

@@ -124,7 +124,7 @@ impl FinicityAuth {
         let runtime = Runtime::new(
             Some(Arc::new(self.app_key.clone())),
             Client::USER_AGENT,
-            ctx.timeouts,
+            ctx.timeouts.total(ctx.remaining()),
             RetryPolicy::never(),
         );
         let client = Client::from_parts(ctx.base_url, ctx.http.clone(), runtime);

@@ -86,6 +86,22 @@ pub struct AuthContext<'a> {
     pub base_url: &'a str,
     /// The client's timeouts.
     pub timeouts: crate::Timeouts,
+    /// When the call being authorized must be over.
+    pub deadline: std::time::Instant,
+}
+
+impl AuthContext<'_> {
+    /// The time left before the call's deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(std::time::Instant::now())
+    }
+
+    /// The timeout for one request made to obtain credentials: the attempt
+    /// timeout, cut to the time left.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.timeouts.attempt.min(self.remaining())
+    }
 }
 
 impl fmt::Debug for AuthContext<'_> {

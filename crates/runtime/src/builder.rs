@@ -142,15 +142,19 @@ impl<C: GeneratedClient> ClientBuilder<C> {
                 parsed.scheme()
             )));
         }
+        let mut runtime = Runtime::new(self.auth, C::USER_AGENT, self.timeouts, self.retry);
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(C::USER_AGENT)
-                .build()
-                .map_err(BuildError::Http)?,
+            None => {
+                runtime = runtime.with_own_client();
+                reqwest::Client::builder()
+                    .connect_timeout(self.timeouts.connect)
+                    .timeout(self.timeouts.attempt)
+                    .user_agent(C::USER_AGENT)
+                    .build()
+                    .map_err(BuildError::Http)?
+            }
         };
-        let runtime = Runtime::new(self.auth, C::USER_AGENT, self.timeouts, self.retry);
         Ok(C::from_parts(base.trim_end_matches('/'), http, runtime))
     }
 }

@@ -12,8 +12,13 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes a value for use as one path segment, so that an id can
 /// never add a segment, a query or a fragment: `a b/ä+c` → `a%20b%2F%C3%A4%2Bc`.
-pub fn encode_path(value: &str) -> String {
-    utf8_percent_encode(value, SEGMENT).to_string()
+pub fn encode_path(value: &str) -> std::borrow::Cow<'_, str> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if value.bytes().all(unreserved) {
+        // The common case (ids): nothing to encode, nothing to copy.
+        return std::borrow::Cow::Borrowed(value);
+    }
+    utf8_percent_encode(value, SEGMENT).into()
 }
 
 #[cfg(test)]

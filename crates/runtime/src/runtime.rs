@@ -31,6 +31,8 @@ const REQUEST_ID_HEADERS: [&str; 5] = [
 /// through a task-local, so that concurrent calls never mix.
 #[derive(Default)]
 struct CallRecord {
+    /// When the whole call must be over (`Timeouts::total` after it began).
+    deadline: Option<Instant>,
     attempts: u32,
     status: Option<StatusCode>,
     headers: HeaderMap,
@@ -58,6 +60,10 @@ pub struct Runtime {
     user_agent: HeaderValue,
     timeouts: Timeouts,
     retry: RetryPolicy,
+    /// Whether the HTTP client was built by [`crate::ClientBuilder`], with
+    /// `timeouts.attempt` as its timeout and our User-Agent (else each
+    /// request gets them).
+    own_client: bool,
 }
 
 impl fmt::Debug for Runtime {
@@ -84,7 +90,17 @@ impl Runtime {
             user_agent: HeaderValue::from_static(user_agent),
             timeouts,
             retry,
+            own_client: false,
         }
+    }
+
+    /// Marks the HTTP client as built by [`crate::ClientBuilder`] (with
+    /// `timeouts.attempt` as its timeout and our User-Agent), so that
+    /// requests need neither of their own unless the call's deadline is
+    /// nearer than an attempt.
+    pub fn with_own_client(mut self) -> Self {
+        self.own_client = true;
+        self
     }
 
     /// The timeouts in force.
@@ -105,10 +121,11 @@ impl Runtime {
         }
     }
 
-    /// A copy with other timeouts.
+    /// A copy with other timeouts (set on each request from now on).
     pub fn with_timeouts(&self, timeouts: Timeouts) -> Self {
         Self {
             timeouts,
+            own_client: false,
             ..self.clone()
         }
     }
@@ -124,7 +141,15 @@ impl Runtime {
             http,
             base_url,
             timeouts: self.timeouts,
+            deadline: self.deadline(),
         }
+    }
+
+    /// The current call's deadline (or one a full budget away, outside a call).
+    fn deadline(&self) -> Instant {
+        with_record(|r| r.deadline)
+            .flatten()
+            .unwrap_or_else(|| Instant::now() + self.timeouts.total)
     }
 
     /// progenitor's pre-hook: names the request in the call's span, sets
@@ -137,13 +162,17 @@ impl Runtime {
         request: &mut reqwest::Request,
         operation_id: &'static str,
     ) -> Result<(), String> {
-        let span = tracing::Span::current();
-        span.record("method", request.method().as_str());
-        span.record("path", request.url().path());
-        request
-            .headers_mut()
-            .entry(USER_AGENT)
-            .or_insert_with(|| self.user_agent.clone());
+        if tracing::level_enabled!(tracing::Level::INFO) {
+            let span = tracing::Span::current();
+            span.record("method", request.method().as_str());
+            span.record("path", request.url().path());
+        }
+        if !self.own_client {
+            request
+                .headers_mut()
+                .entry(USER_AGENT)
+                .or_insert_with(|| self.user_agent.clone());
+        }
         if let Some(auth) = &self.auth
             && let Err(e) = auth
                 .authorize(self.context(http, base_url, operation_id), request)
@@ -165,15 +194,16 @@ impl Runtime {
         mut request: reqwest::Request,
         operation_id: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        let started = Instant::now();
-        let deadline = started + self.timeouts.total;
+        let deadline = self.deadline();
         let retry_allowed = is_idempotent(request.method()) || self.retry.retry_non_idempotent;
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            *request.timeout_mut() = Some(self.timeouts.attempt.min(remaining));
+            if !self.own_client || remaining < self.timeouts.attempt {
+                *request.timeout_mut() = Some(self.timeouts.attempt.min(remaining));
+            }
             let spare = request.try_clone();
             let outcome = match client.execute(request).await {
                 Ok(response) if !response.status().is_success() => buffer(response).await,
@@ -188,12 +218,13 @@ impl Runtime {
             with_record(|r| {
                 r.attempts = attempt;
                 r.status = status;
-                if let Ok((response, body)) = &outcome {
+                // Headers and body are kept for errors only; a success
+                // answer's are in the ResponseValue.
+                if let Ok((response, Some(body))) = &outcome {
                     r.headers = response.headers().clone();
-                    r.body = body.clone().unwrap_or_default();
+                    r.body = body.clone();
                 }
             });
-            tracing::Span::current().record("attempts", attempt);
 
             let Some(mut next) = spare else {
                 return outcome.map(|(r, _)| r);
@@ -289,8 +320,12 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// Runs one generated operation: a tracing span, the total timeout, and the
-/// translation of progenitor's error into [`Error`].
+/// Runs one generated operation: a tracing span, the call's deadline, and
+/// the translation of progenitor's error into [`Error`].
+///
+/// The deadline (`Timeouts::total`) holds without a timer of its own: each
+/// attempt's timeout is cut to the time left, no retry waits past it, and
+/// credential renewals get the time left too.
 pub async fn call<T, E, F>(
     runtime: &Runtime,
     operation_id: &'static str,
@@ -310,30 +345,20 @@ where
         duration_ms = Empty,
     );
     let started = Instant::now();
-    let record = Arc::new(Mutex::new(CallRecord::default()));
+    let record = Arc::new(Mutex::new(CallRecord {
+        deadline: Some(started + runtime.timeouts.total),
+        ..CallRecord::default()
+    }));
     let outcome = CALL
-        .scope(
-            record.clone(),
-            tokio::time::timeout(runtime.timeouts.total, operation),
-        )
+        .scope(record.clone(), operation)
         .instrument(span.clone())
         .await;
     let record = std::mem::take(&mut *record.lock().unwrap_or_else(|p| p.into_inner()));
+    let attempts = record.attempts;
 
     let result = match outcome {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(translate(operation_id, e, record).await),
-        Err(_) => {
-            let mut err = with_context(Error::new(ErrorKind::Timeout, operation_id), record);
-            err.source = Some(
-                format!(
-                    "the call did not finish within {:?}",
-                    runtime.timeouts.total
-                )
-                .into(),
-            );
-            Err(err)
-        }
+        Ok(value) => Ok(value),
+        Err(e) => Err(translate(operation_id, e, record).await),
     };
     let status = match &result {
         Ok(v) => Some(v.status()),
@@ -342,6 +367,7 @@ where
     if let Some(status) = status {
         span.record("status", status.as_u16());
     }
+    span.record("attempts", attempts);
     span.record("duration_ms", started.elapsed().as_millis() as u64);
     match &result {
         Ok(_) => tracing::debug!(parent: &span, "call succeeded"),

@@ -329,7 +329,6 @@ Arguments:
             ::apikeys_runtime::encode_path(& app_id.to_string()),
             ::apikeys_runtime::encode_path(& integration_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -338,7 +337,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "listCustomIntegrationKeys",
@@ -399,7 +397,6 @@ Arguments:
             ::apikeys_runtime::encode_path(& app_id.to_string()),
             ::apikeys_runtime::encode_path(& integration_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -409,7 +406,6 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "createCustomIntegrationKey",
@@ -469,7 +465,6 @@ Arguments:
             ::apikeys_runtime::encode_path(& integration_id.to_string()),
             ::apikeys_runtime::encode_path(& key_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -478,7 +473,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "getCustomIntegrationKey",
@@ -537,7 +531,6 @@ Arguments:
             ::apikeys_runtime::encode_path(& integration_id.to_string()),
             ::apikeys_runtime::encode_path(& key_id.to_string()),
         );
-        let header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -546,7 +539,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
             .build()?;
         let info = OperationInfo {
             operation_id: "deleteCustomIntegrationKey",

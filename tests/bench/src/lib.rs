@@ -1,0 +1,1 @@
+//! See `benches/overhead.rs`: `cargo bench -p apikeys-bench`.
