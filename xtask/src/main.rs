@@ -264,27 +264,48 @@ fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
 
     let buildtime = dir.join("buildtime");
-    write(&buildtime.join("Cargo.toml"), &consumer_manifest("downstream-buildtime", &provider.display().to_string()))?;
+    write(
+        &buildtime.join("Cargo.toml"),
+        &consumer_manifest("downstream-buildtime", &provider.display().to_string()),
+    )?;
     write(&buildtime.join("src/main.rs"), CONSUMER_MAIN)?;
     write(&buildtime.join("Cargo.lock"), &lock)?;
 
     let copy = dir.join("pregenerated/sunshine");
-    write(&copy.join("Cargo.toml"), &PREGENERATED_MANIFEST.replace("ROOT", &root.display().to_string()))?;
+    write(
+        &copy.join("Cargo.toml"),
+        &PREGENERATED_MANIFEST.replace("ROOT", &root.display().to_string()),
+    )?;
     write(&copy.join("build.rs"), PREGENERATED_BUILD)?;
-    for file in ["src/lib.rs", "src/auth.rs", "README.md", "generated/client.rs", "generated/mock.rs"] {
-        let text = std::fs::read_to_string(provider.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    for file in [
+        "src/lib.rs",
+        "src/auth.rs",
+        "README.md",
+        "generated/client.rs",
+        "generated/mock.rs",
+    ] {
+        let text =
+            std::fs::read_to_string(provider.join(file)).map_err(|e| format!("{file}: {e}"))?;
         write(&copy.join(file), &text)?;
     }
     let pregenerated = dir.join("pregenerated/app");
-    write(&pregenerated.join("Cargo.toml"), &consumer_manifest("downstream-pregenerated", "../sunshine"))?;
+    write(
+        &pregenerated.join("Cargo.toml"),
+        &consumer_manifest("downstream-pregenerated", "../sunshine"),
+    )?;
     write(&pregenerated.join("src/main.rs"), CONSUMER_MAIN)?;
     write(&pregenerated.join("Cargo.lock"), &lock)?;
 
-    println!("\n## Downstream clean build (a crate depending on apikeys-sunshine-conversations, dev profile)\n");
+    println!(
+        "\n## Downstream clean build (a crate depending on apikeys-sunshine-conversations, dev profile)\n"
+    );
     println!("| variant | clean build | crates compiled |");
     println!("|---|---|---|");
     let mut results = Vec::new();
-    for (name, path) in [("codegen in build.rs (what we ship)", &buildtime), ("generated code included directly", &pregenerated)] {
+    for (name, path) in [
+        ("codegen in build.rs (what we ship)", &buildtime),
+        ("generated code included directly", &pregenerated),
+    ] {
         let started = Instant::now();
         let output = std::process::Command::new(cargo)
             .arg("build")
@@ -297,7 +318,10 @@ fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
         if !output.status.success() {
             return Err(format!("the {name} build failed:\n{stderr}"));
         }
-        let crates = stderr.lines().filter(|l| l.trim_start().starts_with("Compiling ")).count();
+        let crates = stderr
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Compiling "))
+            .count();
         println!("| {name} | {seconds:.1} s | {crates} |");
         results.push(seconds);
     }

@@ -369,7 +369,9 @@ fn hold_clients(base: &str) {
         let f = finbourne(base);
         let c = cartovista(base);
         let n = finicity(base);
-        s.list_custom_integration_keys(APP, INTEGRATION).await.unwrap();
+        s.list_custom_integration_keys(APP, INTEGRATION)
+            .await
+            .unwrap();
         f.list_own_api_keys().await.unwrap();
         c.api_key_get_access_keys("acme", "u-42").await.unwrap();
         n.update_third_party_access_key("cr_1", &finicity_body_data())
@@ -385,7 +387,10 @@ fn child_peak(args: &[&str]) -> u64 {
         .args(args)
         .output()
         .expect("memory child");
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 /// `--only generated|hand N`: N sequential Sunshine list calls of one kind
@@ -401,15 +406,26 @@ fn only(which: &str, calls: usize) {
             &server.base,
             apikeys_sunshine_conversations::basic_auth(KEY_ID, KEY_SECRET).unwrap(),
         );
-        let url = format!("{}/v2/apps/{APP}/integrations/{INTEGRATION}/keys", server.base);
+        let url = format!(
+            "{}/v2/apps/{APP}/integrations/{INTEGRATION}/keys",
+            server.base
+        );
         let header = "Basic aW50XzY0ZjBjMGZmZWUwMDAwMDAwMDAwYzAwMzpiZW5jaC1zZWNyZXQ=";
         for _ in 0..calls {
             if which == "generated" {
-                s.list_custom_integration_keys(APP, INTEGRATION).await.unwrap();
+                s.list_custom_integration_keys(APP, INTEGRATION)
+                    .await
+                    .unwrap();
             } else {
                 let _: apikeys_sunshine_conversations::types::IntegrationApiKeyListResponse =
-                    hand_written(s.http(), reqwest::Method::GET, &url, &[("authorization", header)], None)
-                        .await;
+                    hand_written(
+                        s.http(),
+                        reqwest::Method::GET,
+                        &url,
+                        &[("authorization", header)],
+                        None,
+                    )
+                    .await;
             }
         }
     });
@@ -426,7 +442,9 @@ fn run() {
         .unwrap();
     println!(
         "apikeys benchmarks: {} cores, {CALLS} sequential calls per variant, loopback server in a child process",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
 
     rt.block_on(async {
@@ -651,8 +669,16 @@ fn run() {
             .collect();
         times.sort();
         total += times[10];
-        println!("| {} | {:.1} ms |", spec.name, times[10].as_secs_f64() * 1e3);
+        println!(
+            "| {} | {:.1} ms |",
+            spec.name,
+            times[10].as_secs_f64() * 1e3
+        );
     }
-    println!("| all {} | {:.1} ms |", specs.len(), total.as_secs_f64() * 1e3);
+    println!(
+        "| all {} | {:.1} ms |",
+        specs.len(),
+        total.as_secs_f64() * 1e3
+    );
     drop(server);
 }
