@@ -8,24 +8,12 @@ extern crate self as apikeys_cartovista;
 mod mode;
 mod tenant;
 
-#[allow(clippy::all, clippy::pedantic)]
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-
-/// Typed httpmock helpers: `use mock::MockServerExt` adds one method per
-/// operation to `httpmock::MockServer`.
-#[cfg(feature = "mock")]
-#[allow(clippy::all, missing_docs)]
-pub mod mock {
-    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
-}
+apikeys_runtime::include_generated!();
 
 pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, HeaderCredentials, ResponseValue, RetryPolicy,
     Secret, Timeouts,
 };
-pub use generated::{Client, types};
 pub use mode::ApiModeEnum;
 pub use tenant::{Tenant, TenantUser};
 

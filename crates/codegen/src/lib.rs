@@ -406,6 +406,7 @@ fn try_build(spec_name: &str) -> Result<(), String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?;
     let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
     let root = Path::new(&manifest).join("../..");
+    let root = root.canonicalize().unwrap_or(root);
     let openapi = root.join("openapi");
     let Some(path) = spec_path(&root, spec_name) else {
         println!("cargo:rerun-if-changed={}", openapi.display());

@@ -4,18 +4,7 @@
 mod auth;
 mod config;
 
-#[allow(clippy::all, clippy::pedantic)]
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-
-/// Typed httpmock helpers: `use mock::MockServerExt` adds one method per
-/// operation to `httpmock::MockServer`.
-#[cfg(feature = "mock")]
-#[allow(clippy::all, missing_docs)]
-pub mod mock {
-    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
-}
+apikeys_runtime::include_generated!();
 
 pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, Error, ErrorKind, ResponseValue, RetryPolicy, Secret,
@@ -23,4 +12,3 @@ pub use apikeys_runtime::{
 };
 pub use auth::FbnAuth;
 pub use config::{Configuration, Resolved};
-pub use generated::{Client, types};

@@ -3,24 +3,12 @@
 
 mod auth;
 
-#[allow(clippy::all, clippy::pedantic)]
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-
-/// Typed httpmock helpers: `use mock::MockServerExt` adds one method per
-/// operation to `httpmock::MockServer`.
-#[cfg(feature = "mock")]
-#[allow(clippy::all, missing_docs)]
-pub mod mock {
-    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
-}
+apikeys_runtime::include_generated!();
 
 pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, ResponseValue, RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{EXPIRED_TOKEN_CODE, FinicityAuth, TOKEN_RENEW_AFTER};
-pub use generated::{Client, types};
 
 /// The error of the third-party access operations.
 pub type Error = apikeys_runtime::Error<types::ErrorMessage>;

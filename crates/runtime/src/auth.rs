@@ -150,68 +150,40 @@ pub fn sensitive_header(value: &str) -> Result<HeaderValue, AuthError> {
     Ok(v)
 }
 
-/// HTTP Basic credentials: a user (a key id) and a password (a secret).
+/// A fixed `Authorization` header: HTTP Basic credentials or a bearer token.
 #[derive(Clone)]
-pub struct BasicAuth {
+pub struct AuthorizationHeader {
     header: HeaderValue,
+    scheme: &'static str,
 }
 
-impl BasicAuth {
-    /// Credentials for `user` and `password`.
-    pub fn new(user: impl AsRef<str>, password: &Secret) -> Result<Self, AuthError> {
+impl AuthorizationHeader {
+    /// HTTP Basic credentials: a user (a key id, say) and a password (a secret).
+    pub fn basic(user: impl AsRef<str>, password: &Secret) -> Result<Self, AuthError> {
         let pair = format!("{}:{}", user.as_ref(), password.expose());
         let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
         Ok(Self {
             header: sensitive_header(&format!("Basic {encoded}"))?,
+            scheme: "basic",
         })
     }
-}
 
-impl fmt::Debug for BasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BasicAuth([REDACTED])")
-    }
-}
-
-impl Auth for BasicAuth {
-    fn authorize<'a>(
-        &'a self,
-        _ctx: AuthContext<'a>,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
-        request
-            .headers_mut()
-            .insert(AUTHORIZATION, self.header.clone());
-        Box::pin(async { Ok(()) })
-    }
-
-    fn scheme(&self) -> &'static str {
-        "basic"
-    }
-}
-
-/// A fixed bearer token.
-#[derive(Clone)]
-pub struct BearerToken {
-    header: HeaderValue,
-}
-
-impl BearerToken {
-    /// Sends `token` as `Authorization: Bearer <token>`.
-    pub fn new(token: &Secret) -> Result<Self, AuthError> {
+    /// A bearer token, sent as `Authorization: Bearer <token>`.
+    pub fn bearer(token: &Secret) -> Result<Self, AuthError> {
         Ok(Self {
             header: sensitive_header(&format!("Bearer {}", token.expose()))?,
+            scheme: "bearer",
         })
     }
 }
 
-impl fmt::Debug for BearerToken {
+impl fmt::Debug for AuthorizationHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BearerToken([REDACTED])")
+        write!(f, "AuthorizationHeader({}, [REDACTED])", self.scheme)
     }
 }
 
-impl Auth for BearerToken {
+impl Auth for AuthorizationHeader {
     fn authorize<'a>(
         &'a self,
         _ctx: AuthContext<'a>,
@@ -224,7 +196,7 @@ impl Auth for BearerToken {
     }
 
     fn scheme(&self) -> &'static str {
-        "bearer"
+        self.scheme
     }
 }
 

@@ -10,7 +10,7 @@ mod runtime;
 mod secret;
 
 pub use auth::{
-    Auth, AuthContext, AuthError, BasicAuth, BearerToken, BoxFuture, Clock, HeaderCredentials,
+    Auth, AuthContext, AuthError, AuthorizationHeader, BoxFuture, Clock, HeaderCredentials,
     ManualClock, SystemClock, TokenCache, sensitive_header,
 };
 pub use builder::{ClientBuilder, GeneratedClient};
@@ -20,3 +20,27 @@ pub use path::encode_path;
 pub use progenitor_client::ResponseValue;
 pub use runtime::{Runtime, call, retry_after};
 pub use secret::Secret;
+
+/// Includes the client `apikeys-codegen` generated into `OUT_DIR`, and its
+/// typed httpmock helpers as module `mock` behind the crate's `mock`
+/// feature; re-exports `Client` and `types`. Every provider crate's
+/// `lib.rs` calls it once.
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        #[allow(clippy::all, clippy::pedantic)]
+        mod generated {
+            include!(concat!(env!("OUT_DIR"), "/client.rs"));
+        }
+
+        /// Typed httpmock helpers: `use mock::MockServerExt` adds one method
+        /// per operation to `httpmock::MockServer`.
+        #[cfg(feature = "mock")]
+        #[allow(clippy::all, missing_docs)]
+        pub mod mock {
+            include!(concat!(env!("OUT_DIR"), "/mock.rs"));
+        }
+
+        pub use generated::{Client, types};
+    };
+}

@@ -3,25 +3,13 @@
 
 mod auth;
 
-#[allow(clippy::all, clippy::pedantic)]
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-
-/// Typed httpmock helpers: `use mock::MockServerExt` adds one method per
-/// operation to `httpmock::MockServer`.
-#[cfg(feature = "mock")]
-#[allow(clippy::all, missing_docs)]
-pub mod mock {
-    include!(concat!(env!("OUT_DIR"), "/mock.rs"));
-}
+apikeys_runtime::include_generated!();
 
 pub use apikeys_runtime::{
-    AuthError, BasicAuth, BuildError, ClientBuilder, ErrorKind, ResponseValue, RetryPolicy, Secret,
-    Timeouts,
+    AuthError, AuthorizationHeader, BuildError, ClientBuilder, ErrorKind, ResponseValue,
+    RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{JwtAuth, Scope};
-pub use generated::{Client, types};
 
 /// The error every operation of this crate returns.
 pub type Error = apikeys_runtime::Error<types::ErrorResponse>;
@@ -51,6 +39,9 @@ pub fn zendesk_base_url(subdomain: &str) -> Result<String, BuildError> {
 }
 
 /// HTTP Basic credentials from a key id and its secret.
-pub fn basic_auth(key_id: &str, secret: impl Into<Secret>) -> Result<BasicAuth, AuthError> {
-    BasicAuth::new(key_id, &secret.into())
+pub fn basic_auth(
+    key_id: &str,
+    secret: impl Into<Secret>,
+) -> Result<AuthorizationHeader, AuthError> {
+    AuthorizationHeader::basic(key_id, &secret.into())
 }
