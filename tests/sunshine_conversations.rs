@@ -249,6 +249,22 @@ async fn invalid_json_on_success_is_a_decode_error_holding_the_bytes() {
     assert_eq!(err.status().unwrap().as_u16(), 200);
     assert_eq!(err.body(), b"{not json");
     assert!(!err.is_retryable());
+    assert!(err.to_string().contains("invalid JSON at line 1"), "{err}");
+}
+
+#[tokio::test]
+async fn a_decode_error_never_quotes_the_body() {
+    // A secret where a list was expected: serde's own message would quote it.
+    let server =
+        ScriptedServer::start(vec![Reply::json(200, r#"{"keys":"leaked-secret-value"}"#)]).await;
+    let err = client(&server.base_url)
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    let shown = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+    assert!(!shown.contains("leaked-secret-value"), "{shown}");
+    assert!(shown.contains("wrong type"), "{shown}");
 }
 
 fn jwt_client(base: &str, auth: JwtAuth) -> Client {

@@ -376,6 +376,18 @@ where
     result
 }
 
+/// Where and how a body failed to decode, without serde's own message:
+/// that quotes the offending value, which could be a secret.
+fn describe_decode_error(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Data => "a value of the wrong type or shape",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Eof => "JSON that ends too early",
+        serde_json::error::Category::Io => "an unreadable body",
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
 fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
     err.attempts = record.attempts;
     err.status = record.status;
@@ -422,7 +434,7 @@ async fn translate<E: DeserializeOwned>(
                 ErrorKind::Status
             });
             err.body = bytes;
-            err.source = Some(Box::new(source));
+            err.source = Some(describe_decode_error(&source).into());
             err
         }
         P::CommunicationError(source)
