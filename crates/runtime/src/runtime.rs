@@ -218,11 +218,15 @@ impl Runtime {
             with_record(|r| {
                 r.attempts = attempt;
                 r.status = status;
-                // Headers and body are kept for errors only; a success
-                // answer's are in the ResponseValue.
+                // Headers and body are kept for errors only (a success
+                // answer's are in the ResponseValue), and only the last
+                // attempt's: a later failure never shows an earlier answer.
                 if let Ok((response, Some(body))) = &outcome {
                     r.headers = response.headers().clone();
                     r.body = body.clone();
+                } else if !r.body.is_empty() || !r.headers.is_empty() {
+                    r.headers = HeaderMap::new();
+                    r.body = Bytes::new();
                 }
             });
 
