@@ -500,3 +500,37 @@ async fn a_retry_after_longer_than_the_cap_is_not_waited_for() {
     assert_eq!(server.requests().len(), 1);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn a_timeout_after_an_error_answer_reports_no_stale_answer() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(503, r#"{"errors":[{"code":"first","title":"busy"}]}"#)
+            .header("x-request-id", "req-first"),
+        Reply::json(200, r#"{"keys":[]}"#).after(Duration::from_secs(10)),
+    ])
+    .await;
+    let c = Client::builder()
+        .base_url(&server.base_url)
+        .auth(basic_auth(KEY_ID, KEY_SECRET).unwrap())
+        .timeouts(
+            Timeouts::new()
+                .attempt(Duration::from_millis(300))
+                .total(Duration::from_secs(5)),
+        )
+        .retry_policy(
+            RetryPolicy::new()
+                .max_attempts(2)
+                .initial_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let err = c
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(err.status(), None);
+    assert!(err.body().is_empty());
+    assert_eq!(err.request_id(), None);
+}
