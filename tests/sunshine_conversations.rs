@@ -534,3 +534,24 @@ async fn a_timeout_after_an_error_answer_reports_no_stale_answer() {
     assert!(err.body().is_empty());
     assert_eq!(err.request_id(), None);
 }
+
+#[tokio::test]
+async fn the_typed_mock_helpers_match_ids_that_need_encoding() {
+    let server = MockServer::start_async().await;
+    let odd = "k.e y/ä+1";
+    let mock = server.get_custom_integration_key(|when, then| {
+        when.app_id(APP).integration_id(INTEGRATION).key_id(odd);
+        then.ok(&serde_json::from_value(key_json()).unwrap());
+    });
+    let c = client(&server.base_url()).with_retry_policy(RetryPolicy::never());
+    // A lookalike that an unescaped regex would match (`.` is any character).
+    let miss = c
+        .get_custom_integration_key(APP, INTEGRATION, "kxe y/ä+1")
+        .await
+        .unwrap_err();
+    assert_eq!(miss.status().unwrap().as_u16(), 404);
+    c.get_custom_integration_key(APP, INTEGRATION, odd)
+        .await
+        .unwrap();
+    mock.assert_async().await;
+}

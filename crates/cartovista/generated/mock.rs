@@ -22,7 +22,10 @@ pub mod operations {
         }
         pub fn tenant_url_code(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/{}/api/v2/ApiKey$", value.to_string()),
+                    &format!(
+                        "^/{}/api/v2/ApiKey$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -60,14 +63,20 @@ pub mod operations {
         }
         pub fn tenant_url_code(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/{}/api/v2/ApiKey/.*$", value.to_string()),
+                    &format!(
+                        "^/{}/api/v2/ApiKey/.*$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/.*/api/v2/ApiKey/{}$", value.to_string()),
+                    &format!(
+                        "^/.*/api/v2/ApiKey/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -103,14 +112,20 @@ pub mod operations {
         }
         pub fn tenant_url_code(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/{}/api/v2/ApiKey/.*/generateSecret$", value.to_string()),
+                    &format!(
+                        "^/{}/api/v2/ApiKey/.*/generateSecret$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/.*/api/v2/ApiKey/{}/generateSecret$", value.to_string()),
+                    &format!(
+                        "^/.*/api/v2/ApiKey/{}/generateSecret$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -151,14 +166,20 @@ pub mod operations {
         }
         pub fn tenant_url_code(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/{}/api/v2/User/.*/ApiKey$", value.to_string()),
+                    &format!(
+                        "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn user_identifier(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/.*/api/v2/User/{}/ApiKey$", value.to_string()),
+                    &format!(
+                        "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -203,14 +224,20 @@ pub mod operations {
         }
         pub fn tenant_url_code(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/{}/api/v2/User/.*/ApiKey$", value.to_string()),
+                    &format!(
+                        "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn user_identifier(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/.*/api/v2/User/{}/ApiKey$", value.to_string()),
+                    &format!(
+                        "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))

@@ -361,13 +361,14 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
             .map_err(|e| e.to_string())
     })
     .map_err(|m| fail(path, "", m))?;
-    let mock_file: syn::File = syn::parse2(mock_tokens).map_err(|e| {
+    let mut mock_file: syn::File = syn::parse2(mock_tokens).map_err(|e| {
         fail(
             path,
             "",
             format!("progenitor's mock output does not parse: {e}"),
         )
     })?;
+    postprocess::rewrite_mock(&mut mock_file).map_err(|m| fail(path, "", m))?;
     let mock = render(&spec_file, &[], &prettyplease::unparse(&mock_file));
 
     Ok(Output {

@@ -300,3 +300,33 @@ pub fn rewrite(
     file.items.extend(glue.items);
     Ok((file, operations))
 }
+
+/// Makes progenitor's typed mock helpers match what the client sends: a
+/// path value is matched percent-encoded as the client encodes it, and
+/// regex-escaped (progenitor puts the raw value into the path regex, so an
+/// id needing encoding never matched and one with `.` or `+` matched too
+/// much).
+pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
+    struct PathValues(usize);
+    impl VisitMut for PathValues {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            let text = mac.tokens.to_string();
+            if mac.path.is_ident("format") && text.starts_with("\"^/") {
+                let raw = "value . to_string ()";
+                let fixed = "regex :: escape (& :: apikeys_runtime :: encode_path (& value . to_string ()))";
+                self.0 += text.matches(raw).count();
+                if let Ok(tokens) = text.replace(raw, fixed).parse() {
+                    mac.tokens = tokens;
+                }
+            }
+            syn::visit_mut::visit_macro_mut(self, mac);
+        }
+    }
+    let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
+    let mut fix = PathValues(0);
+    fix.visit_file_mut(file);
+    if has_path_values && fix.0 == 0 {
+        return Err("progenitor's mock path matching has an unexpected shape".into());
+    }
+    Ok(())
+}

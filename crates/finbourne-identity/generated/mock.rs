@@ -163,7 +163,12 @@ pub mod operations {
             self.0
         }
         pub fn id(self, value: &str) -> Self {
-            let re = regex::Regex::new(&format!("^/api/keys/{}$", value.to_string()))
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/api/keys/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
+                )
                 .unwrap();
             Self(self.0.path_matches(re))
         }

@@ -90,7 +90,8 @@ pub mod operations {
         pub fn consent_receipt_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
                     &format!(
-                        "^/aggregation/v1/partners/accessKey/{}$", value.to_string()
+                        "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
                     ),
                 )
                 .unwrap();
@@ -163,7 +164,8 @@ pub mod operations {
         pub fn consent_receipt_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
                     &format!(
-                        "^/aggregation/v1/partners/accessKey/{}$", value.to_string()
+                        "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
                     ),
                 )
                 .unwrap();

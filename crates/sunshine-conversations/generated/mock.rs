@@ -25,14 +25,20 @@ pub mod operations {
         }
         pub fn app_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/{}/integrations/.*/keys$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn integration_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/{}/keys$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -93,14 +99,20 @@ pub mod operations {
         }
         pub fn app_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/{}/integrations/.*/keys$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn integration_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/{}/keys$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -166,21 +178,30 @@ pub mod operations {
         }
         pub fn app_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/{}/integrations/.*/keys/.*$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn integration_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/{}/keys/.*$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn key_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/.*/keys/{}$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -243,21 +264,30 @@ pub mod operations {
         }
         pub fn app_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/{}/integrations/.*/keys/.*$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn integration_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/{}/keys/.*$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn key_id(self, value: &str) -> Self {
             let re = regex::Regex::new(
-                    &format!("^/v2/apps/.*/integrations/.*/keys/{}$", value.to_string()),
+                    &format!(
+                        "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
+                        ::apikeys_runtime::encode_path(& value.to_string()))
+                    ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
