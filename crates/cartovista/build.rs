@@ -1,3 +1,3 @@
 fn main() {
-    apikeys_codegen::build_script("cartovista");
+    apikeys_build::run("cartovista");
 }

@@ -1,3 +1,3 @@
 fn main() {
-    apikeys_codegen::build_script("finbourne-identity");
+    apikeys_build::run("finbourne-identity");
 }

@@ -1,3 +1,3 @@
 fn main() {
-    apikeys_codegen::build_script("finicity");
+    apikeys_build::run("finicity");
 }

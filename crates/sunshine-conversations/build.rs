@@ -1,3 +1,3 @@
 fn main() {
-    apikeys_codegen::build_script("sunshine-conversations");
+    apikeys_build::run("sunshine-conversations");
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use apikeys_codegen::{Output, Spec};
 
 /// Crates under `crates/` that are shared, not generated from a spec.
-const SHARED_CRATES: [&str; 2] = ["codegen", "runtime"];
+const SHARED_CRATES: [&str; 3] = ["build", "codegen", "runtime"];
 
 /// One committed file and what the specs produce for it now.
 struct Artifact {
@@ -50,9 +50,9 @@ fn plan(root: &Path) -> Plan {
     for Spec { name, path } in &specs {
         let crate_dir = root.join("crates").join(name);
         let build_rs = std::fs::read_to_string(crate_dir.join("build.rs")).unwrap_or_default();
-        if !build_rs.contains(&format!("build_script(\"{name}\")")) {
+        if !build_rs.contains(&format!("apikeys_build::run(\"{name}\")")) {
             plan.problems.push(format!(
-                "openapi/{} has no crate: crates/{name}/build.rs must call apikeys_codegen::build_script(\"{name}\")",
+                "openapi/{} has no crate: crates/{name}/build.rs must call apikeys_build::run(\"{name}\")",
                 path.file_name().and_then(|f| f.to_str()).unwrap_or_default()
             ));
         }
@@ -201,38 +201,6 @@ fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     build_cost(root, &cargo)
 }
 
-/// What a consumer of the copy with pre-generated code depends on: the
-/// provider crate's own dependencies, minus the build-time codegen. Keep in
-/// step with `crates/sunshine-conversations/Cargo.toml`.
-const PREGENERATED_MANIFEST: &str = r#"[package]
-name = "apikeys-sunshine-conversations"
-version = "0.1.0"
-edition = "2024"
-
-[dependencies]
-apikeys-runtime = { path = "ROOT/crates/runtime" }
-progenitor-client = "0.15.1"
-reqwest = { version = "0.13.4", default-features = false, features = ["json", "query", "stream", "http2", "charset"] }
-serde = { version = "1.0.226", features = ["derive"] }
-serde_json = "1.0.150"
-schemars = { version = "0.8.22", features = ["chrono"] }
-base64 = "0.22"
-hmac = "0.13"
-sha2 = "0.11"
-
-[features]
-mock = []
-"#;
-
-const PREGENERATED_BUILD: &str = r#"fn main() {
-    let out = std::env::var("OUT_DIR").unwrap();
-    for file in ["client.rs", "mock.rs"] {
-        std::fs::copy(format!("generated/{file}"), format!("{out}/{file}")).unwrap();
-    }
-    println!("cargo:rerun-if-changed=generated");
-}
-"#;
-
 const CONSUMER_MAIN: &str = r#"fn main() {
     let client = apikeys_sunshine_conversations::Client::builder()
         .build()
@@ -241,60 +209,27 @@ const CONSUMER_MAIN: &str = r#"fn main() {
 }
 "#;
 
-fn consumer_manifest(name: &str, dependency: &str) -> String {
-    format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{dependency}\" }}\n\n[workspace]\n"
-    )
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// Clean `cargo build` of a throwaway crate that depends on the Sunshine
-/// crate (codegen in its build script) against the same crate with the
-/// committed generated code included directly.
+/// crate with its default features (the client generated in `build.rs`)
+/// against the same crate without the `codegen` feature (the committed copy
+/// included, no code generator compiled).
 fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
     let dir = root.join("target/bench-downstream");
     std::fs::remove_dir_all(&dir).ok();
     let provider = root.join("crates/sunshine-conversations");
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
-
-    let buildtime = dir.join("buildtime");
-    write(
-        &buildtime.join("Cargo.toml"),
-        &consumer_manifest("downstream-buildtime", &provider.display().to_string()),
-    )?;
-    write(&buildtime.join("src/main.rs"), CONSUMER_MAIN)?;
-    write(&buildtime.join("Cargo.lock"), &lock)?;
-
-    let copy = dir.join("pregenerated/sunshine");
-    write(
-        &copy.join("Cargo.toml"),
-        &PREGENERATED_MANIFEST.replace("ROOT", &root.display().to_string()),
-    )?;
-    write(&copy.join("build.rs"), PREGENERATED_BUILD)?;
-    for file in [
-        "src/lib.rs",
-        "src/auth.rs",
-        "README.md",
-        "generated/client.rs",
-        "generated/mock.rs",
-    ] {
-        let text =
-            std::fs::read_to_string(provider.join(file)).map_err(|e| format!("{file}: {e}"))?;
-        write(&copy.join(file), &text)?;
-    }
-    let pregenerated = dir.join("pregenerated/app");
-    write(
-        &pregenerated.join("Cargo.toml"),
-        &consumer_manifest("downstream-pregenerated", "../sunshine"),
-    )?;
-    write(&pregenerated.join("src/main.rs"), CONSUMER_MAIN)?;
-    write(&pregenerated.join("Cargo.lock"), &lock)?;
+    let variants = [
+        (
+            "codegen in build.rs (the default)",
+            "downstream-codegen",
+            "",
+        ),
+        (
+            "committed copy (default-features = false)",
+            "downstream-committed",
+            ", default-features = false, features = [\"rustls\"]",
+        ),
+    ];
 
     println!(
         "\n## Downstream clean build (a crate depending on apikeys-sunshine-conversations, dev profile)\n"
@@ -302,27 +237,41 @@ fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
     println!("| variant | clean build | crates compiled |");
     println!("|---|---|---|");
     let mut results = Vec::new();
-    for (name, path) in [
-        ("codegen in build.rs (what we ship)", &buildtime),
-        ("generated code included directly", &pregenerated),
-    ] {
+    for (label, name, features) in variants {
+        let path = dir.join(name);
+        let manifest = format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{}\"{features} }}\n\n[workspace]\n",
+            provider.display()
+        );
+        for (file, text) in [
+            ("Cargo.toml", manifest.as_str()),
+            ("src/main.rs", CONSUMER_MAIN),
+            ("Cargo.lock", lock.as_str()),
+        ] {
+            let target = path.join(file);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
         let started = Instant::now();
         let output = std::process::Command::new(cargo)
             .arg("build")
-            .current_dir(path)
+            .current_dir(&path)
             .env("CARGO_TARGET_DIR", path.join("target"))
             .output()
             .map_err(|e| format!("cannot run cargo build: {e}"))?;
         let seconds = started.elapsed().as_secs_f64();
         let stderr = String::from_utf8_lossy(&output.stderr);
         if !output.status.success() {
-            return Err(format!("the {name} build failed:\n{stderr}"));
+            return Err(format!("the {label} build failed:\n{stderr}"));
         }
         let crates = stderr
             .lines()
             .filter(|l| l.trim_start().starts_with("Compiling "))
             .count();
-        println!("| {name} | {seconds:.1} s | {crates} |");
+        println!("| {label} | {seconds:.1} s | {crates} |");
         results.push(seconds);
     }
     println!("| ratio | {:.2}x | |", results[0] / results[1]);

@@ -309,20 +309,21 @@ where
     (stats(sa), stats(sb))
 }
 
-/// Calls per second with `in_flight` tasks sharing `calls` calls.
+/// Calls per second with `in_flight` tasks sharing `calls` calls; each task
+/// makes its calls one after another, creating each future when it starts.
 async fn throughput<F, Fut>(in_flight: usize, calls: usize, make: F) -> f64
 where
-    F: Fn() -> Fut,
+    F: Fn() -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let per_task = calls / in_flight;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..in_flight {
-        let futures: Vec<Fut> = (0..per_task).map(|_| make()).collect();
+        let make = make.clone();
         tasks.spawn(async move {
-            for f in futures {
-                f.await;
+            for _ in 0..per_task {
+                make().await;
             }
         });
     }
@@ -620,23 +621,27 @@ fn run() {
             let (mut g, mut h) = (0f64, 0f64);
             for _ in 0..3 {
                 g = g.max(
-                    throughput(in_flight, THROUGHPUT_CALLS, || {
+                    throughput(in_flight, THROUGHPUT_CALLS, {
+                        let s = s.clone();
+                        move || {
                         let s = s.clone();
                         async move {
                             s.list_custom_integration_keys(APP, INTEGRATION).await.unwrap();
                         }
-                    })
+                    }})
                     .await,
                 );
                 h = h.max(
-                    throughput(in_flight, THROUGHPUT_CALLS, || {
+                    throughput(in_flight, THROUGHPUT_CALLS, {
+                        let (s, url, header) = (s.clone(), url.clone(), header.clone());
+                        move || {
                         let (s, url, header) = (s.clone(), url.clone(), header.clone());
                         async move {
                             let _: apikeys_sunshine_conversations::types::IntegrationApiKeyListResponse =
                                 hand_written(s.http(), reqwest::Method::GET, &url, &[("authorization", &header)], None)
                                     .await;
                         }
-                    })
+                    }})
                     .await,
                 );
             }
