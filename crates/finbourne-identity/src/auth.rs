@@ -28,7 +28,8 @@ pub(crate) struct PasswordGrant {
 }
 
 enum Mode {
-    AccessToken,
+    /// A fixed `Authorization` value: nothing to renew, nothing to lock.
+    AccessToken(HeaderValue),
     Grant(PasswordGrant),
 }
 
@@ -49,7 +50,7 @@ pub struct FbnAuth {
 impl fmt::Debug for FbnAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match &self.mode {
-            Mode::AccessToken => "access token",
+            Mode::AccessToken(_) => "access token",
             Mode::Grant(_) => "password grant",
         };
         f.debug_struct("FbnAuth")
@@ -84,9 +85,9 @@ impl FbnAuth {
     ) -> Result<Self, AuthError> {
         let header = bearer(&token.into())?;
         Ok(Self {
-            mode: Mode::AccessToken,
+            mode: Mode::AccessToken(header),
             app_name: app_header(app_name)?,
-            token: TokenCache::holding(Arc::new(SystemClock), header, Duration::MAX),
+            token: TokenCache::new(Arc::new(SystemClock)),
             refresh: Mutex::new(None),
         })
     }
@@ -106,9 +107,7 @@ impl FbnAuth {
     /// Reads time from `clock` (for tests). Forgets a token obtained by the
     /// password grant.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        if let Mode::Grant(_) = self.mode {
-            self.token = TokenCache::new(clock);
-        }
+        self.token = TokenCache::new(clock);
         self
     }
 
@@ -224,11 +223,7 @@ impl Auth for FbnAuth {
                 request.headers_mut().insert(APP_HEADER, app.clone());
             }
             let header = match &self.mode {
-                Mode::AccessToken => self
-                    .token
-                    .peek()
-                    .await
-                    .ok_or_else(|| AuthError::new("no access token is held"))?,
+                Mode::AccessToken(header) => header.clone(),
                 Mode::Grant(grant) => self.token.get(|| self.obtain(ctx, grant)).await?,
             };
             request.headers_mut().insert(AUTHORIZATION, header);
@@ -254,7 +249,7 @@ impl Auth for FbnAuth {
 
     fn scheme(&self) -> &'static str {
         match self.mode {
-            Mode::AccessToken => "bearer",
+            Mode::AccessToken(_) => "bearer",
             Mode::Grant(_) => "oauth2-password",
         }
     }

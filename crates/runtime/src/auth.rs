@@ -377,17 +377,4 @@ impl<T: Clone + PartialEq> TokenCache<T> {
             *slot = None;
         }
     }
-
-    /// Sets the value (a token a user supplies, say) for `use_for`.
-    pub async fn set(&self, value: T, use_for: Duration) {
-        *self.slot.lock().await = Some(Cached {
-            value,
-            renew_at: later(self.clock.now(), use_for),
-        });
-    }
-
-    /// The value cached now, if any, even when due.
-    pub async fn peek(&self) -> Option<T> {
-        self.slot.lock().await.as_ref().map(|c| c.value.clone())
-    }
 }

@@ -187,14 +187,6 @@ impl<E: fmt::Debug> std::error::Error for Error<E> {
     }
 }
 
-impl<E> From<AuthError> for Error<E> {
-    fn from(e: AuthError) -> Self {
-        let mut err = Self::new(ErrorKind::Auth, "");
-        err.source = Some(Box::new(e));
-        err
-    }
-}
-
 /// A client could not be configured.
 #[derive(Debug)]
 #[non_exhaustive]
