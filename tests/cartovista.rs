@@ -268,6 +268,14 @@ impl Provider for CartoVista {
             .map(drop)
             .map_err(Into::into)
     }
+
+    async fn destroy(client: &Client, id: &str) -> Outcome {
+        client
+            .api_key_delete_api_key(TENANT, id)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
 }
 
 runtime_contract!(CartoVista);

@@ -568,6 +568,14 @@ impl Provider for Finbourne {
             .map(drop)
             .map_err(Into::into)
     }
+
+    async fn destroy(client: &Client, id: &str) -> Outcome {
+        client
+            .delete_api_key(id)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
 }
 
 runtime_contract!(Finbourne);

@@ -482,6 +482,14 @@ impl Provider for Finicity {
             .map(drop)
             .map_err(Into::into)
     }
+
+    async fn destroy(client: &Client, id: &str) -> Outcome {
+        client
+            .revoke_third_party_access_key(id)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
 }
 
 runtime_contract!(Finicity);

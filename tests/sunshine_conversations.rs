@@ -382,10 +382,17 @@ fn base_urls_cover_the_regions_and_reject_bad_subdomains() {
     assert_eq!(us.base_url(), apikeys_sunshine_conversations::US);
     let eu = Client::builder()
         .base_url(apikeys_sunshine_conversations::EU)
+        .auth(basic_auth(KEY_ID, KEY_SECRET).unwrap())
         .build()
         .unwrap();
     assert_eq!(eu.base_url(), "https://api.eu-1.smooch.io");
-    assert!(Client::builder().base_url("not a url").build().is_err());
+    assert!(
+        Client::builder()
+            .base_url("not a url")
+            .auth(basic_auth(KEY_ID, KEY_SECRET).unwrap())
+            .build()
+            .is_err()
+    );
 }
 
 struct Sunshine;
@@ -418,6 +425,14 @@ impl Provider for Sunshine {
         };
         client
             .create_custom_integration_key(APP, INTEGRATION, &body)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
+
+    async fn destroy(client: &Client, id: &str) -> Outcome {
+        client
+            .delete_custom_integration_key(APP, INTEGRATION, id)
             .await
             .map(drop)
             .map_err(Into::into)

@@ -35,6 +35,20 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub delay: Duration,
+    pub misbehave: Misbehave,
+}
+
+/// Ways a reply's body can go wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehave {
+    /// The body is sent as it is.
+    No,
+    /// A chunked body that never ends: 64 KiB chunks until the client
+    /// hangs up (or 20 s pass, so that a broken test still ends).
+    Endless,
+    /// `Content-Length` announces the body plus 1,000 bytes; the body is
+    /// sent and the connection closed (a reset mid-body).
+    CutShort,
 }
 
 impl Reply {
@@ -44,7 +58,18 @@ impl Reply {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            misbehave: Misbehave::No,
         }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::text(status, "moved").header("location", location)
+    }
+
+    pub fn misbehave(mut self, how: Misbehave) -> Self {
+        self.misbehave = how;
+        self
     }
 
     pub fn text(status: u16, body: &str) -> Self {
@@ -53,6 +78,7 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            misbehave: Misbehave::No,
         }
     }
 
@@ -106,18 +132,7 @@ impl ScriptedServer {
                             }
                         };
                         tokio::time::sleep(reply.delay).await;
-                        let mut head = format!(
-                            "HTTP/1.1 {} X\r\ncontent-length: {}\r\n",
-                            reply.status,
-                            reply.body.len()
-                        );
-                        for (n, v) in &reply.headers {
-                            head.push_str(&format!("{n}: {v}\r\n"));
-                        }
-                        head.push_str("\r\n");
-                        if socket.write_all(head.as_bytes()).await.is_err()
-                            || socket.write_all(reply.body.as_bytes()).await.is_err()
-                        {
+                        if !write_reply(&mut socket, &reply).await {
                             return;
                         }
                     }
@@ -133,6 +148,42 @@ impl ScriptedServer {
 
     pub fn requests(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Writes one reply; `false` when the connection is to be closed.
+async fn write_reply(socket: &mut tokio::net::TcpStream, reply: &Reply) -> bool {
+    let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+    match reply.misbehave {
+        Misbehave::No => head.push_str(&format!("content-length: {}\r\n", reply.body.len())),
+        Misbehave::CutShort => {
+            head.push_str(&format!("content-length: {}\r\n", reply.body.len() + 1000))
+        }
+        Misbehave::Endless => head.push_str("transfer-encoding: chunked\r\n"),
+    }
+    for (n, v) in &reply.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    if socket.write_all(head.as_bytes()).await.is_err() {
+        return false;
+    }
+    match reply.misbehave {
+        Misbehave::No => socket.write_all(reply.body.as_bytes()).await.is_ok(),
+        Misbehave::CutShort => {
+            let _ = socket.write_all(reply.body.as_bytes()).await;
+            false
+        }
+        Misbehave::Endless => {
+            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+            let until = std::time::Instant::now() + Duration::from_secs(20);
+            while std::time::Instant::now() < until {
+                if socket.write_all(chunk.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+            false
+        }
     }
 }
 
@@ -224,6 +275,11 @@ pub trait Provider {
     fn client(base_url: &str, timeouts: apikeys_runtime::Timeouts) -> Self::Client;
     fn idempotent(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
     fn create(client: &Self::Client) -> impl std::future::Future<Output = Outcome> + Send;
+    /// A destructive call naming one resource by `id` in its path.
+    fn destroy(
+        client: &Self::Client,
+        id: &str,
+    ) -> impl std::future::Future<Output = Outcome> + Send;
 }
 
 fn fast_timeouts() -> apikeys_runtime::Timeouts {
@@ -313,6 +369,138 @@ pub async fn refused_connection_fails_fast<P: Provider>() {
         "connection errors of a GET are retried"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A redirect to another origin (another port) is not followed, whatever
+/// its status and the method: the other server receives nothing, so no
+/// credential reaches it, and the error names where the service pointed.
+pub async fn redirects_are_not_followed<P: Provider>() {
+    let elsewhere = ScriptedServer::start(vec![Reply::json(P::OK.0, P::OK.1)]).await;
+    for status in [301, 302, 303, 307, 308] {
+        let location = format!("{}/stolen?token=abc", elsewhere.base_url);
+        let server = ScriptedServer::start(vec![Reply::redirect(status, &location)]).await;
+        let client = P::client(&server.base_url, fast_timeouts());
+        for failure in [
+            P::idempotent(&client)
+                .await
+                .expect_err("a redirect is an error"),
+            P::create(&client)
+                .await
+                .expect_err("a redirect is an error"),
+        ] {
+            assert_eq!(failure.status, Some(status), "{failure:?}");
+            assert_eq!(failure.attempts, 1, "{failure:?}");
+            assert!(
+                failure
+                    .display
+                    .contains(&format!("{}/stolen", elsewhere.base_url))
+                    && failure.display.contains("not followed")
+                    && !failure.display.contains("token=abc"),
+                "{}",
+                failure.display
+            );
+        }
+        assert_eq!(server.requests().len(), 2);
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other origin was sent {:?}",
+        elsewhere.requests()
+    );
+}
+
+/// An id that is empty, `.` or `..`, or absurdly long, is refused before
+/// anything is sent, naming the parameter.
+pub async fn path_segments_stay_in_place<P: Provider>() {
+    let server = ScriptedServer::start(vec![Reply::json(200, "{}")]).await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let long = "k".repeat(100_000);
+    for id in ["", ".", "..", long.as_str()] {
+        let failure = P::destroy(&client, id).await.expect_err("refused");
+        assert_eq!(
+            failure.kind,
+            apikeys_runtime::ErrorKind::InvalidRequest,
+            "{failure:?}"
+        );
+        assert_eq!(failure.attempts, 0);
+        assert!(
+            failure.display.contains("path parameter `"),
+            "{}",
+            failure.display
+        );
+        assert!(!failure.display.contains("kkkk"), "the value is not echoed");
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    // A dot inside an id is an ordinary character.
+    P::destroy(&client, "a.b").await.ok();
+    assert_eq!(server.requests().len(), 1);
+    assert!(
+        server.requests()[0].path.contains("/a.b"),
+        "{:?}",
+        server.requests()
+    );
+}
+
+/// Bodies past the limit fail as `TooLarge`, whatever the status, without
+/// being read: announced by `Content-Length`, or endless and chunked.
+pub async fn bodies_are_bounded<P: Provider>() {
+    let limit = apikeys_runtime::DEFAULT_MAX_RESPONSE_BYTES;
+    let big = "x".repeat(limit + 1);
+    for reply in [
+        Reply::json(P::OK.0, &big),
+        Reply::text(502, &big),
+        Reply::json(P::OK.0, "").misbehave(Misbehave::Endless),
+    ] {
+        let server = ScriptedServer::start(vec![reply]).await;
+        let client = P::client(&server.base_url, fast_timeouts());
+        let started = std::time::Instant::now();
+        let failure = P::idempotent(&client).await.expect_err("too large");
+        assert_eq!(
+            failure.kind,
+            apikeys_runtime::ErrorKind::TooLarge,
+            "{failure:?}"
+        );
+        assert_eq!(failure.attempts, 1, "a body past the limit is not retried");
+        assert!(
+            failure.display.contains("larger than"),
+            "{}",
+            failure.display
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// An idempotent call whose answer is cut mid-body is sent again, like one
+/// whose connection failed before the headers.
+pub async fn cut_bodies_are_retried<P: Provider>() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(P::OK.0, P::OK.1).misbehave(Misbehave::CutShort),
+        Reply::json(P::OK.0, P::OK.1),
+    ])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    P::idempotent(&client)
+        .await
+        .expect("the second attempt succeeds");
+    assert_eq!(server.requests().len(), 2);
+
+    // A POST is not: the service may have acted on the first.
+    let server = ScriptedServer::start(vec![
+        Reply::json(P::OK.0, P::OK.1).misbehave(Misbehave::CutShort),
+    ])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let failure = P::create(&client).await.expect_err("cut short");
+    assert_eq!(
+        failure.kind,
+        apikeys_runtime::ErrorKind::Transport,
+        "{failure:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
 }
 
 /// A subscriber that writes every event and span field into a buffer.
@@ -444,6 +632,26 @@ macro_rules! runtime_contract {
             #[tokio::test]
             async fn refused_connection_fails_fast() {
                 common::refused_connection_fails_fast::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn redirects_are_not_followed() {
+                common::redirects_are_not_followed::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn path_segments_stay_in_place() {
+                common::path_segments_stay_in_place::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn bodies_are_bounded() {
+                common::bodies_are_bounded::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn cut_bodies_are_retried() {
+                common::cut_bodies_are_retried::<$p>().await;
             }
         }
     };

@@ -211,8 +211,9 @@ Arguments:
         body: &'a types::AccessKeyDto,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
-            "{}/{}/api/v2/ApiKey", self.baseurl, ::apikeys_runtime::encode_path(&
-            tenant_url_code.to_string()),
+            "{}/{}/api/v2/ApiKey", self.baseurl,
+            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self.client.post(url).json(&body).build()?;
@@ -224,7 +225,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200..=299 => Ok(ResponseValue::empty(response)),
+            200u16..=299u16 => Ok(ResponseValue::empty(response)),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -254,9 +255,9 @@ Arguments:
         id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
-            "{}/{}/api/v2/ApiKey/{}", self.baseurl, ::apikeys_runtime::encode_path(&
-            tenant_url_code.to_string()), ::apikeys_runtime::encode_path(& id
-            .to_string()),
+            "{}/{}/api/v2/ApiKey/{}", self.baseurl,
+            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
+            .to_string()) ?, ::apikeys_runtime::path_segment("id", & id.to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self.client.delete(url).build()?;
@@ -268,7 +269,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200..=299 => Ok(ResponseValue::empty(response)),
+            200u16..=299u16 => Ok(ResponseValue::empty(response)),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -301,8 +302,8 @@ Arguments:
     ) -> Result<ResponseValue<::apikeys_runtime::Secret>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/ApiKey/{}/generateSecret", self.baseurl,
-            ::apikeys_runtime::encode_path(& tenant_url_code.to_string()),
-            ::apikeys_runtime::encode_path(& id.to_string()),
+            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
+            .to_string()) ?, ::apikeys_runtime::path_segment("id", & id.to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -321,7 +322,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200..=299 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -354,9 +355,10 @@ Arguments:
         user_identifier: &'a str,
     ) -> Result<ResponseValue<::std::vec::Vec<types::AccessKeyDto>>, Error<()>> {
         let url = format!(
-            "{}/{}/api/v2/User/{}/ApiKey", self.baseurl, ::apikeys_runtime::encode_path(&
-            tenant_url_code.to_string()), ::apikeys_runtime::encode_path(&
-            user_identifier.to_string()),
+            "{}/{}/api/v2/User/{}/ApiKey", self.baseurl,
+            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
+            .to_string()) ?, ::apikeys_runtime::path_segment("user_identifier", &
+            user_identifier.to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -375,7 +377,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200..=299 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -413,9 +415,10 @@ Arguments:
         body: &'a types::CreateApiKeyParameter,
     ) -> Result<ResponseValue<types::AccessKeyDto>, Error<()>> {
         let url = format!(
-            "{}/{}/api/v2/User/{}/ApiKey", self.baseurl, ::apikeys_runtime::encode_path(&
-            tenant_url_code.to_string()), ::apikeys_runtime::encode_path(&
-            user_identifier.to_string()),
+            "{}/{}/api/v2/User/{}/ApiKey", self.baseurl,
+            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
+            .to_string()) ?, ::apikeys_runtime::path_segment("user_identifier", &
+            user_identifier.to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -435,7 +438,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200..=299 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -456,6 +459,13 @@ impl ClientHooks<::apikeys_runtime::Runtime> for Client {
             .await
             .map_err(Error::Custom)
     }
+    async fn post<E>(
+        &self,
+        _result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), Error<E>> {
+        self.inner.post().await.map_err(Error::Custom)
+    }
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -470,6 +480,7 @@ impl ::apikeys_runtime::GeneratedClient for Client {
         env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")
     );
     const SERVERS: &'static [&'static str] = &["https://cloud.cartovista.com"];
+    const REQUIRES_AUTH: bool = true;
     fn from_parts(
         baseurl: &str,
         http: reqwest::Client,

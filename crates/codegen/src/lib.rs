@@ -172,6 +172,7 @@ fn settings(crate_name: &str) -> GenerationSettings {
 fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
     let servers = spec.servers.iter().map(|s| s.url.as_str());
     let title = &spec.info.title;
+    let requires_auth = requires_auth(spec);
     quote! {
         impl ClientHooks<::apikeys_runtime::Runtime> for Client {
             async fn pre<E>(
@@ -183,6 +184,14 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
                     .pre(&self.client, &self.baseurl, request, info.operation_id)
                     .await
                     .map_err(Error::Custom)
+            }
+
+            async fn post<E>(
+                &self,
+                _result: &reqwest::Result<reqwest::Response>,
+                _info: &OperationInfo,
+            ) -> std::result::Result<(), Error<E>> {
+                self.inner.post().await.map_err(Error::Custom)
             }
 
             async fn exec(
@@ -201,6 +210,7 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
             const USER_AGENT: &'static str =
                 concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
             const SERVERS: &'static [&'static str] = &[#(#servers),*];
+            const REQUIRES_AUTH: bool = #requires_auth;
 
             fn from_parts(
                 baseurl: &str,
@@ -256,6 +266,18 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
             }
         }
     }
+}
+
+/// Whether some operation needs credentials: its security requirements
+/// (its own, or the spec's) are not empty and none of them is the empty
+/// requirement `{}`, which makes credentials optional.
+fn requires_auth(spec: &openapiv3::OpenAPI) -> bool {
+    spec.operations().any(|(_, _, op)| {
+        op.security
+            .as_ref()
+            .or(spec.security.as_ref())
+            .is_some_and(|reqs| !reqs.is_empty() && reqs.iter().all(|r| !r.is_empty()))
+    })
 }
 
 fn count_models(file: &syn::File) -> usize {

@@ -39,23 +39,96 @@ impl VisitMut for Counts {
     }
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        // progenitor's encode_path leaves `+`, `&`, `=`, `;`, `:`, `@` and a
-        // few more as they are; ours percent-encodes every byte that is not
-        // unreserved, so an id always stays one path segment. The calls sit
-        // inside `format!`, so the macro's tokens are rewritten.
-        mac.tokens =
-            replace_encode_path(std::mem::take(&mut mac.tokens), &mut self.encode_path_calls);
+        // Path values sit inside `format!`: parse its arguments as
+        // expressions, rewrite them, and print them back.
+        if mac.path.is_ident("format")
+            && let Ok(mut args) = mac.parse_body_with(
+                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+            )
+        {
+            for arg in args.iter_mut() {
+                self.visit_expr_mut(arg);
+            }
+            mac.tokens = quote!(#args);
+            return;
+        }
         syn::visit_mut::visit_macro_mut(self, mac);
     }
 
-    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        if let Expr::Path(path) = &*call.func
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        // progenitor's encode_path leaves `+`, `&`, `=`, `;`, `:`, `@` and a
+        // few more as they are, and sends `""`, `.` and `..`, which make a
+        // request reach another resource. Ours percent-encodes every byte
+        // that is not unreserved and refuses those values, naming the
+        // parameter: `encode_path(&key_id.to_string())` becomes
+        // `path_segment("key_id", &key_id.to_string())?`.
+        if let Expr::Call(call) = expr
+            && let Expr::Path(path) = &*call.func
             && path.path.is_ident("encode_path")
+            && call.args.len() == 1
         {
-            *call.func = syn::parse_quote!(::apikeys_runtime::encode_path);
+            let arg = &call.args[0];
+            let name = parameter_name(arg).unwrap_or_else(|| "path parameter".to_owned());
+            *expr = syn::parse_quote!(::apikeys_runtime::path_segment(#name, #arg)?);
             self.encode_path_calls += 1;
+            return;
         }
-        syn::visit_mut::visit_expr_call_mut(self, call);
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The variable a path value is made from: `app_id` in
+/// `&app_id.to_string()`.
+fn parameter_name(arg: &Expr) -> Option<String> {
+    let mut expr = arg;
+    loop {
+        match expr {
+            Expr::Reference(r) => expr = &r.expr,
+            Expr::MethodCall(m) => expr = &m.receiver,
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Path(p) => return p.path.get_ident().map(|i| i.to_string()),
+            _ => return None,
+        }
+    }
+}
+
+/// Makes every 2xx a success: an operation's one declared success status
+/// (`201u16 => …`) becomes `200u16..=299u16 => …`, so that a service that
+/// answers 200 where the spec says 201 (or 204 for 200) is not turned into
+/// an error, and a success body is never decoded as an error body.
+struct AnySuccess {
+    widened: usize,
+}
+
+impl VisitMut for AnySuccess {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        syn::visit_mut::visit_expr_match_mut(self, m);
+        let scrutinee = &m.expr;
+        if quote!(#scrutinee).to_string() != "response . status () . as_u16 ()" {
+            return;
+        }
+        let int = |e: &Expr| match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => n.base10_parse::<u16>().ok(),
+            _ => None,
+        };
+        let is_success = |pat: &Pat| match pat {
+            Pat::Lit(lit) => int(&Expr::Lit(lit.clone())).is_some_and(|n| (200..300).contains(&n)),
+            Pat::Range(r) => {
+                r.start.as_deref().and_then(int) == Some(200)
+                    && r.end.as_deref().and_then(int) == Some(299)
+            }
+            _ => false,
+        };
+        let success: Vec<usize> = (0..m.arms.len())
+            .filter(|&i| is_success(&m.arms[i].pat))
+            .collect();
+        if let [only] = success[..] {
+            m.arms[only].pat = syn::parse_quote!(200u16..=299u16);
+            self.widened += 1;
+        }
     }
 }
 
@@ -73,29 +146,6 @@ impl VisitMut for DropEmptyHeaders {
             *expr = (*call.receiver).clone();
         }
     }
-}
-
-/// Replaces the bare identifier `encode_path` by our runtime's function.
-fn replace_encode_path(tokens: TokenStream, count: &mut usize) -> TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    tokens
-        .into_iter()
-        .flat_map(|tree| -> Vec<TokenTree> {
-            match tree {
-                TokenTree::Ident(id) if id == "encode_path" => {
-                    *count += 1;
-                    quote!(::apikeys_runtime::encode_path).into_iter().collect()
-                }
-                TokenTree::Group(g) => {
-                    let mut inner =
-                        Group::new(g.delimiter(), replace_encode_path(g.stream(), count));
-                    inner.set_span(g.span());
-                    vec![TokenTree::Group(inner)]
-                }
-                other => vec![other],
-            }
-        })
-        .collect()
 }
 
 /// typify leaves the variants of `oneOf` enums without docs: give each
@@ -216,6 +266,8 @@ pub fn rewrite(
         syn::parse2(tokens).map_err(|e| format!("progenitor's output does not parse: {e}"))?;
     let mut counts = Counts::default();
     counts.visit_file_mut(&mut file);
+    let mut any_success = AnySuccess { widened: 0 };
+    any_success.visit_file_mut(&mut file);
 
     let mut operations = 0;
     for item in &mut file.items {
@@ -293,6 +345,9 @@ pub fn rewrite(
             "expected one api-version header per operation in progenitor's output, found {} for {operations} operations",
             counts.api_version_headers
         ));
+    }
+    if operations > 0 && any_success.widened == 0 {
+        return Err("no operation's success status was found in progenitor's output".into());
     }
     document_variants(&mut file);
     let glue: syn::File =

@@ -405,7 +405,7 @@ Sends a `GET` request to `/api/keys`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -507,8 +507,8 @@ Arguments:
         Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
     > {
         let url = format!(
-            "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::encode_path(& id
-            .to_string()),
+            "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::path_segment("id", & id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -527,7 +527,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -557,6 +557,13 @@ impl ClientHooks<::apikeys_runtime::Runtime> for Client {
             .await
             .map_err(Error::Custom)
     }
+    async fn post<E>(
+        &self,
+        _result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), Error<E>> {
+        self.inner.post().await.map_err(Error::Custom)
+    }
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -571,6 +578,7 @@ impl ::apikeys_runtime::GeneratedClient for Client {
         env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")
     );
     const SERVERS: &'static [&'static str] = &["https://www.lusid.com/identity"];
+    const REQUIRES_AUTH: bool = true;
     fn from_parts(
         baseurl: &str,
         http: reqwest::Client,

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apikeys_runtime::{
-    Auth, AuthContext, AuthError, BoxFuture, Clock, Secret, SystemClock, TokenCache,
-    sensitive_header,
+    Auth, AuthContext, AuthError, AuthErrorKind, BoxFuture, Clock, Secret, SystemClock, TokenCache,
+    bearer_header, check_credential,
 };
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -38,8 +38,13 @@ enum Mode {
 /// With the password grant, one access token serves every caller; it is
 /// renewed after 90% of its life (and at least 30 s before it expires) with
 /// the refresh token when the token endpoint gave one, else with the
-/// password grant again. Concurrent callers share one renewal. A call
-/// answered 401 renews the token and is sent once more.
+/// password grant again. Concurrent callers share one renewal and its
+/// outcome: a refused grant (a 4xx from the token URL) is never sent again
+/// by this client, so that wrong credentials cannot lock the account; an
+/// unavailable token URL (5xx, timeout, no connection) gives a retryable
+/// error and is tried again by the first call after a backoff (1 s,
+/// doubling to 30 s). A call answered 401 renews the token and is sent
+/// once more.
 pub struct FbnAuth {
     mode: Mode,
     app_name: Option<HeaderValue>,
@@ -83,7 +88,7 @@ impl FbnAuth {
         token: impl Into<Secret>,
         app_name: Option<String>,
     ) -> Result<Self, AuthError> {
-        let header = bearer(&token.into())?;
+        let header = bearer_header("the access token", &token.into())?;
         Ok(Self {
             mode: Mode::AccessToken(header),
             app_name: app_header(app_name)?,
@@ -96,6 +101,22 @@ impl FbnAuth {
         grant: PasswordGrant,
         app_name: Option<String>,
     ) -> Result<Self, AuthError> {
+        check_credential("the token URL", &grant.token_url)?;
+        check_credential("the username", grant.username.expose())?;
+        check_credential("the password", grant.password.expose())?;
+        check_credential("the client id", grant.client_id.expose())?;
+        check_credential("the client secret", grant.client_secret.expose())?;
+        let url = reqwest::Url::parse(&grant.token_url).map_err(|_| {
+            AuthError::new("the token URL is not an absolute URL: write it as https://host/path")
+        })?;
+        if !matches!(url.scheme(), "https" | "http")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(AuthError::new(
+                "the token URL must be https (http only for a local test server) and carry no user or password",
+            ));
+        }
         Ok(Self {
             mode: Mode::Grant(grant),
             app_name: app_header(app_name)?,
@@ -133,6 +154,8 @@ impl FbnAuth {
                 ];
                 match token_request(ctx, &grant.token_url, &form).await {
                     Ok(answer) => answer,
+                    // An outage is not a reason to send the password too.
+                    Err(e) if e.is_transient() => return Err(e),
                     Err(e) => {
                         tracing::info!(error = %e, "refresh refused; using the password grant");
                         self.password(ctx, grant).await?
@@ -145,7 +168,10 @@ impl FbnAuth {
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
         let margin = (lifetime / 10).max(Duration::from_secs(30));
         let use_for = lifetime.saturating_sub(margin).max(Duration::from_secs(1));
-        Ok((bearer(&answer.access_token)?, use_for))
+        Ok((
+            bearer_header("the access token", &answer.access_token)?,
+            use_for,
+        ))
     }
 
     async fn password(
@@ -165,10 +191,6 @@ impl FbnAuth {
     }
 }
 
-fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {
-    sensitive_header(&format!("Bearer {}", token.expose()))
-}
-
 fn app_header(app_name: Option<String>) -> Result<Option<HeaderValue>, AuthError> {
     app_name
         .map(|name| {
@@ -178,11 +200,26 @@ fn app_header(app_name: Option<String>) -> Result<Option<HeaderValue>, AuthError
         .transpose()
 }
 
+/// One request to the token URL. Redirects are not followed (the client's
+/// HTTP client is built so), so the form's password and client secret go
+/// to the token URL's origin and nowhere else.
 async fn token_request(
     ctx: AuthContext<'_>,
     token_url: &str,
     form: &[(&str, &str)],
 ) -> Result<TokenAnswer, AuthError> {
+    let unavailable = |what: &str, e: reqwest::Error| {
+        let kind = if e.is_timeout() {
+            AuthErrorKind::Timeout
+        } else {
+            AuthErrorKind::Unavailable
+        };
+        AuthError::of(
+            kind,
+            format!("the token endpoint {what}; a later call tries again"),
+        )
+        .because(e.without_url())
+    };
     let response = ctx
         .http
         .post(token_url)
@@ -191,25 +228,64 @@ async fn token_request(
         .timeout(ctx.attempt_timeout())
         .send()
         .await
-        .map_err(|e| {
-            AuthError::with_source("the token endpoint could not be reached", e.without_url())
-        })?;
+        .map_err(|e| unavailable("could not be reached", e))?;
     let status = response.status();
-    let body = response
-        .bytes()
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_TOKEN_ANSWER)
+    {
+        return Err(AuthError::new("the token endpoint's answer is too large"));
+    }
+    let body = read_capped(response)
         .await
-        .map_err(|e| AuthError::with_source("the token endpoint's answer could not be read", e))?;
+        .map_err(|e| unavailable("answer could not be read", e))?
+        .ok_or_else(|| AuthError::new("the token endpoint's answer is too large"))?;
+    if status.is_redirection() {
+        return Err(AuthError::new(format!(
+            "the token endpoint answered with a redirect (HTTP {}), which is not followed so that the password stays with the configured token URL; check the token URL",
+            status.as_u16()
+        )));
+    }
     if !status.is_success() {
         let reason = serde_json::from_slice::<TokenError>(&body)
             .map(|e| format!(" ({})", e.error))
             .unwrap_or_default();
-        return Err(AuthError::new(format!(
-            "the token endpoint refused the grant: HTTP {}{reason}",
-            status.as_u16()
-        )));
+        let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
+        return Err(if transient {
+            AuthError::of(
+                AuthErrorKind::Unavailable,
+                format!(
+                    "the token endpoint is unavailable: HTTP {}{reason}; a later call tries again",
+                    status.as_u16()
+                ),
+            )
+        } else {
+            AuthError::of(
+                AuthErrorKind::Refused,
+                format!(
+                    "the token endpoint refused the grant: HTTP {}{reason}; it is not sent again by this client: check the username, password, client id and secret, then build the client again",
+                    status.as_u16()
+                ),
+            )
+        });
     }
     serde_json::from_slice(&body)
         .map_err(|_| AuthError::new("the token endpoint's answer has no access_token"))
+}
+
+/// A token answer is a few kilobytes; more is not a token answer.
+const MAX_TOKEN_ANSWER: u64 = 256 * 1024;
+
+/// The body, or `None` past [`MAX_TOKEN_ANSWER`].
+async fn read_capped(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > MAX_TOKEN_ANSWER {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 impl Auth for FbnAuth {
@@ -224,7 +300,11 @@ impl Auth for FbnAuth {
             }
             let header = match &self.mode {
                 Mode::AccessToken(header) => header.clone(),
-                Mode::Grant(grant) => self.token.get(|| self.obtain(ctx, grant)).await?,
+                Mode::Grant(grant) => {
+                    self.token
+                        .get(ctx.deadline, || self.obtain(ctx, grant))
+                        .await?
+                }
             };
             request.headers_mut().insert(AUTHORIZATION, header);
             Ok(())

@@ -540,7 +540,7 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -588,7 +588,8 @@ Arguments:
     > {
         let url = format!(
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
-            ::apikeys_runtime::encode_path(& consent_receipt_id.to_string()),
+            ::apikeys_runtime::path_segment("consent_receipt_id", & consent_receipt_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -608,7 +609,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -647,7 +648,8 @@ Arguments:
     ) -> Result<ResponseValue<()>, Error<types::ErrorMessage>> {
         let url = format!(
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
-            ::apikeys_runtime::encode_path(& consent_receipt_id.to_string()),
+            ::apikeys_runtime::path_segment("consent_receipt_id", & consent_receipt_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -666,7 +668,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
+            200u16..=299u16 => Ok(ResponseValue::empty(response)),
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -722,7 +724,7 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -752,6 +754,13 @@ impl ClientHooks<::apikeys_runtime::Runtime> for Client {
             .await
             .map_err(Error::Custom)
     }
+    async fn post<E>(
+        &self,
+        _result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), Error<E>> {
+        self.inner.post().await.map_err(Error::Custom)
+    }
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -766,6 +775,7 @@ impl ::apikeys_runtime::GeneratedClient for Client {
         env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")
     );
     const SERVERS: &'static [&'static str] = &["https://api.finicity.com"];
+    const REQUIRES_AUTH: bool = true;
     fn from_parts(
         baseurl: &str,
         http: reqwest::Client,

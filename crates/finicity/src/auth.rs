@@ -3,12 +3,12 @@
 //! client itself.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use apikeys_runtime::{
-    Auth, AuthContext, AuthError, BoxFuture, Clock, GeneratedClient, HeaderCredentials,
-    RetryPolicy, Runtime, Secret, SystemClock, TokenCache,
+    Auth, AuthContext, AuthError, AuthErrorKind, BoxFuture, Clock, ErrorKind, GeneratedClient,
+    HeaderCredentials, RetryPolicy, Runtime, Secret, SystemClock, TokenCache, check_credential,
 };
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -31,14 +31,16 @@ const AUTHENTICATION: &str = "createToken";
 /// One token serves every call and every clone of the client; it is renewed
 /// after [`TOKEN_RENEW_AFTER`], or at once when a call is answered 401 with
 /// code 10023 (that call is then sent once more). Concurrent callers share
-/// one renewal. A refused authentication is never repeated automatically —
-/// five refusals lock the partner account — and later calls fail with the
-/// same error until [`FinicityAuth::reset`].
+/// one authentication and its outcome, success or failure. A refused
+/// authentication (a 4xx) is never repeated automatically — five refusals
+/// lock the partner account — and later calls fail with the same error
+/// until [`FinicityAuth::reset`]. An authentication endpoint that is
+/// unavailable (5xx, timeout, no connection) gives a retryable error, and
+/// is tried again by the first call after a backoff (1 s, doubling to 30 s).
 pub struct FinicityAuth {
     app_key: HeaderCredentials,
     partner: Option<(String, Secret)>,
     token: TokenCache<HeaderValue>,
-    refused: Mutex<Option<String>>,
 }
 
 impl fmt::Debug for FinicityAuth {
@@ -59,11 +61,13 @@ impl FinicityAuth {
         partner_id: impl Into<String>,
         partner_secret: impl Into<Secret>,
     ) -> Result<Self, AuthError> {
+        let (partner_id, partner_secret) = (partner_id.into(), partner_secret.into());
+        check_credential("the partner id", &partner_id)?;
+        check_credential("the partner secret", partner_secret.expose())?;
         Ok(Self {
             app_key: HeaderCredentials::new().with(APP_KEY, &app_key.into())?,
-            partner: Some((partner_id.into(), partner_secret.into())),
+            partner: Some((partner_id, partner_secret)),
             token: TokenCache::new(Arc::new(SystemClock)),
-            refused: Mutex::new(None),
         })
     }
 
@@ -78,7 +82,6 @@ impl FinicityAuth {
                 token_header(&token.into())?,
                 Duration::MAX,
             ),
-            refused: Mutex::new(None),
         })
     }
 
@@ -96,24 +99,17 @@ impl FinicityAuth {
         self
     }
 
-    /// Forgets a refused authentication, so that the next call tries again.
-    /// Mind the lock: five refusals in a row lock the partner account.
-    pub fn reset(&self) {
-        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    /// Forgets a failed authentication, so that the next call tries again
+    /// at once. Mind the lock: five refusals in a row lock the partner
+    /// account.
+    pub async fn reset(&self) {
+        self.token.reset().await;
     }
 
     async fn authenticate(
         &self,
         ctx: AuthContext<'_>,
     ) -> Result<(HeaderValue, Duration), AuthError> {
-        if let Some(message) = self
-            .refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
-            return Err(AuthError::new(message));
-        }
         let Some((partner_id, partner_secret)) = &self.partner else {
             return Err(AuthError::new(
                 "no token is held and no partner credentials were given to obtain one",
@@ -134,28 +130,57 @@ impl FinicityAuth {
         };
         match client.create_token(&credentials).await {
             Ok(answer) => Ok((token_header(&answer.into_inner().token)?, TOKEN_RENEW_AFTER)),
-            Err(e) => {
-                let refused = e.status().is_some_and(|s| s.is_client_error());
-                let message = match e.status() {
-                    Some(status) => format!(
-                        "partner authentication was refused (HTTP {}); it is not retried automatically: five refusals lock the partner account",
-                        status.as_u16()
-                    ),
-                    None => "partner authentication failed before an answer; it is not retried automatically: five refusals lock the partner account".to_owned(),
-                };
-                if refused {
-                    *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                        "{message} (an earlier attempt was refused; call FinicityAuth::reset to try again)"
-                    ));
-                }
-                Err(AuthError::with_source(message, e))
-            }
+            Err(e) => Err(authentication_failed(e)),
         }
     }
 }
 
+/// Words a failed partner authentication by what it means for the next
+/// call: a refusal counts towards the lockout, an outage does not.
+fn authentication_failed<E>(e: apikeys_runtime::Error<E>) -> AuthError
+where
+    E: fmt::Debug + Send + Sync + 'static,
+{
+    let (kind, message) = match (e.kind(), e.status()) {
+        (ErrorKind::Timeout, _) => (
+            AuthErrorKind::Timeout,
+            "partner authentication did not answer in time; a later call tries again".to_owned(),
+        ),
+        (ErrorKind::Transport, _) => (
+            AuthErrorKind::Unavailable,
+            "partner authentication could not be reached; a later call tries again".to_owned(),
+        ),
+        (_, Some(status)) if e.redirect_location().is_some() => (
+            AuthErrorKind::Invalid,
+            format!(
+                "partner authentication answered with a redirect (HTTP {}), which is not followed so that the partner secret stays with the configured origin; check the base URL",
+                status.as_u16()
+            ),
+        ),
+        (_, Some(status)) if status.is_client_error() && !e.is_retryable() => (
+            AuthErrorKind::Refused,
+            format!(
+                "partner authentication was refused (HTTP {}); it is not repeated automatically, since five refusals lock the partner account: check the partner id and secret, then build the client again or call FinicityAuth::reset",
+                status.as_u16()
+            ),
+        ),
+        (_, Some(status)) => (
+            AuthErrorKind::Unavailable,
+            format!(
+                "partner authentication is unavailable (HTTP {}); a later call tries again",
+                status.as_u16()
+            ),
+        ),
+        (_, None) => (
+            AuthErrorKind::Invalid,
+            "partner authentication gave no usable token".to_owned(),
+        ),
+    };
+    AuthError::of(kind, message).because(e)
+}
+
 fn token_header(token: &Secret) -> Result<HeaderValue, AuthError> {
-    apikeys_runtime::sensitive_header(token.expose())
+    apikeys_runtime::sensitive_header("the Finicity-App-Token", token.expose())
 }
 
 impl Auth for FinicityAuth {
@@ -169,7 +194,10 @@ impl Auth for FinicityAuth {
             if ctx.operation_id == AUTHENTICATION {
                 return Ok(());
             }
-            let token = self.token.get(|| self.authenticate(ctx)).await?;
+            let token = self
+                .token
+                .get(ctx.deadline, || self.authenticate(ctx))
+                .await?;
             request.headers_mut().insert(APP_TOKEN, token);
             Ok(())
         })

@@ -15,43 +15,93 @@ use crate::Secret;
 /// A boxed, sendable future (what [`Auth`] methods return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Why credentials could not be obtained, and so whether trying later can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// The provider refused the credentials (a 4xx from a token endpoint,
+    /// say). Never repeated automatically: build the client again with
+    /// corrected credentials.
+    Refused,
+    /// The token endpoint failed in a way that passes (a 5xx, 408 or 429,
+    /// or a connection that could not be made or broke): a later call may
+    /// succeed.
+    Unavailable,
+    /// The token endpoint did not answer within the call's time.
+    Timeout,
+    /// Anything else: a credential that cannot be used, an answer without
+    /// a token. Permanent until the configuration changes.
+    Invalid,
+}
+
 /// Why credentials could not be put on a request.
 ///
 /// Its message never holds a secret: implementations word it themselves.
+/// Cloning is cheap (the source is shared), so that every caller waiting on
+/// one failed authentication gets the same error.
+#[derive(Clone)]
 pub struct AuthError {
+    kind: AuthErrorKind,
     message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl AuthError {
-    /// An error with a message (which must not contain secrets).
+    /// A permanent error ([`AuthErrorKind::Invalid`]) with a message, which
+    /// must not contain secrets.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::of(AuthErrorKind::Invalid, message)
+    }
+
+    /// An error of `kind` with a message, which must not contain secrets.
+    pub fn of(kind: AuthErrorKind, message: impl Into<String>) -> Self {
         Self {
+            kind,
             message: message.into(),
             source: None,
         }
     }
 
-    /// An error caused by `source` (an error of the token endpoint, say).
+    /// A permanent error caused by `source` (see [`AuthError::because`] to
+    /// set the kind).
     pub fn with_source(
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            message: message.into(),
-            source: Some(Box::new(source)),
-        }
+        Self::new(message).because(source)
+    }
+
+    /// This error, caused by `source` (an error of the token endpoint, say).
+    #[must_use]
+    pub fn because(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// The message.
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> AuthErrorKind {
+        self.kind
+    }
+
+    /// Whether a later attempt may succeed without a change of
+    /// configuration (the endpoint was unavailable or slow).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            AuthErrorKind::Unavailable | AuthErrorKind::Timeout
+        )
+    }
 }
 
 impl fmt::Debug for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthError")
+            .field("kind", &self.kind)
             .field("message", &self.message)
             .field("source", &self.source)
             .finish()
@@ -139,15 +189,56 @@ pub trait Auth: Send + Sync + 'static {
 
     /// A short name of the scheme for `Debug` output ("basic", "bearer").
     fn scheme(&self) -> &'static str;
+
+    /// Checks the configuration before the client is built (empty or
+    /// unusable credentials, say); [`crate::ClientBuilder::build`] turns an
+    /// error into a `BuildError`. The default accepts everything.
+    fn validate(&self) -> Result<(), AuthError> {
+        Ok(())
+    }
 }
 
-/// Marks a header value as sensitive so that HTTP/2 never indexes it and
-/// `Debug` of the header map hides it.
-pub fn sensitive_header(value: &str) -> Result<HeaderValue, AuthError> {
+/// Checks a credential setting before it is used: it must not be empty (or
+/// only white space) and must hold no control characters (a stray newline
+/// from a file or a terminal, say). The error names `setting`, never the
+/// value.
+pub fn check_credential(setting: &str, value: &str) -> Result<(), AuthError> {
+    if value.trim().is_empty() {
+        return Err(AuthError::new(format!(
+            "{setting} is empty: set it to the value the provider issued"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::new(format!(
+            "{setting} holds a control character (a trailing newline, say): remove it"
+        )));
+    }
+    Ok(())
+}
+
+/// A credential as a header value: checked like [`check_credential`], and
+/// visible ASCII only, since that is all a header carries faithfully.
+/// Marked sensitive, so that HTTP/2 never indexes it and `Debug` of the
+/// header map hides it. The error names `setting`, never the value.
+pub fn sensitive_header(setting: &str, value: &str) -> Result<HeaderValue, AuthError> {
+    check_credential(setting, value)?;
     let mut v = HeaderValue::from_str(value)
-        .map_err(|_| AuthError::new("a credential holds characters a header cannot carry"))?;
+        .ok()
+        .filter(|_| value.is_ascii())
+        .ok_or_else(|| {
+            AuthError::new(format!(
+                "{setting} holds a character a header cannot carry (only printable ASCII is sent): check that the whole value was copied, and nothing else"
+            ))
+        })?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// `Bearer <token>` as a sensitive header value; the token is checked like
+/// [`sensitive_header`], and errors name `setting`.
+pub fn bearer_header(setting: &str, token: &Secret) -> Result<HeaderValue, AuthError> {
+    sensitive_header(setting, token.expose())?;
+    sensitive_header(setting, &format!("Bearer {}", token.expose()))
 }
 
 /// A fixed `Authorization` header: HTTP Basic credentials or a bearer token.
@@ -159,11 +250,21 @@ pub struct AuthorizationHeader {
 
 impl AuthorizationHeader {
     /// HTTP Basic credentials: a user (a key id, say) and a password (a secret).
+    /// Neither may be empty or hold control characters, and the user may
+    /// not hold a `:` (Basic could not tell where it ends).
     pub fn basic(user: impl AsRef<str>, password: &Secret) -> Result<Self, AuthError> {
-        let pair = format!("{}:{}", user.as_ref(), password.expose());
+        let user = user.as_ref();
+        check_credential("the Basic user", user)?;
+        check_credential("the Basic password", password.expose())?;
+        if user.contains(':') {
+            return Err(AuthError::new(
+                "the Basic user holds a ':', which Basic authentication cannot carry",
+            ));
+        }
+        let pair = format!("{user}:{}", password.expose());
         let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
         Ok(Self {
-            header: sensitive_header(&format!("Basic {encoded}"))?,
+            header: sensitive_header("the Basic credentials", &format!("Basic {encoded}"))?,
             scheme: "basic",
         })
     }
@@ -171,7 +272,7 @@ impl AuthorizationHeader {
     /// A bearer token, sent as `Authorization: Bearer <token>`.
     pub fn bearer(token: &Secret) -> Result<Self, AuthError> {
         Ok(Self {
-            header: sensitive_header(&format!("Bearer {}", token.expose()))?,
+            header: bearer_header("the bearer token", token)?,
             scheme: "bearer",
         })
     }
@@ -212,12 +313,14 @@ impl HeaderCredentials {
         Self::default()
     }
 
-    /// Adds header `name` carrying `value`.
-    pub fn with(mut self, name: &'static str, value: &Secret) -> Result<Self, AuthError> {
-        self.headers.push((
-            HeaderName::from_static(name),
-            sensitive_header(value.expose())?,
-        ));
+    /// Adds header `name` (any case) carrying `value`. Fails, naming the
+    /// header, when the name is not a header name or the value is empty or
+    /// holds characters a header cannot carry.
+    pub fn with(mut self, name: &str, value: &Secret) -> Result<Self, AuthError> {
+        let header = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+            .map_err(|_| AuthError::new(format!("{name:?} is not a valid header name")))?;
+        let value = sensitive_header(&format!("the {name} header"), value.expose())?;
+        self.headers.push((header, value));
         Ok(self)
     }
 
@@ -307,14 +410,45 @@ struct Cached<T> {
     renew_at: SystemTime,
 }
 
+/// The last renewal's failure, shared with every caller that waited on it.
+struct Failed {
+    error: AuthError,
+    /// When a later call may try again; `None`: never (a refusal).
+    retry_at: Option<SystemTime>,
+}
+
+struct Slot<T> {
+    cached: Option<Cached<T>>,
+    failed: Option<Failed>,
+    /// Transient failures in a row, for the backoff.
+    streak: u32,
+}
+
+/// The first wait after a transient failure; doubled for each one in a row.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait after transient failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Holds one token (or a header made from it) for every caller, and renews
 /// it when it is due.
 ///
-/// Concurrent callers that find the token missing or due wait for a single
-/// renewal and all use its result.
+/// Renewals are single-flight, and so are their failures:
+///
+/// - concurrent callers that find the token missing or due wait for one
+///   renewal and all use its result, success or error;
+/// - a refusal ([`AuthErrorKind::Refused`] or [`AuthErrorKind::Invalid`]) is
+///   kept: every later call gets the same error without a request, until
+///   [`TokenCache::reset`] (providers lock accounts after a few refusals);
+/// - a transient failure is kept for a backoff (1 s, doubling up to 30 s):
+///   calls in that time get the same error, the first call after it tries
+///   again;
+/// - every caller waits no longer than its own deadline, whoever renews.
 pub struct TokenCache<T = Secret> {
     clock: Arc<dyn Clock>,
-    slot: tokio::sync::Mutex<Option<Cached<T>>>,
+    slot: tokio::sync::Mutex<Slot<T>>,
+    /// Renewals finished, successful or not; read before waiting for the
+    /// slot, so that a waiter can tell that a renewal ended while it waited.
+    renewals: std::sync::atomic::AtomicU64,
 }
 
 impl<T> fmt::Debug for TokenCache<T> {
@@ -326,18 +460,24 @@ impl<T> fmt::Debug for TokenCache<T> {
 impl<T: Clone + PartialEq> TokenCache<T> {
     /// An empty cache reading time from `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            clock,
-            slot: tokio::sync::Mutex::new(None),
-        }
+        Self::with_slot(clock, None)
     }
 
     /// A cache holding `value` for `use_for` from now.
     pub fn holding(clock: Arc<dyn Clock>, value: T, use_for: Duration) -> Self {
         let renew_at = later(clock.now(), use_for);
+        Self::with_slot(clock, Some(Cached { value, renew_at }))
+    }
+
+    fn with_slot(clock: Arc<dyn Clock>, cached: Option<Cached<T>>) -> Self {
         Self {
             clock,
-            slot: tokio::sync::Mutex::new(Some(Cached { value, renew_at })),
+            slot: tokio::sync::Mutex::new(Slot {
+                cached,
+                failed: None,
+                streak: 0,
+            }),
+            renewals: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -348,24 +488,62 @@ impl<T: Clone + PartialEq> TokenCache<T> {
 
     /// The cached value, or a fresh one from `renew` when none is cached or
     /// the cached one is due. `renew` returns the value and how long to use
-    /// it before renewing.
-    pub async fn get<F, Fut>(&self, renew: F) -> Result<T, AuthError>
+    /// it before renewing. Gives up at `deadline`, whether this caller
+    /// renews or waits on another's renewal.
+    pub async fn get<F, Fut>(&self, deadline: std::time::Instant, renew: F) -> Result<T, AuthError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(T, Duration), AuthError>>,
     {
-        let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref()
-            && self.clock.now() < cached.renew_at
+        use std::sync::atomic::Ordering;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        let seen = self.renewals.load(Ordering::Acquire);
+        let mut slot = tokio::time::timeout_at(deadline, self.slot.lock())
+            .await
+            .map_err(|_| out_of_time("waiting for another call to obtain credentials"))?;
+        let now = self.clock.now();
+        if let Some(cached) = &slot.cached
+            && now < cached.renew_at
         {
             return Ok(cached.value.clone());
         }
-        let (value, use_for) = renew().await?;
-        *slot = Some(Cached {
-            value: value.clone(),
-            renew_at: later(self.clock.now(), use_for),
-        });
-        Ok(value)
+        if let Some(failed) = &slot.failed {
+            let ended_while_waiting = self.renewals.load(Ordering::Acquire) != seen;
+            if ended_while_waiting || failed.retry_at.is_none_or(|at| now < at) {
+                return Err(failed.error.clone());
+            }
+        }
+        let outcome = match tokio::time::timeout_at(deadline, renew()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(out_of_time("obtaining credentials")),
+        };
+        self.renewals.fetch_add(1, Ordering::AcqRel);
+        let now = self.clock.now();
+        match outcome {
+            Ok((value, use_for)) => {
+                slot.cached = Some(Cached {
+                    value: value.clone(),
+                    renew_at: later(now, use_for),
+                });
+                slot.failed = None;
+                slot.streak = 0;
+                Ok(value)
+            }
+            Err(error) => {
+                let retry_at = error.is_transient().then(|| {
+                    let wait = FIRST_BACKOFF
+                        .saturating_mul(2u32.saturating_pow(slot.streak))
+                        .min(MAX_BACKOFF);
+                    later(now, wait)
+                });
+                slot.streak = slot.streak.saturating_add(1);
+                slot.failed = Some(Failed {
+                    error: error.clone(),
+                    retry_at,
+                });
+                Err(error)
+            }
+        }
     }
 
     /// Forgets the cached value if it is still `stale`, so that the next
@@ -373,8 +551,23 @@ impl<T: Clone + PartialEq> TokenCache<T> {
     /// is kept.
     pub async fn invalidate(&self, stale: &T) {
         let mut slot = self.slot.lock().await;
-        if slot.as_ref().is_some_and(|c| &c.value == stale) {
-            *slot = None;
+        if slot.cached.as_ref().is_some_and(|c| &c.value == stale) {
+            slot.cached = None;
         }
     }
+
+    /// Forgets a kept failure, so that the next call renews at once. Mind
+    /// the provider's lockout before calling it after a refusal.
+    pub async fn reset(&self) {
+        let mut slot = self.slot.lock().await;
+        slot.failed = None;
+        slot.streak = 0;
+    }
+}
+
+fn out_of_time(what: &str) -> AuthError {
+    AuthError::of(
+        AuthErrorKind::Timeout,
+        format!("the call's time ran out while {what}"),
+    )
 }

@@ -15,6 +15,9 @@ pub trait GeneratedClient: Sized {
     const USER_AGENT: &'static str;
     /// The spec's server URLs, in its order.
     const SERVERS: &'static [&'static str];
+    /// Whether the spec's operations need credentials (it declares a
+    /// security requirement).
+    const REQUIRES_AUTH: bool;
 
     /// Assembles a client.
     fn from_parts(base_url: &str, http: reqwest::Client, runtime: Runtime) -> Self;
@@ -31,9 +34,11 @@ pub trait GeneratedClient: Sized {
 pub struct ClientBuilder<C> {
     base_url: Option<String>,
     auth: Option<Arc<dyn Auth>>,
+    no_auth: bool,
     timeouts: Timeouts,
     retry: RetryPolicy,
-    http: Option<reqwest::Client>,
+    max_response_bytes: usize,
+    http: Option<reqwest::ClientBuilder>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -44,6 +49,7 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
             .field("auth", &self.auth.as_ref().map(|a| a.scheme()))
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("custom_http_client", &self.http.is_some())
             .finish()
     }
@@ -62,14 +68,19 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         Self {
             base_url: None,
             auth: None,
+            no_auth: false,
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
+            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
             http: None,
             client: PhantomData,
         }
     }
 
-    /// Sends requests to `url` (scheme, host, optional port and path stem).
+    /// Sends requests to `url`: scheme (`https://`, or `http://` for a
+    /// local test server), host, optional port and path stem. A query, a
+    /// fragment or a `user:password@` part is refused by
+    /// [`ClientBuilder::build`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -83,6 +94,23 @@ impl<C: GeneratedClient> ClientBuilder<C> {
     /// Puts these (shared) credentials on every request.
     pub fn shared_auth(mut self, auth: Arc<dyn Auth>) -> Self {
         self.auth = Some(auth);
+        self
+    }
+
+    /// Sends requests without credentials although the API needs them
+    /// (behind a proxy that adds them, say). Without this, building a
+    /// client of such an API with no `.auth(...)` fails.
+    pub fn no_auth(mut self) -> Self {
+        self.no_auth = true;
+        self
+    }
+
+    /// The largest answer body read, in bytes (default
+    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`], 4 MiB; these APIs answer in
+    /// kilobytes). A larger answer fails with `ErrorKind::TooLarge` without
+    /// being read further, whatever its status.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -116,15 +144,19 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         self
     }
 
-    /// Uses this `reqwest::Client` (its connect timeout and TLS settings
-    /// apply; the attempt and total timeouts and the User-Agent are still
-    /// set per request).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Builds the HTTP client from this `reqwest::ClientBuilder` (its
+    /// connect timeout, proxy and TLS settings apply; the attempt and total
+    /// timeouts and the User-Agent are still set per request). Its redirect
+    /// policy is replaced: redirects are never followed, so that no
+    /// credential reaches another origin.
+    pub fn http_client_builder(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
 
-    /// Builds the client.
+    /// Builds the client, checking the configuration first: the base URL
+    /// (absolute, http or https, no query, fragment or user info), and
+    /// credentials (present when the API needs them, and usable).
     pub fn build(self) -> Result<C, BuildError> {
         let base = match self.base_url {
             Some(url) => url,
@@ -134,15 +166,14 @@ impl<C: GeneratedClient> ClientBuilder<C> {
                 .map(|s| s.to_string())
                 .ok_or(BuildError::MissingBaseUrl)?,
         };
-        let parsed =
-            reqwest::Url::parse(&base).map_err(|e| BuildError::InvalidBaseUrl(e.to_string()))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(BuildError::InvalidBaseUrl(format!(
-                "the scheme must be http or https, not {}",
-                parsed.scheme()
-            )));
+        check_base_url(&base)?;
+        match &self.auth {
+            Some(auth) => auth.validate()?,
+            None if C::REQUIRES_AUTH && !self.no_auth => return Err(BuildError::MissingAuth),
+            None => {}
         }
-        let mut runtime = Runtime::new(self.auth, C::USER_AGENT, self.timeouts, self.retry);
+        let mut runtime = Runtime::new(self.auth, C::USER_AGENT, self.timeouts, self.retry)
+            .with_max_response_bytes(self.max_response_bytes);
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -151,10 +182,44 @@ impl<C: GeneratedClient> ClientBuilder<C> {
                     .connect_timeout(self.timeouts.connect)
                     .timeout(self.timeouts.attempt)
                     .user_agent(C::USER_AGENT)
-                    .build()
-                    .map_err(BuildError::Http)?
             }
         };
+        let http = http
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(BuildError::Http)?;
         Ok(C::from_parts(base.trim_end_matches('/'), http, runtime))
     }
+}
+
+/// Refuses a base URL that is not absolute http(s), or that carries a
+/// query, a fragment or user info. The URL is never repeated: it may hold
+/// a password.
+fn check_base_url(base: &str) -> Result<(), BuildError> {
+    let invalid = |why: &str| Err(BuildError::InvalidBaseUrl(why.to_owned()));
+    let parsed = match reqwest::Url::parse(base) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            return invalid("it has no scheme: add https:// in front of the host");
+        }
+        Err(e) => return Err(BuildError::InvalidBaseUrl(e.to_string())),
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return invalid("the scheme must be https (or http for a local test server)");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return invalid("it names no host");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return invalid(
+            "it carries a user or password (user:password@host): remove them and give credentials with .auth(...)",
+        );
+    }
+    if parsed.query().is_some() {
+        return invalid("it has a query (?...): remove it; operations add their own");
+    }
+    if parsed.fragment().is_some() {
+        return invalid("it has a fragment (#...): remove it");
+    }
+    Ok(())
 }

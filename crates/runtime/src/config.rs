@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The largest answer body a client reads unless told otherwise: 4 MiB.
+/// These APIs answer in kilobytes; the limit keeps a broken or hostile
+/// server from filling memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
 /// How long a call may take.
 ///
 /// | field | default | why |

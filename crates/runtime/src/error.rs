@@ -24,8 +24,13 @@ pub enum ErrorKind {
     Timeout,
     /// Credentials could not be obtained or put on the request.
     Auth,
-    /// The request could not be built (a value a header cannot carry, say).
+    /// The request could not be built (a value a header cannot carry, or a
+    /// path parameter that is empty, `.` or `..`, say); nothing was sent.
     InvalidRequest,
+    /// The answer's body was larger than the client's limit
+    /// (`ClientBuilder::max_response_bytes`); it was not read further and
+    /// the connection was dropped.
+    TooLarge,
 }
 
 /// A failed call: which operation, what the service answered, and why.
@@ -43,6 +48,9 @@ pub struct Error<E> {
     pub(crate) provider: Option<E>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// For [`ErrorKind::Auth`]: whether the credentials' endpoint failed in
+    /// a way that passes.
+    pub(crate) transient_auth: bool,
 }
 
 impl<E> Error<E> {
@@ -57,6 +65,7 @@ impl<E> Error<E> {
             provider: None,
             request_id: None,
             source: None,
+            transient_auth: false,
         }
     }
 
@@ -116,13 +125,27 @@ impl<E> Error<E> {
     }
 
     /// Whether trying the same call again may succeed: connection failures,
-    /// timeouts, and the statuses 408, 429, 502, 503 and 504.
+    /// timeouts, the statuses 408, 429, 502, 503 and 504, and a credentials
+    /// endpoint that was unavailable (never a refusal of the credentials).
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
             ErrorKind::Status => self.status.is_some_and(is_retryable_status),
+            ErrorKind::Auth => self.transient_auth,
             _ => false,
         }
+    }
+
+    /// Where the service redirected the call, for a 3xx answer: redirects
+    /// are never followed, so that credentials stay with the origin they
+    /// were configured for.
+    pub fn redirect_location(&self) -> Option<&str> {
+        if !self.status.is_some_and(|s| s.is_redirection()) {
+            return None;
+        }
+        self.headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// Whether the call ran out of time.
@@ -144,7 +167,15 @@ impl<E: fmt::Debug> fmt::Debug for Error<E> {
             .field("attempts", &self.attempts)
             .field("status", &self.status)
             .field("request_id", &self.request_id)
-            .field("provider", &self.provider)
+            // A body decoded as the error type is shown only for error
+            // statuses: a success body may carry a secret.
+            .field(
+                "provider",
+                &self
+                    .provider
+                    .as_ref()
+                    .filter(|_| !self.status.is_some_and(|s| s.is_success())),
+            )
             .field("body_len", &self.body.len())
             .field("source", &self.source)
             .finish()
@@ -165,6 +196,20 @@ impl<E> fmt::Display for Error<E> {
             ErrorKind::Timeout => f.write_str("timed out")?,
             ErrorKind::Auth => f.write_str("authentication failed")?,
             ErrorKind::InvalidRequest => f.write_str("the request could not be built")?,
+            ErrorKind::TooLarge => write!(
+                f,
+                "the HTTP {} answer is larger than the client's limit",
+                self.status.map(|s| s.as_u16()).unwrap_or_default()
+            )?,
+        }
+        if let Some(location) = self.redirect_location() {
+            // Without the query: it may carry a token of the redirecting
+            // service.
+            let shown = location.split(['?', '#']).next().unwrap_or_default();
+            write!(
+                f,
+                ": the service redirects to {shown}, which is not followed so that credentials never leave the configured origin; if the API has moved, set the base URL to the new address"
+            )?;
         }
         if self.attempts > 1 {
             write!(f, " after {} attempts", self.attempts)?;
@@ -202,6 +247,8 @@ pub enum BuildError {
     Auth(AuthError),
     /// A configuration value is missing or malformed.
     Config(String),
+    /// The API needs credentials and none were given.
+    MissingAuth,
 }
 
 impl fmt::Display for BuildError {
@@ -212,6 +259,9 @@ impl fmt::Display for BuildError {
             Self::Http(e) => write!(f, "the HTTP client could not be created: {e}"),
             Self::Auth(e) => write!(f, "credentials could not be set up: {e}"),
             Self::Config(why) => write!(f, "configuration error: {why}"),
+            Self::MissingAuth => f.write_str(
+                "no credentials were given and the API needs them: call .auth(...) on the builder (or .no_auth() if a proxy adds them)",
+            ),
         }
     }
 }

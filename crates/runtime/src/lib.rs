@@ -10,13 +10,14 @@ mod runtime;
 mod secret;
 
 pub use auth::{
-    Auth, AuthContext, AuthError, AuthorizationHeader, BoxFuture, Clock, HeaderCredentials,
-    ManualClock, SystemClock, TokenCache, sensitive_header,
+    Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
+    HeaderCredentials, ManualClock, SystemClock, TokenCache, bearer_header, check_credential,
+    sensitive_header,
 };
 pub use builder::{ClientBuilder, GeneratedClient};
-pub use config::{RetryPolicy, Timeouts};
+pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
-pub use path::encode_path;
+pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_path, path_segment};
 pub use progenitor_client::ResponseValue;
 pub use runtime::{Runtime, call, retry_after};
 pub use secret::Secret;

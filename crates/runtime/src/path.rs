@@ -21,8 +21,90 @@ pub fn encode_path(value: &str) -> std::borrow::Cow<'_, str> {
     utf8_percent_encode(value, SEGMENT).into()
 }
 
+/// The longest path segment sent, once encoded. Ids of these APIs are
+/// tens of characters; a longer value is a mistake, and servers refuse
+/// long URLs with errors that say less than this limit does.
+pub const MAX_PATH_SEGMENT: usize = 1024;
+
+/// A path parameter that cannot be sent: it would address another resource
+/// than the one named, or is too long for a URL.
+#[derive(Debug, Clone)]
+pub struct InvalidPathSegment {
+    parameter: &'static str,
+    reason: &'static str,
+}
+
+impl InvalidPathSegment {
+    /// The parameter, as the operation's method names it.
+    pub fn parameter(&self) -> &'static str {
+        self.parameter
+    }
+}
+
+impl std::fmt::Display for InvalidPathSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "path parameter `{}` {}; nothing was sent",
+            self.parameter, self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidPathSegment {}
+
+impl<E> From<InvalidPathSegment> for progenitor_client::Error<E> {
+    fn from(e: InvalidPathSegment) -> Self {
+        Self::InvalidRequest(e.to_string())
+    }
+}
+
+/// One path segment for parameter `parameter`: percent-encoded like
+/// [`encode_path`], and refused when it is empty, `.` or `..` (a URL would
+/// drop or climb the segment, and the request would reach another
+/// resource: `DELETE /keys/..` is `DELETE /`), or longer than
+/// [`MAX_PATH_SEGMENT`] once encoded. The error names the parameter, never
+/// the value. Generated operations call it for every path parameter.
+#[doc(hidden)]
+pub fn path_segment<'a>(
+    parameter: &'static str,
+    value: &'a str,
+) -> Result<std::borrow::Cow<'a, str>, InvalidPathSegment> {
+    let reason = match value {
+        "" => Some("is empty: give the id of the resource"),
+        "." | ".." => Some("is `.` or `..`, which a URL resolves to another resource"),
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        return Err(InvalidPathSegment { parameter, reason });
+    }
+    let encoded = encode_path(value);
+    if encoded.len() > MAX_PATH_SEGMENT {
+        return Err(InvalidPathSegment {
+            parameter,
+            reason: "is longer than 1024 characters once encoded: check that it is an id",
+        });
+    }
+    Ok(encoded)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn segments_that_would_leave_their_place_are_refused() {
+        for bad in ["", ".", ".."] {
+            let e = super::path_segment("key_id", bad).unwrap_err();
+            assert_eq!(e.parameter(), "key_id");
+            assert!(e.to_string().contains("`key_id`"), "{e}");
+        }
+        let long = "a".repeat(super::MAX_PATH_SEGMENT + 1);
+        assert!(super::path_segment("key_id", &long).is_err());
+        // Encoding counts: 400 slashes are 1,200 characters on the wire.
+        assert!(super::path_segment("key_id", &"/".repeat(400)).is_err());
+        assert_eq!(super::path_segment("key_id", "...").unwrap(), "...");
+        assert_eq!(super::path_segment("key_id", "a/b").unwrap(), "a%2Fb");
+    }
+
     #[test]
     fn encodes_everything_but_unreserved() {
         assert_eq!(super::encode_path("a b/ä+c"), "a%20b%2F%C3%A4%2Bc");

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::error::is_retryable_status;
-use crate::{Auth, AuthContext, AuthError, Error, ErrorKind, RetryPolicy, Timeouts};
+use crate::{Auth, AuthContext, AuthError, AuthErrorKind, Error, ErrorKind, RetryPolicy, Timeouts};
 
 /// Headers in which providers send a request id, looked up in this order.
 const REQUEST_ID_HEADERS: [&str; 5] = [
@@ -37,7 +37,16 @@ struct CallRecord {
     status: Option<StatusCode>,
     headers: HeaderMap,
     body: Bytes,
-    auth_error: Option<AuthError>,
+    /// A failure of ours that progenitor's error type cannot carry.
+    failure: Option<Failure>,
+}
+
+/// Failures found by the hooks, reported by [`call`].
+enum Failure {
+    /// Credentials could not be obtained (found by the pre-hook).
+    Auth(AuthError),
+    /// The answer's body passed the limit (found by the exec hook).
+    TooLarge { limit: usize },
 }
 
 tokio::task_local! {
@@ -60,6 +69,8 @@ pub struct Runtime {
     user_agent: HeaderValue,
     timeouts: Timeouts,
     retry: RetryPolicy,
+    /// The largest body read from an answer.
+    max_response_bytes: usize,
     /// Whether the HTTP client was built by [`crate::ClientBuilder`], with
     /// `timeouts.attempt` as its timeout and our User-Agent (else each
     /// request gets them).
@@ -73,6 +84,7 @@ impl fmt::Debug for Runtime {
             .field("user_agent", &self.user_agent)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -90,8 +102,15 @@ impl Runtime {
             user_agent: HeaderValue::from_static(user_agent),
             timeouts,
             retry,
+            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
             own_client: false,
         }
+    }
+
+    /// A copy that reads at most `limit` bytes of an answer's body.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
     }
 
     /// Marks the HTTP client as built by [`crate::ClientBuilder`] (with
@@ -179,14 +198,26 @@ impl Runtime {
                 .await
         {
             let message = e.to_string();
-            with_record(|r| r.auth_error = Some(e));
+            with_record(|r| r.failure = Some(Failure::Auth(e)));
             return Err(message);
         }
         Ok(())
     }
 
-    /// progenitor's exec hook: sends the request, retrying as the policy
-    /// allows, and keeps the body of every non-success answer for the error.
+    /// progenitor's post-hook: stops the call when the exec hook found a
+    /// failure that progenitor's error type cannot carry (a body over the
+    /// limit).
+    pub async fn post(&self) -> Result<(), String> {
+        match with_record(|r| matches!(r.failure, Some(Failure::TooLarge { .. }))) {
+            Some(true) => Err("the answer's body is larger than the limit".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// progenitor's exec hook: sends the request and reads the answer's
+    /// whole body (within the limit) as one attempt, and tries again as
+    /// [`decide`] says. Redirects are not followed (the HTTP client is
+    /// built so): a 3xx is returned like any other answer.
     pub async fn exec(
         &self,
         client: &reqwest::Client,
@@ -195,7 +226,7 @@ impl Runtime {
         operation_id: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
         let deadline = self.deadline();
-        let retry_allowed = is_idempotent(request.method()) || self.retry.retry_non_idempotent;
+        let idempotent = is_idempotent(request.method()) || self.retry.retry_non_idempotent;
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
@@ -206,77 +237,182 @@ impl Runtime {
             }
             let spare = request.try_clone();
             let outcome = match client.execute(request).await {
-                Ok(response) if !response.status().is_success() => buffer(response).await,
-                other => other.map(|r| (r, None)),
+                Ok(response) => read_answer(response, self.max_response_bytes).await,
+                Err(e) => Outcome::Failed(e),
             };
-            let status = outcome.as_ref().ok().map(|(r, _)| r.status());
+            let status = outcome.status();
             tracing::debug!(
                 attempt,
                 status = status.map(|s| s.as_u16()),
                 "attempt finished"
             );
-            with_record(|r| {
-                r.attempts = attempt;
-                r.status = status;
-                // Headers and body are kept for errors only (a success
-                // answer's are in the ResponseValue), and only the last
-                // attempt's: a later failure never shows an earlier answer.
-                if let Ok((response, Some(body))) = &outcome {
-                    r.headers = response.headers().clone();
-                    r.body = body.clone();
-                } else if !r.body.is_empty() || !r.headers.is_empty() {
-                    r.headers = HeaderMap::new();
-                    r.body = Bytes::new();
-                }
-            });
+            self.record_attempt(attempt, &outcome);
 
-            let Some(mut next) = spare else {
-                return outcome.map(|(r, _)| r);
+            // A body past the limit is not asked for again: the next
+            // answer would be as large.
+            let (Some(mut next), false) = (spare, matches!(outcome, Outcome::TooLarge(_))) else {
+                return outcome.into_result();
             };
-            // A 401 the credentials can recover from: renew and resend once.
-            if status == Some(StatusCode::UNAUTHORIZED)
-                && !renewed
-                && let Some(auth) = &self.auth
-                && let Ok((_, Some(body))) = &outcome
-                && auth.renew_on_unauthorized(&next, body).await
-            {
-                renewed = true;
-                let ctx = self.context(client, base_url, operation_id);
-                if auth.authorize(ctx, &mut next).await.is_ok() {
-                    tracing::info!(attempt, "credentials renewed after 401; sending again");
-                    request = next;
-                    continue;
-                }
-                return outcome.map(|(r, _)| r);
-            }
-            if !retry_allowed || attempt >= self.retry.max_attempts {
-                return outcome.map(|(r, _)| r);
-            }
-            let delay = match &outcome {
-                Ok((response, _)) if is_retryable_status(response.status()) => {
-                    match retry_after(response.headers()) {
-                        Some(wait) if wait > self.retry.max_retry_after => {
-                            return outcome.map(|(r, _)| r);
-                        }
-                        Some(wait) => wait,
-                        None => self.retry.backoff(attempt),
-                    }
-                }
-                Ok(_) => return outcome.map(|(r, _)| r),
-                Err(_) => self.retry.backoff(attempt),
-            };
-            if Instant::now() + delay >= deadline {
-                return outcome.map(|(r, _)| r);
-            }
-            tracing::info!(
+            let facts = Facts {
                 attempt,
-                delay_ms = delay.as_millis() as u64,
-                "retrying after a transient failure"
-            );
-            tokio::time::sleep(delay).await;
+                idempotent,
+                status,
+                retry_after: outcome.retry_after(),
+                failed: matches!(outcome, Outcome::Failed(_)),
+                may_renew: !renewed && self.auth.is_some(),
+                time_left: deadline.saturating_duration_since(Instant::now()),
+            };
+            match decide(&facts, &self.retry) {
+                Decision::Return => return outcome.into_result(),
+                Decision::Renew => {
+                    let Outcome::Answer(_, body) = &outcome else {
+                        return outcome.into_result();
+                    };
+                    let Some(auth) = &self.auth else {
+                        return outcome.into_result();
+                    };
+                    renewed = true;
+                    if !auth.renew_on_unauthorized(&next, body).await {
+                        return outcome.into_result();
+                    }
+                    let ctx = self.context(client, base_url, operation_id);
+                    if auth.authorize(ctx, &mut next).await.is_err() {
+                        return outcome.into_result();
+                    }
+                    tracing::info!(attempt, "credentials renewed after 401; sending again");
+                }
+                Decision::Retry(delay) => {
+                    tracing::info!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying after a transient failure"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
             request = next;
         }
     }
+
+    /// Keeps what an error needs of the attempt just made: its status, and
+    /// the headers and body of an answer that is not a success (a success
+    /// answer's are in the `ResponseValue`). Only the last attempt's: a
+    /// later failure never shows an earlier answer.
+    fn record_attempt(&self, attempt: u32, outcome: &Outcome) {
+        with_record(|r| {
+            r.attempts = attempt;
+            r.status = outcome.status();
+            match outcome {
+                Outcome::Answer(response, body) if !response.status().is_success() => {
+                    r.headers = response.headers().clone();
+                    r.body = body.clone();
+                }
+                Outcome::TooLarge(response) => {
+                    r.headers = response.headers().clone();
+                    r.body = Bytes::new();
+                    r.failure = Some(Failure::TooLarge {
+                        limit: self.max_response_bytes,
+                    });
+                }
+                _ if !r.body.is_empty() || !r.headers.is_empty() => {
+                    r.headers = HeaderMap::new();
+                    r.body = Bytes::new();
+                }
+                _ => {}
+            }
+        });
+    }
+}
+
+/// What one attempt gave.
+enum Outcome {
+    /// An answer, its body read whole (the response holds it too).
+    Answer(reqwest::Response, Bytes),
+    /// An answer whose body passed the limit: the response holds no body.
+    TooLarge(reqwest::Response),
+    /// No answer, or one whose body could not be read.
+    Failed(reqwest::Error),
+}
+
+impl Outcome {
+    fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Answer(r, _) | Self::TooLarge(r) => Some(r.status()),
+            Self::Failed(_) => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Answer(r, _) => retry_after(r.headers()),
+            _ => None,
+        }
+    }
+
+    fn into_result(self) -> reqwest::Result<reqwest::Response> {
+        match self {
+            Self::Answer(r, _) | Self::TooLarge(r) => Ok(r),
+            Self::Failed(e) => Err(e),
+        }
+    }
+}
+
+/// What [`decide`] knows of an attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    /// The attempt just made, from 1.
+    pub attempt: u32,
+    /// Whether the request may be sent twice (idempotent, or allowed).
+    pub idempotent: bool,
+    /// The answer's status, if there was an answer.
+    pub status: Option<StatusCode>,
+    /// The answer's `Retry-After`, if any.
+    pub retry_after: Option<Duration>,
+    /// Whether the attempt failed without a whole answer (connection,
+    /// timeout, or a body cut short).
+    pub failed: bool,
+    /// Whether credentials may still be renewed once on a 401.
+    pub may_renew: bool,
+    /// Time left before the call's deadline.
+    pub time_left: Duration,
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Give the outcome to the caller.
+    Return,
+    /// Wait, then send again.
+    Retry(Duration),
+    /// Renew the credentials and send again at once (401 only).
+    Renew,
+}
+
+/// The retry rule, with no I/O: a 401 may renew credentials once; an
+/// idempotent request that failed or got a retryable status is sent again
+/// after `Retry-After` (when not longer than the policy allows) or the
+/// backoff, while attempts and time are left.
+pub(crate) fn decide(f: &Facts, policy: &RetryPolicy) -> Decision {
+    if f.status == Some(StatusCode::UNAUTHORIZED) {
+        return if f.may_renew {
+            Decision::Renew
+        } else {
+            Decision::Return
+        };
+    }
+    let transient = f.failed || f.status.is_some_and(is_retryable_status);
+    if !transient || !f.idempotent || f.attempt >= policy.max_attempts {
+        return Decision::Return;
+    }
+    let delay = match f.retry_after {
+        Some(wait) if wait > policy.max_retry_after => return Decision::Return,
+        Some(wait) => wait,
+        None => policy.backoff(f.attempt),
+    };
+    if delay >= f.time_left {
+        return Decision::Return;
+    }
+    Decision::Retry(delay)
 }
 
 fn is_idempotent(method: &Method) -> bool {
@@ -286,20 +422,54 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// Reads a non-success answer's body and puts it back, so that the error
-/// can keep the raw bytes while progenitor still decodes the typed body.
-async fn buffer(
-    response: reqwest::Response,
-) -> reqwest::Result<(reqwest::Response, Option<Bytes>)> {
+/// Reads an answer's whole body, at most `limit` bytes of it, and puts it
+/// back into a response for progenitor to decode. A body over the limit
+/// (by its `Content-Length`, or as it streams) is not read further: the
+/// response is dropped, and its connection with it.
+async fn read_answer(mut response: reqwest::Response, limit: usize) -> Outcome {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    let mut rebuilt = http::Response::new(body.clone());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok((reqwest::Response::from(rebuilt), Some(body)))
+    let headers = std::mem::take(response.headers_mut());
+    let rebuild = |body: Bytes| {
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.version_mut() = version;
+        *rebuilt.headers_mut() = headers;
+        reqwest::Response::from(rebuilt)
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Outcome::TooLarge(rebuild(Bytes::new()));
+    }
+    // The usual answer comes in one chunk: keep it without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
+        if read + chunk.len() > limit {
+            drop(response);
+            return Outcome::TooLarge(rebuild(Bytes::new()));
+        }
+        match &first {
+            None => first = Some(chunk),
+            Some(head) => {
+                if rest.is_empty() {
+                    rest.extend_from_slice(head);
+                }
+                rest.extend_from_slice(&chunk);
+            }
+        }
+    }
+    let body = if rest.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        rest.freeze()
+    };
+    Outcome::Answer(rebuild(body.clone()), body)
 }
 
 /// `Retry-After` as a wait: delay-seconds or an HTTP date.
@@ -392,6 +562,10 @@ fn describe_decode_error(e: &serde_json::Error) -> String {
     format!("{what} at line {}, column {}", e.line(), e.column())
 }
 
+fn response_is_success(status: Option<StatusCode>) -> bool {
+    status.is_some_and(|s| s.is_success())
+}
+
 fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
     err.attempts = record.attempts;
     err.status = record.status;
@@ -407,7 +581,7 @@ async fn translate<E: DeserializeOwned>(
     mut record: CallRecord,
 ) -> Error<E> {
     use progenitor_client::Error as P;
-    let auth_error = record.auth_error.take();
+    let failure = record.failure.take();
     let last_status = record.status;
     let base = |kind| with_context(Error::new(kind, operation_id), record);
     match error {
@@ -425,7 +599,11 @@ async fn translate<E: DeserializeOwned>(
             if err.body.is_empty() {
                 err.body = response.bytes().await.unwrap_or_default();
             }
-            err.provider = serde_json::from_slice(&err.body).ok();
+            // A success body is never read as an error: it may hold a
+            // secret, and it is not the provider's error.
+            if !response_is_success(err.status) {
+                err.provider = serde_json::from_slice(&err.body).ok();
+            }
             err
         }
         P::InvalidResponsePayload(bytes, source) => {
@@ -458,14 +636,33 @@ async fn translate<E: DeserializeOwned>(
             err.source = Some(message.into());
             err
         }
-        P::Custom(message) => {
-            let mut err = base(ErrorKind::Auth);
-            err.source = match auth_error {
-                Some(e) => Some(Box::new(e)),
-                None => Some(message.into()),
-            };
-            err
-        }
+        P::Custom(message) => match failure {
+            Some(Failure::TooLarge { limit }) => {
+                let mut err = base(ErrorKind::TooLarge);
+                err.source = Some(
+                    format!(
+                        "more than {limit} bytes; raise ClientBuilder::max_response_bytes if the service is trusted to send that much"
+                    )
+                    .into(),
+                );
+                err
+            }
+            Some(Failure::Auth(e)) => {
+                let kind = match e.kind() {
+                    AuthErrorKind::Timeout => ErrorKind::Timeout,
+                    _ => ErrorKind::Auth,
+                };
+                let mut err = base(kind);
+                err.transient_auth = e.is_transient();
+                err.source = Some(Box::new(e));
+                err
+            }
+            None => {
+                let mut err = base(ErrorKind::Auth);
+                err.source = Some(message.into());
+                err
+            }
+        },
     }
 }
 

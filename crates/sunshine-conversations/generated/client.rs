@@ -326,8 +326,9 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys", self.baseurl,
-            ::apikeys_runtime::encode_path(& app_id.to_string()),
-            ::apikeys_runtime::encode_path(& integration_id.to_string()),
+            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
+            ::apikeys_runtime::path_segment("integration_id", & integration_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -346,7 +347,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -394,8 +395,9 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys", self.baseurl,
-            ::apikeys_runtime::encode_path(& app_id.to_string()),
-            ::apikeys_runtime::encode_path(& integration_id.to_string()),
+            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
+            ::apikeys_runtime::path_segment("integration_id", & integration_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -415,7 +417,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            201u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -461,9 +463,10 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys/{}", self.baseurl,
-            ::apikeys_runtime::encode_path(& app_id.to_string()),
-            ::apikeys_runtime::encode_path(& integration_id.to_string()),
-            ::apikeys_runtime::encode_path(& key_id.to_string()),
+            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
+            ::apikeys_runtime::path_segment("integration_id", & integration_id
+            .to_string()) ?, ::apikeys_runtime::path_segment("key_id", & key_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -482,7 +485,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -527,9 +530,10 @@ Arguments:
     ) -> Result<ResponseValue<types::EmptyResponse>, Error<types::ErrorResponse>> {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys/{}", self.baseurl,
-            ::apikeys_runtime::encode_path(& app_id.to_string()),
-            ::apikeys_runtime::encode_path(& integration_id.to_string()),
-            ::apikeys_runtime::encode_path(& key_id.to_string()),
+            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
+            ::apikeys_runtime::path_segment("integration_id", & integration_id
+            .to_string()) ?, ::apikeys_runtime::path_segment("key_id", & key_id
+            .to_string()) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -548,7 +552,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ResponseValue::from_response(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -575,6 +579,13 @@ impl ClientHooks<::apikeys_runtime::Runtime> for Client {
             .await
             .map_err(Error::Custom)
     }
+    async fn post<E>(
+        &self,
+        _result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), Error<E>> {
+        self.inner.post().await.map_err(Error::Custom)
+    }
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -593,6 +604,7 @@ impl ::apikeys_runtime::GeneratedClient for Client {
         "https://api.eu-1.smooch.io",
         "https://{subdomain}.zendesk.com/sc",
     ];
+    const REQUIRES_AUTH: bool = true;
     fn from_parts(
         baseurl: &str,
         http: reqwest::Client,

@@ -120,16 +120,15 @@ impl JwtAuth {
 impl Auth for JwtAuth {
     fn authorize<'a>(
         &'a self,
-        _ctx: AuthContext<'a>,
+        ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             let header = self
                 .cache
-                .get(|| async {
+                .get(ctx.deadline, || async {
                     let token = self.mint()?;
-                    let value =
-                        apikeys_runtime::sensitive_header(&format!("Bearer {}", token.expose()))?;
+                    let value = apikeys_runtime::bearer_header("the signed token", &token)?;
                     Ok((value, self.use_for()))
                 })
                 .await?;
@@ -140,5 +139,10 @@ impl Auth for JwtAuth {
 
     fn scheme(&self) -> &'static str {
         "jwt"
+    }
+
+    fn validate(&self) -> Result<(), AuthError> {
+        apikeys_runtime::sensitive_header("the key id", &self.key_id)?;
+        apikeys_runtime::check_credential("the key secret", self.secret.expose())
     }
 }

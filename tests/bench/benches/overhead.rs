@@ -181,7 +181,7 @@ impl Auth for JwtPerCall {
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             let token = self.0.mint()?;
-            let value = apikeys_runtime::sensitive_header(&format!("Bearer {}", token.expose()))?;
+            let value = apikeys_runtime::bearer_header("the token", &token)?;
             request
                 .headers_mut()
                 .insert(reqwest::header::AUTHORIZATION, value);
