@@ -291,3 +291,27 @@ async fn secrets_never_appear_in_debug_display_or_traces() {
     ];
     common::secrets_never_printed::<CartoVista>(&extra).await;
 }
+
+#[test]
+fn unusable_credentials_are_refused_when_configured() {
+    for (key, secret, named) in [
+        ("", None, "apikey"),
+        ("k\n", None, "apikey"),
+        (API_KEY, Some(""), "secretkey"),
+        (API_KEY, Some("s\u{e9}cret"), "secretkey"),
+    ] {
+        let err = credentials(key, secret.map(Secret::new)).unwrap_err();
+        assert!(err.to_string().contains(named), "{err}");
+        assert!(!err.to_string().contains("s\u{e9}cret"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_tenant_is_refused_before_sending() {
+    let server = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let client = CartoVista::client(&server.base_url, Timeouts::new());
+    let err = client.tenant("").get_access_keys(USER).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("tenant_url_code"), "{err}");
+    assert!(server.requests().is_empty());
+}

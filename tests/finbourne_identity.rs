@@ -603,3 +603,170 @@ async fn secrets_never_appear_in_debug_display_or_traces() {
     }
     common::secrets_never_printed::<Finbourne>(&extra).await;
 }
+
+/// A hundred concurrent cold calls through a token URL answering `reply`:
+/// how many grants it saw, and every call's error.
+async fn hundred_cold_calls(
+    reply: Reply,
+) -> (
+    usize,
+    Vec<apikeys_runtime::Error<types::LusidProblemDetails>>,
+) {
+    let tokens = ScriptedServer::start(vec![reply.after(Duration::from_millis(100))]).await;
+    let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let c = Arc::new(
+        grant_settings(&tokens.base_url, &api.base_url)
+            .resolve_with(|_| None)
+            .unwrap()
+            .client_builder()
+            .unwrap()
+            .build()
+            .unwrap(),
+    );
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.list_own_api_keys().await })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for call in calls {
+        errors.push(call.await.unwrap().expect_err("the grant fails"));
+    }
+    assert!(api.requests().is_empty());
+    (tokens.requests().len(), errors)
+}
+
+#[tokio::test]
+async fn a_refused_grant_is_sent_once_for_a_hundred_callers() {
+    let (grants, errors) =
+        hundred_cold_calls(Reply::json(400, r#"{"error":"invalid_grant"}"#)).await;
+    assert_eq!(grants, 1, "the password went out once");
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert!(!err.is_retryable(), "{err}");
+        assert!(err.to_string().contains("invalid_grant"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_token_url_is_asked_once_and_reported_as_transient() {
+    let (grants, errors) = hundred_cold_calls(Reply::text(503, "busy")).await;
+    assert_eq!(grants, 1);
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert!(err.is_retryable(), "{err}");
+        assert!(!err.to_string().contains("refused"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_url_that_refuses_connections_is_transient() {
+    let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let c = grant_settings(&common::refused_base_url().await, &api.base_url)
+        .resolve_with(|_| None)
+        .unwrap()
+        .client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    let err = c.list_own_api_keys().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err:?}");
+    assert!(err.is_retryable(), "{err}");
+}
+
+#[tokio::test]
+async fn a_call_waiting_on_a_hanging_token_url_keeps_its_own_deadline() {
+    let tokens = ScriptedServer::start(vec![
+        Reply::json(200, &token_answer("late", None, 3600)).after(Duration::from_secs(8)),
+    ])
+    .await;
+    let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let c = grant_settings(&tokens.base_url, &api.base_url)
+        .resolve_with(|_| None)
+        .unwrap()
+        .client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    let first = {
+        let c = c.clone();
+        tokio::spawn(async move { c.list_own_api_keys().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let hurried = c.with_timeouts(Timeouts::new().total(Duration::from_secs(1)));
+    let started = std::time::Instant::now();
+    let err = hurried.list_own_api_keys().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    first.abort();
+}
+
+#[tokio::test]
+async fn a_redirected_grant_sends_the_password_nowhere_else() {
+    let elsewhere =
+        ScriptedServer::start(vec![Reply::json(200, &token_answer("x", None, 60))]).await;
+    for status in [301, 302, 307, 308] {
+        let tokens = ScriptedServer::start(vec![Reply::redirect(
+            status,
+            &format!("{}/oauth2/token", elsewhere.base_url),
+        )])
+        .await;
+        let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+        let c = grant_settings(&tokens.base_url, &api.base_url)
+            .resolve_with(|_| None)
+            .unwrap()
+            .client_builder()
+            .unwrap()
+            .build()
+            .unwrap();
+        let err = c.list_own_api_keys().await.unwrap_err();
+        assert!(err.to_string().contains("redirect"), "{err}");
+        assert_eq!(tokens.requests().len(), 1);
+        assert!(api.requests().is_empty());
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}
+
+#[test]
+fn unusable_settings_are_refused_when_the_client_is_built() {
+    let empty_password = grant_settings("https://example.invalid/token", "https://example.invalid")
+        .password("")
+        .resolve_with(|_| None)
+        .and_then(|r| r.client_builder())
+        .and_then(|b| b.build());
+    let err = empty_password.unwrap_err().to_string();
+    assert!(err.contains("password"), "{err}");
+    for bad in ["", "pat\r\n", "jeton-élevé"] {
+        assert!(
+            FbnAuth::access_token(bad, None).is_err(),
+            "{bad:?} accepted"
+        );
+    }
+    for (url, says) in [
+        ("fbn-demo.lusid.com/identity", "add https://"),
+        (
+            "https://user:hunter2@fbn.example/identity",
+            "user or password",
+        ),
+        ("https://fbn.example/identity?x=1", "query"),
+        ("https://fbn.example/identity#top", "fragment"),
+    ] {
+        let err = Client::builder()
+            .base_url(url)
+            .auth(FbnAuth::access_token(PAT, None).unwrap())
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{url}: {err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -511,3 +511,145 @@ async fn secrets_never_appear_in_debug_display_or_traces() {
     ];
     common::secrets_never_printed::<Finicity>(&extra).await;
 }
+
+/// A hundred concurrent cold calls against `reply` for partner
+/// authentication: how many authentication requests the server saw, and
+/// every call's error.
+async fn hundred_cold_calls(reply: Reply) -> (usize, Vec<apikeys_finicity::Error>) {
+    let server = ScriptedServer::start(vec![reply.after(Duration::from_millis(100))]).await;
+    let c = Arc::new(client_with(&server.base_url, partner()));
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let c = c.clone();
+            tokio::spawn(async move { c.revoke_third_party_access_key(&format!("cr_{i}")).await })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for call in calls {
+        errors.push(call.await.unwrap().expect_err("authentication fails"));
+    }
+    let seen = server.requests();
+    assert!(seen.iter().all(|s| s.path == AUTH_PATH), "{seen:?}");
+    (seen.len(), errors)
+}
+
+#[tokio::test]
+async fn an_unavailable_authentication_is_shared_by_every_waiter_and_retryable() {
+    let (requests, errors) = hundred_cold_calls(Reply::json(503, "{}")).await;
+    assert_eq!(requests, 1, "one authentication for a hundred waiters");
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::Auth, "{err:?}");
+        assert!(err.is_retryable(), "an outage passes: {err}");
+        assert!(!err.to_string().contains("lock"), "{err}");
+        assert!(err.to_string().contains("unavailable (HTTP 503)"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_authentication_is_shared_by_every_waiter_and_never_repeated() {
+    let (requests, errors) = hundred_cold_calls(Reply::json(
+        401,
+        r#"{"code":"10001","message":"Invalid credentials"}"#,
+    ))
+    .await;
+    assert_eq!(requests, 1, "one refusal for a hundred waiters");
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::Auth, "{err:?}");
+        assert!(!err.is_retryable(), "{err}");
+        assert!(err.to_string().contains("lock"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn after_an_outage_a_later_call_authenticates_again() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(503, "{}"),
+        Reply::json(200, r#"{"token":"fresh"}"#),
+        Reply::json(204, ""),
+    ])
+    .await;
+    let clock = Arc::new(ManualClock::new(
+        UNIX_EPOCH + Duration::from_secs(1_900_000_000),
+    ));
+    let c = client_with(&server.base_url, partner().with_clock(clock.clone()));
+    assert!(c.revoke_third_party_access_key("a").await.is_err());
+    // Within the backoff: the outage is reported again, not asked again.
+    let err = c.revoke_third_party_access_key("a").await.unwrap_err();
+    assert!(err.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+    clock.advance(Duration::from_secs(2));
+    c.revoke_third_party_access_key("a").await.unwrap();
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_call_waiting_on_a_hanging_authentication_keeps_its_own_deadline() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(200, r#"{"token":"late"}"#).after(Duration::from_secs(8)),
+    ])
+    .await;
+    let c = client_with(&server.base_url, partner());
+    // The first call authenticates, with the default 30 s attempt timeout.
+    let first = {
+        let c = c.clone();
+        tokio::spawn(async move { c.revoke_third_party_access_key("a").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let hurried = c.with_timeouts(Timeouts::new().total(Duration::from_secs(1)));
+    let started = std::time::Instant::now();
+    let err = hurried
+        .revoke_third_party_access_key("b")
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert!(err.is_retryable());
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    first.abort();
+}
+
+#[tokio::test]
+async fn a_redirected_authentication_sends_the_partner_secret_nowhere_else() {
+    let elsewhere = ScriptedServer::start(vec![Reply::json(200, r#"{"token":"x"}"#)]).await;
+    for status in [302, 307, 308] {
+        let server = ScriptedServer::start(vec![Reply::redirect(
+            status,
+            &format!("{}{AUTH_PATH}", elsewhere.base_url),
+        )])
+        .await;
+        let c = client_with(&server.base_url, partner());
+        let err = c.revoke_third_party_access_key(RECEIPT).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth, "{err:?}");
+        assert!(err.to_string().contains("redirect"), "{err}");
+        assert_eq!(server.requests().len(), 1);
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+}
+
+#[test]
+fn unusable_credentials_are_refused_when_configured() {
+    for (app_key, partner_id, secret, named) in [
+        ("", PARTNER_ID, PARTNER_SECRET, "finicity-app-key"),
+        (
+            "clé-non-ascii",
+            PARTNER_ID,
+            PARTNER_SECRET,
+            "finicity-app-key",
+        ),
+        ("key\n", PARTNER_ID, PARTNER_SECRET, "finicity-app-key"),
+        (APP_KEY, " ", PARTNER_SECRET, "partner id"),
+        (APP_KEY, PARTNER_ID, "", "partner secret"),
+    ] {
+        let err = FinicityAuth::partner(app_key, partner_id, secret).unwrap_err();
+        assert!(err.to_string().contains(named), "{err}");
+    }
+    let err = Client::builder()
+        .base_url("https://api.finicity.com")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains(".auth("), "{err}");
+}

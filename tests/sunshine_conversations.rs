@@ -570,3 +570,45 @@ async fn the_typed_mock_helpers_match_ids_that_need_encoding() {
         .unwrap();
     mock.assert_async().await;
 }
+
+#[tokio::test]
+async fn a_create_answered_200_instead_of_201_is_a_success_with_its_secret() {
+    let server = ScriptedServer::start(vec![Reply::json(
+        200,
+        r#"{"key":{"id":"int_new","displayName":"x","secret":"shown-once-S3cr3t"}}"#,
+    )])
+    .await;
+    let client = Sunshine::client(&server.base_url, Timeouts::new());
+    let body = types::IntegrationApiKey {
+        display_name: "x".parse().unwrap(),
+    };
+    let made = client
+        .create_custom_integration_key(APP, INTEGRATION, &body)
+        .await
+        .expect("any 2xx is a success")
+        .into_inner();
+    let key = made.key.unwrap();
+    assert_eq!(key.secret.unwrap().expose(), "shown-once-S3cr3t");
+}
+
+#[test]
+fn unusable_credentials_are_refused_when_the_client_is_built() {
+    for (id, secret) in [("", KEY_SECRET), (KEY_ID, ""), ("int_\u{e9}", KEY_SECRET)] {
+        let err = Client::builder()
+            .auth(JwtAuth::new(id, secret, Scope::App))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("the key"), "{err}");
+        assert!(basic_auth(id, secret).is_err() || id.contains('\u{e9}'));
+    }
+    let err = Client::builder()
+        .base_url("api.smooch.io")
+        .auth(basic_auth(KEY_ID, KEY_SECRET).unwrap())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("add https://"), "{err}");
+    let err = Client::builder().build().unwrap_err();
+    assert!(err.to_string().contains(".auth("), "{err}");
+    // An explicit opt-out for a proxy that adds credentials.
+    assert!(Client::builder().no_auth().build().is_ok());
+}

@@ -571,3 +571,136 @@ fn out_of_time(what: &str) -> AuthError {
         format!("the call's time ran out while {what}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Instant, UNIX_EPOCH};
+
+    fn clock() -> Arc<ManualClock> {
+        Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_900_000_000),
+        ))
+    }
+
+    async fn fail_with(
+        cache: &TokenCache<u32>,
+        kind: AuthErrorKind,
+        renewals: &AtomicUsize,
+    ) -> Result<u32, AuthError> {
+        cache
+            .get(Instant::now() + Duration::from_secs(5), || async {
+                renewals.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(AuthError::of(kind, "no"))
+            })
+            .await
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_failure_and_a_refusal_is_kept() {
+        let cache = Arc::new(TokenCache::<u32>::new(clock()));
+        let renewals = Arc::new(AtomicUsize::new(0));
+        let waiters: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, renewals) = (cache.clone(), renewals.clone());
+                tokio::spawn(
+                    async move { fail_with(&cache, AuthErrorKind::Refused, &renewals).await },
+                )
+            })
+            .collect();
+        for w in waiters {
+            assert_eq!(w.await.unwrap().unwrap_err().kind(), AuthErrorKind::Refused);
+        }
+        assert_eq!(renewals.load(Ordering::SeqCst), 1);
+        // Kept for later calls too, until reset.
+        fail_with(&cache, AuthErrorKind::Refused, &renewals)
+            .await
+            .unwrap_err();
+        assert_eq!(renewals.load(Ordering::SeqCst), 1);
+        cache.reset().await;
+        fail_with(&cache, AuthErrorKind::Refused, &renewals)
+            .await
+            .unwrap_err();
+        assert_eq!(renewals.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_kept_for_a_growing_backoff() {
+        let clock = clock();
+        let cache = TokenCache::<u32>::new(clock.clone());
+        let renewals = AtomicUsize::new(0);
+        let unavailable = AuthErrorKind::Unavailable;
+        fail_with(&cache, unavailable, &renewals).await.unwrap_err();
+        fail_with(&cache, unavailable, &renewals).await.unwrap_err();
+        assert_eq!(renewals.load(Ordering::SeqCst), 1, "within 1 s");
+        clock.advance(Duration::from_secs(1));
+        fail_with(&cache, unavailable, &renewals).await.unwrap_err();
+        assert_eq!(renewals.load(Ordering::SeqCst), 2);
+        clock.advance(Duration::from_secs(1));
+        fail_with(&cache, unavailable, &renewals).await.unwrap_err();
+        assert_eq!(renewals.load(Ordering::SeqCst), 2, "the second wait is 2 s");
+        clock.advance(Duration::from_secs(1));
+        let value = cache
+            .get(Instant::now() + Duration::from_secs(1), || async {
+                Ok((7, Duration::from_secs(60)))
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, 7);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gives_up_at_its_own_deadline() {
+        let cache = Arc::new(TokenCache::<u32>::new(clock()));
+        let holder = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get(Instant::now() + Duration::from_secs(30), || async {
+                        tokio::time::sleep(Duration::from_secs(20)).await;
+                        Ok((1, Duration::from_secs(60)))
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let started = Instant::now();
+        let err = cache
+            .get(Instant::now() + Duration::from_millis(200), || async {
+                Ok((2, Duration::from_secs(60)))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), AuthErrorKind::Timeout);
+        assert!(started.elapsed() < Duration::from_millis(500));
+        holder.abort();
+    }
+
+    #[test]
+    fn credentials_are_checked_and_never_echoed() {
+        for (value, says) in [
+            ("", "empty"),
+            ("  ", "empty"),
+            ("abc\n", "control"),
+            ("clé", "printable ASCII"),
+        ] {
+            let err = sensitive_header("the apiKey header", value).unwrap_err();
+            assert!(err.to_string().contains("the apiKey header"), "{err}");
+            assert!(err.to_string().contains(says), "{value:?}: {err}");
+        }
+        assert!(
+            HeaderCredentials::new()
+                .with("X-Api-Key", &Secret::new("k"))
+                .is_ok()
+        );
+        assert!(
+            HeaderCredentials::new()
+                .with("bad name", &Secret::new("k"))
+                .is_err()
+        );
+        assert!(AuthorizationHeader::basic("a:b", &Secret::new("s")).is_err());
+        assert!(AuthorizationHeader::basic("a", &Secret::new("")).is_err());
+    }
+}

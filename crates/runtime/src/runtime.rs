@@ -216,7 +216,7 @@ impl Runtime {
 
     /// progenitor's exec hook: sends the request and reads the answer's
     /// whole body (within the limit) as one attempt, and tries again as
-    /// [`decide`] says. Redirects are not followed (the HTTP client is
+    /// the retry rule (`decide`) says. Redirects are not followed (the HTTP client is
     /// built so): a 3xx is returned like any other answer.
     pub async fn exec(
         &self,
@@ -669,6 +669,132 @@ async fn translate<E: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_retry_rule_as_a_table() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        let base = Facts {
+            attempt: 1,
+            idempotent: true,
+            status: None,
+            retry_after: None,
+            failed: false,
+            may_renew: true,
+            time_left: Duration::from_secs(60),
+        };
+        let status = |code| Some(StatusCode::from_u16(code).unwrap());
+        let secs = Duration::from_secs;
+        type Expect = fn(Decision) -> bool;
+        let cases: &[(&str, Facts, Expect)] = &[
+            (
+                "200 returns",
+                Facts {
+                    status: status(200),
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "404 returns",
+                Facts {
+                    status: status(404),
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "301 returns",
+                Facts {
+                    status: status(301),
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "401 renews once",
+                Facts {
+                    status: status(401),
+                    ..base
+                },
+                |d| d == Decision::Renew,
+            ),
+            (
+                "a second 401 returns",
+                Facts {
+                    status: status(401),
+                    may_renew: false,
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "503 retries",
+                Facts {
+                    status: status(503),
+                    ..base
+                },
+                |d| matches!(d, Decision::Retry(w) if w <= Duration::from_millis(200)),
+            ),
+            (
+                "a failed GET retries",
+                Facts {
+                    failed: true,
+                    ..base
+                },
+                |d| matches!(d, Decision::Retry(_)),
+            ),
+            (
+                "a failed POST returns",
+                Facts {
+                    failed: true,
+                    idempotent: false,
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "the last attempt returns",
+                Facts {
+                    failed: true,
+                    attempt: 3,
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "Retry-After is waited for",
+                Facts {
+                    status: status(429),
+                    retry_after: Some(secs(7)),
+                    ..base
+                },
+                |d| d == Decision::Retry(Duration::from_secs(7)),
+            ),
+            (
+                "a Retry-After past the policy returns",
+                Facts {
+                    status: status(429),
+                    retry_after: Some(secs(11)),
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+            (
+                "a wait past the deadline returns",
+                Facts {
+                    status: status(429),
+                    retry_after: Some(secs(7)),
+                    time_left: secs(5),
+                    ..base
+                },
+                |d| d == Decision::Return,
+            ),
+        ];
+        for (name, facts, expected) in cases {
+            let decision = decide(facts, &policy);
+            assert!(expected(decision), "{name}: {decision:?}");
+        }
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -31,6 +31,8 @@ fn main() {
         serve();
     } else if let Some(i) = args.iter().position(|a| a == "--hold-clients") {
         hold_clients(&args[i + 1]);
+    } else if let Some(i) = args.iter().position(|a| a == "--huge-body") {
+        huge_body(&args[i + 1], args.get(i + 2).and_then(|l| l.parse().ok()));
     } else if args.iter().any(|a| a == "--empty-process") {
         empty_process();
     } else if let Some(i) = args.iter().position(|a| a == "--only") {
@@ -383,6 +385,66 @@ fn hold_clients(base: &str) {
     });
 }
 
+/// `--huge-body declared|chunked|endless [limit]`: one Sunshine call
+/// against a loopback server of this process that answers 200 MB with a
+/// `Content-Length`, 200 MB chunked, or chunks without end (for 20 s at
+/// most); prints the peak RSS. The server streams a fixed 64 KiB chunk, so
+/// what grows is the client.
+fn huge_body(mode: &str, limit: Option<usize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mode = mode.to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            const TOTAL: usize = 200 * 1000 * 1000;
+            let chunk = vec![b' '; 64 * 1024];
+            let head = match mode.as_str() {
+                "declared" => format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {TOTAL}\r\n\r\n"),
+                _ => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_owned(),
+            };
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let until = Instant::now() + Duration::from_secs(20);
+            let mut sent = 0;
+            while Instant::now() < until && (mode == "endless" || sent < TOTAL) {
+                let n = chunk.len().min(TOTAL - sent.min(TOTAL)).max(1);
+                let ok = if mode == "declared" {
+                    socket.write_all(&chunk[..n]).await.is_ok()
+                } else {
+                    let framed = [format!("{n:x}\r\n").as_bytes(), &chunk[..n], b"\r\n"].concat();
+                    socket.write_all(&framed).await.is_ok()
+                };
+                if !ok {
+                    return;
+                }
+                sent += n;
+            }
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        });
+        let mut builder = apikeys_sunshine_conversations::Client::builder()
+            .base_url(&base)
+            .auth(apikeys_sunshine_conversations::basic_auth(KEY_ID, KEY_SECRET).unwrap());
+        if let Some(limit) = limit {
+            builder = builder.max_response_bytes(limit);
+        }
+        let client = builder.build().unwrap();
+        let outcome = client.list_custom_integration_keys(APP, INTEGRATION).await;
+        eprintln!("{:?}", outcome.as_ref().err().map(|e| e.kind()));
+        println!("{}", peak_rss_kib());
+    });
+}
+
 fn child_peak(args: &[&str]) -> u64 {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(args)
@@ -657,6 +719,26 @@ fn run() {
     println!("| runtime + one reqwest client, no call | {empty} KiB |");
     println!("| one client per provider (4), one call each | {held} KiB |");
     println!("| difference | {} KiB |", held.saturating_sub(empty));
+
+    println!("\n## Memory against oversized answers (peak RSS, one call each)\n");
+    println!("| answer | default limit (4 MiB) | limit lifted |");
+    println!("|---|---|---|");
+    for (mode, what) in [
+        ("declared", "200 MB with Content-Length"),
+        ("chunked", "200 MB chunked"),
+        ("endless", "endless chunked (20 s)"),
+    ] {
+        let bounded = child_peak(&["--huge-body", mode]);
+        let lifted = if mode == "endless" {
+            "not run".to_owned()
+        } else {
+            format!(
+                "{} KiB",
+                child_peak(&["--huge-body", mode, &usize::MAX.to_string()])
+            )
+        };
+        println!("| {what} | {bounded} KiB | {lifted} |");
+    }
 
     println!("\n## Codegen (apikeys-codegen, release build, median of 20)\n");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
