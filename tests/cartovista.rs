@@ -66,7 +66,7 @@ async fn create_and_list_send_headers_body_and_decode_keys() {
     });
     let c = client(&server.base_url());
     let body = types::CreateApiKeyParameter {
-        ip_whitelisting: vec!["192.0.2.0/24".into()],
+        ip_whitelisting: Some(vec!["192.0.2.0/24".into()]),
         notes: Some("ci".into()),
     };
     let key = c
@@ -96,9 +96,13 @@ fn modes_are_written_as_the_declared_strings_and_bad_ones_refused() {
     assert_eq!(serde_json::to_value(&key).unwrap()["mode"], json!("0"));
     let key: types::AccessKeyDto = serde_json::from_value(json!({"mode": "1"})).unwrap();
     assert_eq!(serde_json::to_value(&key).unwrap()["mode"], json!("1"));
-    for bad in [json!(2), json!("2"), json!(-1), json!(true)] {
-        assert!(serde_json::from_value::<types::AccessKeyDto>(json!({"mode": bad})).is_err());
+    // A mode added later keeps its value and is written back as text.
+    for (later, text) in [(json!(2), "2"), (json!("2"), "2"), (json!(-1), "-1")] {
+        let key: types::AccessKeyDto = serde_json::from_value(json!({"mode": later})).unwrap();
+        assert_eq!(key.mode, Some(ApiModeEnum::Other(text.into())));
+        assert_eq!(serde_json::to_value(&key).unwrap()["mode"], json!(text));
     }
+    assert!(serde_json::from_value::<types::AccessKeyDto>(json!({"mode": true})).is_err());
 }
 
 #[tokio::test]
@@ -314,4 +318,80 @@ async fn an_empty_tenant_is_refused_before_sending() {
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     assert!(err.to_string().contains("tenant_url_code"), "{err}");
     assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn loose_answers_decode_as_the_official_sdk_reads_them() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            200,
+            r#"[{"accessKeyString":"k1","ipWhitelisting":null,"enabled":"true","mode":2,"hasAccessKey":"False"},
+                {"accessKeyString":"k2","ipWhitelisting":["192.0.2.0/24"],"enabled":false,"mode":"0"}]"#,
+        ),
+        Reply::json(200, r#"{"accessKeyString":"k3","ipWhitelisting":null,"enabled":true}"#),
+    ])
+    .await;
+    let client = CartoVista::client(&server.base_url, Timeouts::new());
+    let keys = client
+        .api_key_get_access_keys(TENANT, USER)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(keys[0].ip_whitelisting, None);
+    assert_eq!(keys[0].enabled, Some(true));
+    assert_eq!(keys[0].has_access_key, Some(false));
+    assert_eq!(keys[0].mode, Some(ApiModeEnum::Other("2".into())));
+    assert_eq!(
+        keys[1].ip_whitelisting.as_deref(),
+        Some(&["192.0.2.0/24".to_owned()][..])
+    );
+    let body = types::CreateApiKeyParameter {
+        ..serde_json::from_value(json!({})).unwrap()
+    };
+    let made = client
+        .api_key_create_access_key(TENANT, USER, &body)
+        .await
+        .expect("a create answered with null arrays decodes")
+        .into_inner();
+    assert_eq!(made.access_key_string.as_deref(), Some("k3"));
+}
+
+#[tokio::test]
+async fn an_emptied_whitelist_is_sent_and_an_unset_one_is_not() {
+    let server = ScriptedServer::start(vec![Reply::json(204, "")]).await;
+    let client = CartoVista::client(&server.base_url, Timeouts::new());
+    let mut key: types::AccessKeyDto =
+        serde_json::from_value(json!({"accessKeyString": "k1"})).unwrap();
+    client
+        .api_key_update_access_key(TENANT, &key)
+        .await
+        .unwrap();
+    key.ip_whitelisting = Some(vec![]);
+    client
+        .api_key_update_access_key(TENANT, &key)
+        .await
+        .unwrap();
+    let sent: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert!(sent[0].get("ipWhitelisting").is_none(), "{}", sent[0]);
+    assert_eq!(sent[1]["ipWhitelisting"], json!([]));
+}
+
+#[tokio::test]
+async fn a_bodyless_post_says_its_length() {
+    let server = ScriptedServer::start(vec![Reply::json(200, r#""new-secret""#)]).await;
+    let client = CartoVista::client(&server.base_url, Timeouts::new());
+    let secret = client
+        .api_key_generate_secret_key(TENANT, "k1")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(secret.expose(), "new-secret");
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "POST");
+    assert_eq!(seen.header("content-length"), Some("0"), "{seen:?}");
+    assert!(seen.body.is_empty());
 }

@@ -150,7 +150,7 @@ async fn list_and_delete_decode_seven_digit_dates_exactly() {
     assert_eq!(keys[2].deactivation_date, None);
 
     let deleted = c.delete_api_key("f45f/x").await.unwrap().into_inner();
-    assert_eq!(deleted.id, "f45f/x");
+    assert_eq!(deleted.expect("the deleted key").id, "f45f/x");
     list.assert_async().await;
     delete.assert_async().await;
 }
@@ -205,7 +205,12 @@ async fn a_400_is_a_validation_problem_and_other_statuses_a_problem() {
 
     let gone = c.delete_api_key("gone").await.unwrap_err();
     assert_eq!(gone.status().unwrap().as_u16(), 404);
-    assert!(gone.provider_error().is_some());
+    match gone.provider_error() {
+        Some(types::LusidValidationProblemDetailsOrLusidProblemDetails::ProblemDetails(p)) => {
+            assert_eq!(p.name, "ApiKeyNotFound");
+        }
+        other => panic!("a 404 is the plain problem, got {other:?}"),
+    }
     assert!(gone.body_text().unwrap().contains("No such key"));
 
     let failed = c.list_own_api_keys().await.unwrap_err();
@@ -769,4 +774,34 @@ fn unusable_settings_are_refused_when_the_client_is_built() {
         assert!(err.contains(says), "{url}: {err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
+}
+
+#[tokio::test]
+async fn loose_answers_decode_as_the_official_sdk_reads_them() {
+    let server = ScriptedServer::start(vec![
+        // Dates without an offset, and a status as a string.
+        Reply::json(
+            200,
+            r#"[{"id":"k1","displayName":"a","createdDate":"2026-11-01T10:00:00.1234567","deactivationDate":null}]"#,
+        ),
+        // A delete answered 204 with no body.
+        Reply::json(204, ""),
+        // A 401, 429 and 503 problem are plain problems, whatever their fields.
+        Reply::json(401, r#"{"name":"Unauthorized","code":"3","status":"401","title":"No"}"#),
+    ])
+    .await;
+    let c = pat_client(&server.base_url);
+    let keys = c.list_own_api_keys().await.unwrap().into_inner();
+    assert_eq!(
+        keys[0].created_date,
+        Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(123_456_700)
+    );
+    assert_eq!(keys[0].deactivation_date, None);
+    let deleted = c.delete_api_key("k1").await.expect("a 204 is a success");
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert!(deleted.into_inner().is_none());
+    let err = c.list_own_api_keys().await.unwrap_err();
+    let problem = err.provider_error().expect("decodes");
+    assert_eq!((problem.code, problem.status), (3, Some(401)));
 }

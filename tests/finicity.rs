@@ -653,3 +653,41 @@ fn unusable_credentials_are_refused_when_configured() {
         .unwrap_err();
     assert!(err.to_string().contains(".auth("), "{err}");
 }
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_whatever_else_the_error_body_holds() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(200, r#"{"token":"first-token"}"#),
+        Reply::json(401, r#"{"code":10023,"status":401}"#),
+        Reply::json(200, r#"{"token":"second-token"}"#),
+        Reply::json(200, r#""#),
+    ])
+    .await;
+    let c = client_with(&server.base_url, partner());
+    c.revoke_third_party_access_key(RECEIPT)
+        .await
+        .expect("renewed, then revoked (a 200 where 204 is declared)");
+    let seen = server.requests();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[3].header("finicity-app-token"), Some("second-token"));
+}
+
+#[tokio::test]
+async fn a_receipt_with_null_products_decodes() {
+    let server = ScriptedServer::start(vec![Reply::json(200, &{
+        let mut r = receipt();
+        r["data"][0]["receipt"]["products"] = serde_json::Value::Null;
+        r.to_string()
+    })])
+    .await;
+    let c = Finicity::client(&server.base_url, Timeouts::new());
+    let body = serde_json::from_value(minimal_key_data()).unwrap();
+    let made = c
+        .generate_third_party_access_key(&body)
+        .await
+        .expect("null products decode as none")
+        .into_inner();
+    let receipt = made.data[0].receipt.as_ref().unwrap();
+    assert!(receipt.products.is_empty());
+    assert_eq!(receipt.receipt_id.as_deref(), Some(RECEIPT));
+}

@@ -128,7 +128,7 @@ async fn list_get_and_delete_send_no_body_and_decode_their_answers() {
         .delete_custom_integration_key(APP, INTEGRATION, KEY_ID)
         .await
         .unwrap();
-    assert!(gone.into_inner().is_empty());
+    assert!(gone.into_inner().is_some_and(|body| body.is_empty()));
 
     list.assert_async().await;
     get.assert_async().await;
@@ -611,4 +611,59 @@ fn unusable_credentials_are_refused_when_the_client_is_built() {
     assert!(err.to_string().contains(".auth("), "{err}");
     // An explicit opt-out for a proxy that adds credentials.
     assert!(Client::builder().no_auth().build().is_ok());
+}
+
+#[tokio::test]
+async fn loose_answers_decode_as_the_official_sdk_reads_them() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(200, r#"{"keys":null}"#),
+        Reply::json(
+            200,
+            r#"{"keys":[{"id":"k","displayName":null,"extra":{"x":1}}]}"#,
+        ),
+        Reply::json(204, ""),
+        Reply::json(200, ""),
+    ])
+    .await;
+    let client = Sunshine::client(&server.base_url, Timeouts::new());
+    let none = client
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap();
+    assert!(none.into_inner().keys.is_empty());
+    let one = client
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap();
+    assert_eq!(one.into_inner().keys[0].id.as_deref(), Some("k"));
+    for _ in 0..2 {
+        client
+            .delete_custom_integration_key(APP, INTEGRATION, "k")
+            .await
+            .expect("a delete without a body is a success");
+    }
+}
+
+#[tokio::test]
+async fn an_undecodable_create_answer_keeps_the_secret_and_says_the_key_exists() {
+    let server = ScriptedServer::start(vec![Reply::json(
+        201,
+        r#"{"key":{"id":42,"displayName":"x","secret":"shown-once-K3y"}}"#,
+    )])
+    .await;
+    let client = Sunshine::client(&server.base_url, Timeouts::new());
+    let body = types::IntegrationApiKey {
+        display_name: "x".parse().unwrap(),
+    };
+    let err = client
+        .create_custom_integration_key(APP, INTEGRATION, &body)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("carried out"), "{err}");
+    assert!(err.body_secret().expose().contains("shown-once-K3y"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("shown-once-K3y"), "{shown}");
+    assert_eq!(server.requests().len(), 1);
 }

@@ -36,7 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = acme
         .user("u-42")
         .create_access_key(&types::CreateApiKeyParameter {
-            ip_whitelisting: vec![],
+            ip_whitelisting: None,
             notes: Some("quickstart".into()),
         })
         .await?

@@ -38,21 +38,29 @@ pub mod types {
         )]
         pub creation_time: ::std::option::Option<::std::string::String>,
         ///Whether the key may be used.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub enabled: ::std::option::Option<bool>,
         ///Whether the key is set.
         #[serde(
             rename = "hasAccessKey",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub has_access_key: ::std::option::Option<bool>,
         ///The addresses the key may be used from; none means any.
         #[serde(
             rename = "ipWhitelisting",
             default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ip_whitelisting: ::std::vec::Vec<::std::string::String>,
+        pub ip_whitelisting: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
         ///When the key was last used, as the service writes it.
         #[serde(
             rename = "lastUsedTime",
@@ -92,9 +100,11 @@ pub mod types {
         #[serde(
             rename = "ipWhitelisting",
             default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ip_whitelisting: ::std::vec::Vec<::std::string::String>,
+        pub ip_whitelisting: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
         ///Free text about the key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notes: ::std::option::Option<::std::string::String>,
@@ -322,7 +332,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -377,7 +387,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -438,7 +448,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }

@@ -13,20 +13,28 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `0` and `1`. Both forms decode; requests always carry the strings, the
 /// declared form, so a service that validates against its own declaration
 /// accepts them. What each mode means is not published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// A mode the service adds later (`2`, `"2"`) decodes as
+/// [`ApiModeEnum::Other`] with its value as text, so that a list holding
+/// one still decodes, and is written back as that text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ApiModeEnum {
     /// Mode `0`.
     Mode0,
     /// Mode `1`.
     Mode1,
+    /// A mode this crate does not know yet, as the service wrote it.
+    Other(String),
 }
 
 impl ApiModeEnum {
-    /// The declared form: `"0"` or `"1"`.
-    pub fn as_str(self) -> &'static str {
+    /// The declared form: `"0"`, `"1"`, or an unknown mode's text.
+    pub fn as_str(&self) -> &str {
         match self {
             Self::Mode0 => "0",
             Self::Mode1 => "1",
+            Self::Other(v) => v,
         }
     }
 }
@@ -49,26 +57,26 @@ impl<'de> Deserialize<'de> for ApiModeEnum {
         impl Visitor<'_> for Mode {
             type Value = ApiModeEnum;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an API mode: \"0\", \"1\", 0 or 1")
+                f.write_str("an API mode: a string or an integer")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ApiModeEnum, E> {
                 match v {
                     "0" => Ok(ApiModeEnum::Mode0),
                     "1" => Ok(ApiModeEnum::Mode1),
-                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                    other => Ok(ApiModeEnum::Other(other.to_owned())),
                 }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ApiModeEnum, E> {
                 match v {
                     0 => Ok(ApiModeEnum::Mode0),
                     1 => Ok(ApiModeEnum::Mode1),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                    other => Ok(ApiModeEnum::Other(other.to_string())),
                 }
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ApiModeEnum, E> {
                 match u64::try_from(v) {
                     Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                    Err(_) => Ok(ApiModeEnum::Other(v.to_string())),
                 }
             }
         }

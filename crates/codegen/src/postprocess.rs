@@ -126,7 +126,17 @@ impl VisitMut for AnySuccess {
             .filter(|&i| is_success(&m.arms[i].pat))
             .collect();
         if let [only] = success[..] {
-            m.arms[only].pat = syn::parse_quote!(200u16..=299u16);
+            let arm = &mut m.arms[only];
+            arm.pat = syn::parse_quote!(200u16..=299u16);
+            // An empty success body reads as `{}` or `null` where the
+            // success type allows it (see `apikeys_runtime::success`).
+            let body = &arm.body;
+            let printed = quote!(#body).to_string().replace(' ', "");
+            if printed.trim_start_matches('{').trim_end_matches('}')
+                == "ResponseValue::from_response(response).await"
+            {
+                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response).await);
+            }
             self.widened += 1;
         }
     }
@@ -146,6 +156,304 @@ impl VisitMut for DropEmptyHeaders {
             *expr = (*call.receiver).clone();
         }
     }
+}
+
+/// How a model field is read tolerantly, by its printed type (spaces
+/// removed); `None` for fields read as they are.
+fn tolerance(ty: &str) -> Option<(&'static str, bool)> {
+    const SCALARS: [&str; 11] = [
+        "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64",
+    ];
+    const DATE_TIME: &str = "::chrono::DateTime<::chrono::offset::Utc>";
+    let scalar = |t: &str| SCALARS.contains(&t) || t == DATE_TIME;
+    if let Some(inner) = ty
+        .strip_prefix("::std::option::Option<")
+        .and_then(|t| t.strip_suffix('>'))
+    {
+        return scalar(inner).then_some(("::apikeys_runtime::de::lenient_option", true));
+    }
+    if scalar(ty) {
+        return Some(("::apikeys_runtime::de::lenient", false));
+    }
+    let collection = [
+        "::std::vec::Vec<",
+        "::serde_json::Map<",
+        "::std::collections::HashMap<",
+    ]
+    .iter()
+    .any(|p| ty.starts_with(p));
+    collection.then_some(("::apikeys_runtime::de::null_as_default", false))
+}
+
+/// Makes every model read what the services send beside what the specs
+/// say, for every spec: `null` for a list or map is empty, a
+/// boolean or number may come as a string, a date-time may lack its offset.
+/// Writing is unchanged. Returns the number of fields changed.
+fn tolerate(file: &mut syn::File) -> usize {
+    use syn::punctuated::Punctuated;
+    let mut changed = 0;
+    let Some(items) = types_module(file) else {
+        return 0;
+    };
+    for item in items {
+        let Item::Struct(st) = item else { continue };
+        let derives_deserialize = st
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Deserialize"));
+        let syn::Fields::Named(fields) = &mut st.fields else {
+            continue;
+        };
+        if !derives_deserialize {
+            continue;
+        }
+        for field in &mut fields.named {
+            let ty = &field.ty;
+            let printed = quote!(#ty).to_string().replace(' ', "");
+            let Some((function, needs_default)) = tolerance(&printed) else {
+                continue;
+            };
+            let serde_attr = field.attrs.iter_mut().find(|a| a.path().is_ident("serde"));
+            let mut metas: Punctuated<syn::Meta, syn::Token![,]> = match &serde_attr {
+                Some(a) => match a.parse_args_with(Punctuated::parse_terminated) {
+                    Ok(m) => m,
+                    Err(_) => continue,
+                },
+                None => Punctuated::new(),
+            };
+            let has = |metas: &Punctuated<syn::Meta, syn::Token![,]>, name: &str| {
+                metas.iter().any(|m| m.path().is_ident(name))
+            };
+            if has(&metas, "flatten") || has(&metas, "deserialize_with") || has(&metas, "with") {
+                continue;
+            }
+            // A required collection keeps no `default`: missing is still an
+            // error, while `null` reads as empty (nothing is lost).
+            if needs_default && !has(&metas, "default") {
+                metas.push(syn::parse_quote!(default));
+            }
+            metas.push(syn::parse_quote!(deserialize_with = #function));
+            let attr: syn::Attribute = syn::parse_quote!(#[serde(#metas)]);
+            match serde_attr {
+                Some(a) => *a = attr,
+                None => field.attrs.push(attr),
+            }
+            changed += 1;
+        }
+    }
+    changed
+}
+
+/// Optional arrays of request bodies become `Option<Vec<T>>`, so that an
+/// empty list the caller sets is sent as `[]` ("no entries") and an unset
+/// one stays absent ("unchanged"); as `Vec<T>` skipped when empty, the two
+/// could not be told apart. Applies to every model reachable from a
+/// request body. Returns the number of fields changed.
+fn optional_request_arrays(file: &mut syn::File) -> usize {
+    // The models operations take as bodies: `body: &'a types::X`.
+    let mut bodies: Vec<String> = Vec::new();
+    for item in &file.items {
+        let Item::Impl(imp) = item else { continue };
+        for member in &imp.items {
+            let ImplItem::Fn(f) = member else { continue };
+            for arg in &f.sig.inputs {
+                if let FnArg::Typed(t) = arg
+                    && let Pat::Ident(id) = &*t.pat
+                    && id.ident == "body"
+                    && let syn::Type::Reference(r) = &*t.ty
+                    && let syn::Type::Path(p) = &*r.elem
+                    && let Some(last) = p.path.segments.last()
+                {
+                    bodies.push(last.ident.to_string());
+                }
+            }
+        }
+    }
+    let Some(items) = types_module(file) else {
+        return 0;
+    };
+    // Every model a body reaches through its fields.
+    let structs: std::collections::HashMap<String, String> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(st) => {
+                let fields = &st.fields;
+                Some((st.ident.to_string(), quote!(#fields).to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut reached: std::collections::HashSet<String> = std::collections::HashSet::new();
+    while let Some(name) = bodies.pop() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(fields) = structs.get(&name) {
+            for other in structs.keys() {
+                let word = |t: &str| {
+                    t.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == other)
+                };
+                if word(fields) && !reached.contains(other) {
+                    bodies.push(other.clone());
+                }
+            }
+        }
+    }
+    let mut changed = 0;
+    for item in items {
+        let Item::Struct(st) = item else { continue };
+        if !reached.contains(&st.ident.to_string()) {
+            continue;
+        }
+        let syn::Fields::Named(fields) = &mut st.fields else {
+            continue;
+        };
+        for field in &mut fields.named {
+            let ty = &field.ty;
+            let printed = quote!(#ty).to_string().replace(' ', "");
+            if !printed.starts_with("::std::vec::Vec<") {
+                continue;
+            }
+            let Some(attr) = field.attrs.iter_mut().find(|a| a.path().is_ident("serde")) else {
+                continue;
+            };
+            let Ok(mut metas) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let mut skipped_when_empty = false;
+            for meta in metas.iter_mut() {
+                if let syn::Meta::NameValue(nv) = meta
+                    && nv.path.is_ident("skip_serializing_if")
+                {
+                    let value = &nv.value;
+                    if quote!(#value).to_string().contains("Vec::is_empty") {
+                        nv.value = syn::parse_quote!("::std::option::Option::is_none");
+                        skipped_when_empty = true;
+                    }
+                }
+            }
+            if !skipped_when_empty {
+                continue;
+            }
+            *attr = syn::parse_quote!(#[serde(#metas)]);
+            let old = field.ty.clone();
+            field.ty = syn::parse_quote!(::std::option::Option<#old>);
+            changed += 1;
+        }
+    }
+    changed
+}
+
+/// Untagged enums whose variants each hold one model (the types the
+/// normalization joins from several declared bodies) are read as the form
+/// the body actually is, not the first form that happens to accept it:
+/// every field of a problem body is optional, so the first variant took
+/// every body. Returns the number of enums changed.
+fn best_fitting_forms(file: &mut syn::File) -> usize {
+    let Some(items) = types_module(file) else {
+        return 0;
+    };
+    // The JSON keys each model knows.
+    let mut keys: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for item in items.iter() {
+        let Item::Struct(st) = item else { continue };
+        let syn::Fields::Named(fields) = &st.fields else {
+            continue;
+        };
+        let names = fields
+            .named
+            .iter()
+            .filter_map(|field| {
+                let renamed = field.attrs.iter().find_map(|a| {
+                    if !a.path().is_ident("serde") {
+                        return None;
+                    }
+                    let metas = a
+                        .parse_args_with(
+                            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                        )
+                        .ok()?;
+                    metas.iter().find_map(|m| match m {
+                        syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match &nv.value {
+                            Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }) => Some(s.value()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                });
+                renamed.or_else(|| field.ident.as_ref().map(|i| i.to_string()))
+            })
+            .collect();
+        keys.insert(st.ident.to_string(), names);
+    }
+    let mut impls = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Enum(e) = item else { continue };
+        let untagged = e
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("untagged"));
+        let forms: Option<Vec<(syn::Ident, Vec<String>)>> = e
+            .variants
+            .iter()
+            .map(|v| match &v.fields {
+                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                    let ty = &f.unnamed[0].ty;
+                    let name = quote!(#ty).to_string();
+                    keys.get(&name).map(|k| (v.ident.clone(), k.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(forms) = forms.filter(|f| untagged && f.len() > 1) else {
+            continue;
+        };
+        // Drop the derived Deserialize; Serialize stays untagged.
+        for attr in &mut e.attrs {
+            if attr.path().is_ident("derive")
+                && let Ok(paths) = attr.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+            {
+                let kept = paths
+                    .into_iter()
+                    .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"));
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        let name = &e.ident;
+        let arms = forms.iter().map(|(variant, keys)| {
+            quote!((&[#(#keys),*], |v| ::serde_json::from_value(v).map(Self::#variant)))
+        });
+        impls.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::std::result::Result<Self, D::Error> {
+                    ::apikeys_runtime::de::best_form(deserializer, &[#(#arms),*])
+                }
+            }
+        });
+    }
+    let changed = impls.len();
+    items.extend(impls);
+    changed
+}
+
+/// The items of the generated `types` module.
+fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
+    file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "types" => {
+            module.content.as_mut().map(|(_, items)| items)
+        }
+        _ => None,
+    })
 }
 
 /// typify leaves the variants of `oneOf` enums without docs: give each
@@ -254,6 +562,30 @@ fn result_types(output: &ReturnType) -> Option<(syn::Type, syn::Type)> {
     Some((ok, e.clone()))
 }
 
+/// Whether an operation's request is a DELETE (`self.client.delete(url)`).
+fn is_delete(block: &syn::Block) -> bool {
+    quote!(#block).to_string().contains(". delete (url)")
+}
+
+/// `ResponseValue<T>` as `ResponseValue<Option<T>>`; `None` for
+/// `ResponseValue<()>`, which needs no body anyway.
+fn optional_value(ok: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ok else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(inner) = args.args.first()? else {
+        return None;
+    };
+    if matches!(inner, syn::Type::Tuple(t) if t.elems.is_empty()) {
+        return None;
+    }
+    Some(syn::parse_quote!(ResponseValue<::std::option::Option<#inner>>))
+}
+
 /// Rewrites progenitor's file; returns the rewritten file and the number of
 /// operations wrapped.
 pub fn rewrite(
@@ -297,8 +629,17 @@ pub fn rewrite(
                 items.push(ImplItem::Fn(f));
                 continue;
             }
-            let (ok, err) = result_types(&f.sig.output)
+            let (mut ok, err) = result_types(&f.sig.output)
                 .ok_or_else(|| format!("operation method {name} has an unexpected return type"))?;
+            // A DELETE's answer body is a courtesy: services answer 204
+            // without one as often as 200 with the deleted resource. Its
+            // success value is optional, so both are a success.
+            if is_delete(&f.block)
+                && let Some(optional) = optional_value(&ok)
+            {
+                ok = optional;
+                f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
+            }
             let method_id = operation_id(&f.block)
                 .ok_or_else(|| format!("operation method {name} names no operation id"))?;
             // progenitor names operations by their method; we keep the
@@ -350,6 +691,9 @@ pub fn rewrite(
         return Err("no operation's success status was found in progenitor's output".into());
     }
     document_variants(&mut file);
+    optional_request_arrays(&mut file);
+    tolerate(&mut file);
+    best_fitting_forms(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);

@@ -25,12 +25,17 @@ pub mod types {
     )]
     pub struct ApiKey {
         ///When the token was created.
-        #[serde(rename = "createdDate")]
+        #[serde(
+            rename = "createdDate",
+            deserialize_with = "::apikeys_runtime::de::lenient"
+        )]
         pub created_date: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When the token stops working; none when it never expires.
         #[serde(
             rename = "deactivationDate",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -53,7 +58,9 @@ pub mod types {
         ///When the token should stop working; leave out for never.
         #[serde(
             rename = "deactivationDate",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -136,12 +143,17 @@ pub mod types {
     )]
     pub struct CreatedApiKey {
         ///When the token was created.
-        #[serde(rename = "createdDate")]
+        #[serde(
+            rename = "createdDate",
+            deserialize_with = "::apikeys_runtime::de::lenient"
+        )]
         pub created_date: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When the token stops working; none when it never expires.
         #[serde(
             rename = "deactivationDate",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -164,6 +176,7 @@ pub mod types {
     )]
     pub struct LusidProblemDetails {
         ///The failure's numeric code.
+        #[serde(deserialize_with = "::apikeys_runtime::de::lenient")]
         pub code: i32,
         ///What went wrong.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -189,7 +202,11 @@ pub mod types {
         ///The failure's name.
         pub name: ::std::string::String,
         ///The HTTP status, repeated.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub status: ::std::option::Option<i32>,
         ///A short summary.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -208,6 +225,7 @@ pub mod types {
     )]
     pub struct LusidValidationProblemDetails {
         ///The failure's numeric code.
+        #[serde(deserialize_with = "::apikeys_runtime::de::lenient")]
         pub code: i32,
         ///What went wrong.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -241,7 +259,11 @@ pub mod types {
         ///The failure's name.
         pub name: ::std::string::String,
         ///The HTTP status, repeated.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub status: ::std::option::Option<i32>,
         ///A short summary.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -251,13 +273,7 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///One of several bodies an operation may answer with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum LusidValidationProblemDetailsOrLusidProblemDetails {
         ///The `ValidationProblemDetails` form of a `LusidValidationProblemDetailsOrLusidProblemDetails`.
@@ -307,6 +323,50 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for LusidValidationProblemDetailsOrLusidProblemDetails {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::apikeys_runtime::de::best_form(
+                deserializer,
+                &[
+                    (
+                        &[
+                            "code",
+                            "detail",
+                            "errorDetails",
+                            "errors",
+                            "extensions",
+                            "instance",
+                            "name",
+                            "status",
+                            "title",
+                            "type",
+                        ],
+                        |v| {
+                            ::serde_json::from_value(v)
+                                .map(Self::ValidationProblemDetails)
+                        },
+                    ),
+                    (
+                        &[
+                            "code",
+                            "detail",
+                            "errorDetails",
+                            "extensions",
+                            "instance",
+                            "name",
+                            "status",
+                            "title",
+                            "type",
+                        ],
+                        |v| ::serde_json::from_value(v).map(Self::ProblemDetails),
+                    ),
+                ],
+            )
         }
     }
 }
@@ -405,7 +465,7 @@ Sends a `GET` request to `/api/keys`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -491,7 +551,7 @@ Arguments:
         &'a self,
         id: &'a str,
     ) -> Result<
-        ResponseValue<types::ApiKey>,
+        ResponseValue<::std::option::Option<types::ApiKey>>,
         ::apikeys_runtime::Error<
             types::LusidValidationProblemDetailsOrLusidProblemDetails,
         >,
@@ -503,7 +563,7 @@ Arguments:
         &'a self,
         id: &'a str,
     ) -> Result<
-        ResponseValue<types::ApiKey>,
+        ResponseValue<::std::option::Option<types::ApiKey>>,
         Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
     > {
         let url = format!(
@@ -527,7 +587,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }

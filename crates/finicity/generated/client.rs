@@ -85,7 +85,9 @@ pub mod types {
         ///Whether trying again may work.
         #[serde(
             rename = "Recoverable",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub recoverable: ::std::option::Option<bool>,
         ///The component that failed.
@@ -144,13 +146,7 @@ pub mod types {
         pub user_message: ::std::option::Option<::std::string::String>,
     }
     ///One of several bodies an operation may answer with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
     #[serde(untagged)]
     pub enum ErrorMessageOrErrorWrapper {
         ///The `Message` form of a `ErrorMessageOrErrorWrapper`.
@@ -191,7 +187,10 @@ pub mod types {
     )]
     pub struct Errors {
         ///Each failure.
-        #[serde(rename = "Error")]
+        #[serde(
+            rename = "Error",
+            deserialize_with = "::apikeys_runtime::de::null_as_default"
+        )]
         pub error: ::std::vec::Vec<ErrorDetail>,
     }
     ///A partner's id and secret.
@@ -226,6 +225,7 @@ pub mod types {
         #[serde(rename = "partnerId")]
         pub partner_id: ::std::string::String,
         ///Each product granted, on which account, for how long.
+        #[serde(deserialize_with = "::apikeys_runtime::de::null_as_default")]
         pub products: ::std::vec::Vec<ThirdPartyAccessProduct>,
         ///Where the customer gave consent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -245,7 +245,11 @@ pub mod types {
     )]
     pub struct ThirdPartyAccessKeyReceiptData {
         ///One receipt with its proof per grant.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty",
+            deserialize_with = "::apikeys_runtime::de::null_as_default"
+        )]
         pub data: ::std::vec::Vec<ThirdPartyAccessReceiptData>,
     }
     ///A span of time a grant holds for.
@@ -258,10 +262,13 @@ pub mod types {
     )]
     pub struct ThirdPartyAccessPeriod {
         ///When the grant ends.
-        #[serde(rename = "endTime")]
+        #[serde(rename = "endTime", deserialize_with = "::apikeys_runtime::de::lenient")]
         pub end_time: ::chrono::DateTime<::chrono::offset::Utc>,
         ///When the grant starts.
-        #[serde(rename = "startTime")]
+        #[serde(
+            rename = "startTime",
+            deserialize_with = "::apikeys_runtime::de::lenient"
+        )]
         pub start_time: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The kind of period.
         #[serde(rename = "type")]
@@ -285,7 +292,9 @@ pub mod types {
         ///How many calls the grant allows.
         #[serde(
             rename = "maxCalls",
-            skip_serializing_if = "::std::option::Option::is_none"
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub max_calls: ::std::option::Option<i64>,
         ///The payor, for products that need one.
@@ -317,7 +326,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub signature: ::std::option::Option<::std::string::String>,
         ///When the signature was made.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     ///Where and how the customer gave consent.
@@ -369,10 +382,18 @@ pub mod types {
         )]
         pub partner_id: ::std::option::Option<::std::string::String>,
         ///The products granted.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty",
+            deserialize_with = "::apikeys_runtime::de::null_as_default"
+        )]
         pub products: ::std::vec::Vec<ThirdPartyAccessProduct>,
         ///The receipt profile.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub profile: ::std::option::Option<i64>,
         ///Where the customer gave consent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -384,7 +405,11 @@ pub mod types {
         )]
         pub receipt_id: ::std::option::Option<::std::string::String>,
         ///When the receipt was issued.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(
+            skip_serializing_if = "::std::option::Option::is_none",
+            default,
+            deserialize_with = "::apikeys_runtime::de::lenient_option"
+        )]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The receipt format's version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -437,6 +462,33 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ErrorMessageOrErrorWrapper {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::apikeys_runtime::de::best_form(
+                deserializer,
+                &[
+                    (
+                        &[
+                            "accountId",
+                            "assetId",
+                            "code",
+                            "externalTransactionId",
+                            "level",
+                            "message",
+                            "status",
+                            "tags",
+                            "title",
+                            "user_message",
+                        ],
+                        |v| ::serde_json::from_value(v).map(Self::Message),
+                    ),
+                    (&["Errors"], |v| ::serde_json::from_value(v).map(Self::Wrapper)),
+                ],
+            )
         }
     }
 }
@@ -540,7 +592,7 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -609,7 +661,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -724,7 +776,7 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }

@@ -179,6 +179,21 @@ where
     AuthError::of(kind, message).because(e)
 }
 
+/// The `code` of a Finicity error body, a number or a numeric string;
+/// nothing else of the body matters (its other fields vary in type), so
+/// nothing else is read.
+fn error_code(body: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Code {
+        code: serde_json::Value,
+    }
+    match serde_json::from_slice::<Code>(body).ok()?.code {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 fn token_header(token: &Secret) -> Result<HeaderValue, AuthError> {
     apikeys_runtime::sensitive_header("the Finicity-App-Token", token.expose())
 }
@@ -209,8 +224,7 @@ impl Auth for FinicityAuth {
         body: &'a [u8],
     ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let expired = serde_json::from_slice::<types::ErrorMessage>(body)
-                .is_ok_and(|e| e.code.as_i64() == Some(EXPIRED_TOKEN_CODE));
+            let expired = error_code(body) == Some(EXPIRED_TOKEN_CODE);
             if !expired || self.partner.is_none() {
                 return false;
             }

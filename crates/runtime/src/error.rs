@@ -119,6 +119,13 @@ impl<E> Error<E> {
         std::str::from_utf8(&self.body).ok()
     }
 
+    /// The raw body as a [`Secret`](crate::Secret): for a success answer that did not
+    /// decode (`ErrorKind::Decode`), this is the only copy of what the
+    /// service returned, a new key's secret included.
+    pub fn body_secret(&self) -> crate::Secret {
+        crate::Secret::new(String::from_utf8_lossy(&self.body))
+    }
+
     /// The raw body parsed as JSON, when it is JSON.
     pub fn body_json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
@@ -189,7 +196,7 @@ impl<E> fmt::Display for Error<E> {
             ErrorKind::Status => write!(f, "HTTP {}", self.status.unwrap_or_default())?,
             ErrorKind::Decode => write!(
                 f,
-                "the HTTP {} answer does not decode",
+                "the service carried out the call (HTTP {}) but its answer does not decode, so do not repeat the call: the raw answer, which may hold a secret shown only once, is in Error::body_secret()",
                 self.status.map(|s| s.as_u16()).unwrap_or_default()
             )?,
             ErrorKind::Transport => f.write_str("the connection failed")?,

@@ -4,6 +4,8 @@
 mod auth;
 mod builder;
 mod config;
+#[doc(hidden)]
+pub mod de;
 mod error;
 mod path;
 mod runtime;
@@ -19,7 +21,7 @@ pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
 pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_path, path_segment};
 pub use progenitor_client::ResponseValue;
-pub use runtime::{Runtime, call, retry_after};
+pub use runtime::{Runtime, call, retry_after, success};
 pub use secret::Secret;
 
 /// Includes the client `apikeys-codegen` generated into `OUT_DIR`, and its

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT,
+};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -191,6 +193,18 @@ impl Runtime {
                 .headers_mut()
                 .entry(USER_AGENT)
                 .or_insert_with(|| self.user_agent.clone());
+        }
+        // A POST, PUT or PATCH without a body says so: some front ends
+        // (IIS, Azure) answer 411 Length Required to one that does not.
+        if request.body().is_none()
+            && matches!(
+                *request.method(),
+                Method::POST | Method::PUT | Method::PATCH
+            )
+        {
+            request
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         if let Some(auth) = &self.auth
             && let Err(e) = auth
@@ -470,6 +484,31 @@ async fn read_answer(mut response: reqwest::Response, limit: usize) -> Outcome {
         rest.freeze()
     };
     Outcome::Answer(rebuild(body.clone()), body)
+}
+
+/// Decodes a success answer (any 2xx) into the operation's success type.
+/// An empty body (a 204, or a 200 without content) is read as `{}`, then
+/// as `null`, so that an operation whose success carries no data succeeds
+/// however the service says so; a body the type needs stays an error.
+#[doc(hidden)]
+pub async fn success<T, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>>
+where
+    T: DeserializeOwned,
+{
+    use progenitor_client::Error as P;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = response.bytes().await.map_err(P::ResponseBodyError)?;
+    let inner = match serde_json::from_slice(&body) {
+        Ok(inner) => inner,
+        Err(e) if body.iter().all(u8::is_ascii_whitespace) => serde_json::from_str("{}")
+            .or_else(|_| serde_json::from_str("null"))
+            .map_err(|_| P::InvalidResponsePayload(body, e))?,
+        Err(e) => return Err(P::InvalidResponsePayload(body, e)),
+    };
+    Ok(ResponseValue::new(inner, status, headers))
 }
 
 /// `Retry-After` as a wait: delay-seconds or an HTTP date.

@@ -95,7 +95,11 @@ pub mod types {
     )]
     pub struct ErrorResponse {
         ///Every reason the request failed.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty",
+            deserialize_with = "::apikeys_runtime::de::null_as_default"
+        )]
         pub errors: ::std::vec::Vec<ErrorItem>,
     }
     ///What to call a new key.
@@ -190,7 +194,11 @@ pub mod types {
     )]
     pub struct IntegrationApiKeyListResponse {
         ///The keys, in the order the service gives them.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty",
+            deserialize_with = "::apikeys_runtime::de::null_as_default"
+        )]
         pub keys: ::std::vec::Vec<ApiKey>,
     }
     ///An answer that carries one key.
@@ -347,7 +355,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -417,7 +425,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -485,7 +493,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
@@ -512,7 +520,7 @@ Arguments:
         integration_id: &'a str,
         key_id: &'a str,
     ) -> Result<
-        ResponseValue<types::EmptyResponse>,
+        ResponseValue<::std::option::Option<types::EmptyResponse>>,
         ::apikeys_runtime::Error<types::ErrorResponse>,
     > {
         ::apikeys_runtime::call(
@@ -527,7 +535,10 @@ Arguments:
         app_id: &'a str,
         integration_id: &'a str,
         key_id: &'a str,
-    ) -> Result<ResponseValue<types::EmptyResponse>, Error<types::ErrorResponse>> {
+    ) -> Result<
+        ResponseValue<::std::option::Option<types::EmptyResponse>>,
+        Error<types::ErrorResponse>,
+    > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys/{}", self.baseurl,
             ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
@@ -552,7 +563,7 @@ Arguments:
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ResponseValue::from_response(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response).await,
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
