@@ -446,6 +446,85 @@ fn best_fitting_forms(file: &mut syn::File) -> usize {
     changed
 }
 
+/// String enums are open: a value the spec does not list decodes into an
+/// extra variant holding it as sent (`Unknown("suspended")`), so that a list
+/// holding one still decodes and the value is written back unchanged. Only
+/// parsing from a string (`FromStr`), which builds requests, stays strict.
+/// Such an enum is no longer `Copy`. Returns the number of enums opened.
+fn open_enums(file: &mut syn::File) -> usize {
+    let Some(items) = types_module(file) else {
+        return 0;
+    };
+    let mut opened = std::collections::HashMap::new();
+    for item in items.iter_mut() {
+        let Item::Enum(e) = item else { continue };
+        let derives_deserialize = e
+            .attrs
+            .iter()
+            .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Deserialize"));
+        let plain = !e.variants.is_empty()
+            && e.variants
+                .iter()
+                .all(|v| matches!(v.fields, syn::Fields::Unit));
+        let tagged = e.attrs.iter().any(|a| a.path().is_ident("serde"));
+        if !derives_deserialize || !plain || tagged {
+            continue;
+        }
+        let name = ["Unknown", "UnknownValue", "OtherValue"]
+            .into_iter()
+            .find(|n| e.variants.iter().all(|v| v.ident != n))
+            .map(|n| format_ident!("{n}"));
+        let Some(name) = name else { continue };
+        for attr in &mut e.attrs {
+            if attr.path().is_ident("derive")
+                && let Ok(paths) = attr.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+            {
+                let kept = paths.into_iter().filter(|p| !p.is_ident("Copy"));
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        e.variants.push(syn::parse_quote! {
+            /// A value this client does not know yet, as the service sent it;
+            /// written back unchanged.
+            #[serde(untagged)]
+            #name(::std::string::String)
+        });
+        opened.insert(e.ident.to_string(), name);
+    }
+    // Display: `match *self { .. }` gains the arm that writes the value.
+    for item in items.iter_mut() {
+        let Item::Impl(imp) = item else { continue };
+        let self_ty = &imp.self_ty;
+        let Some(variant) = opened.get(&quote!(#self_ty).to_string()) else {
+            continue;
+        };
+        let is_display = imp
+            .trait_
+            .as_ref()
+            .is_some_and(|(path, _)| path.segments.last().is_some_and(|s| s.ident == "Display"));
+        if !is_display {
+            continue;
+        }
+        struct Arm<'a>(&'a syn::Ident);
+        impl VisitMut for Arm<'_> {
+            fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+                if let Expr::Unary(u) = &*m.expr
+                    && matches!(u.op, syn::UnOp::Deref(_))
+                {
+                    m.expr = u.expr.clone();
+                    let variant = self.0;
+                    m.arms
+                        .push(syn::parse_quote!(Self::#variant(value) => f.write_str(value),));
+                }
+            }
+        }
+        Arm(variant).visit_item_impl_mut(imp);
+    }
+    opened.len()
+}
+
 /// The items of the generated `types` module.
 fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
     file.items.iter_mut().find_map(|item| match item {
@@ -694,6 +773,7 @@ pub fn rewrite(
     optional_request_arrays(&mut file);
     tolerate(&mut file);
     best_fitting_forms(&mut file);
+    open_enums(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);

@@ -1,0 +1,16 @@
+//! One module per spec under `specs/`, each a client generated at build
+//! time exactly as a provider crate's is. The tests in `tests/` call them
+//! against loopback servers; that they compile at all is the first check.
+
+/// Generated clients are checked by their own lints where the provider
+/// crates are; here only that they compile and behave.
+macro_rules! generated {
+    ($($name:ident),* $(,)?) => {$(
+        #[allow(clippy::all, missing_docs, dead_code)]
+        pub mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+        }
+    )*};
+}
+
+generated!(tolerance);
