@@ -208,31 +208,28 @@ Arguments:
         tenant_url_code: &'a str,
         body: &'a types::AccessKeyDto,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<()>> {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "api_key_update_access_key",
-                self.raw_api_key_update_access_key(tenant_url_code, body),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "api_key_update_access_key",
+        );
+        let outcome = call
+            .run(self.raw_api_key_update_access_key(&call, tenant_url_code, body))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_api_key_update_access_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         tenant_url_code: &'a str,
         body: &'a types::AccessKeyDto,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/ApiKey", self.baseurl,
-            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
         );
         #[allow(unused_mut)]
         let mut request = self.client.post(url).json(&body).build()?;
-        let info = OperationInfo {
-            operation_id: "api_key_update_access_key",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(ResponseValue::empty(response)),
@@ -252,31 +249,26 @@ Arguments:
         tenant_url_code: &'a str,
         id: &'a str,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<()>> {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "api_key_delete_api_key",
-                self.raw_api_key_delete_api_key(tenant_url_code, id),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(&self.inner, "api_key_delete_api_key");
+        let outcome = call
+            .run(self.raw_api_key_delete_api_key(&call, tenant_url_code, id))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_api_key_delete_api_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         tenant_url_code: &'a str,
         id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/ApiKey/{}", self.baseurl,
-            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
-            .to_string()) ?, ::apikeys_runtime::path_segment("id", & id.to_string()) ?,
+            ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
+            ::apikeys_runtime::path_segment("id", id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self.client.delete(url).build()?;
-        let info = OperationInfo {
-            operation_id: "api_key_delete_api_key",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(ResponseValue::empty(response)),
@@ -298,22 +290,25 @@ Arguments:
         tenant_url_code: &'a str,
         id: &'a str,
     ) -> Result<ResponseValue<::apikeys_runtime::Secret>, ::apikeys_runtime::Error<()>> {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "api_key_generate_secret_key",
-                self.raw_api_key_generate_secret_key(tenant_url_code, id),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "api_key_generate_secret_key",
+        );
+        let outcome = call
+            .run(self.raw_api_key_generate_secret_key(&call, tenant_url_code, id))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_api_key_generate_secret_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         tenant_url_code: &'a str,
         id: &'a str,
     ) -> Result<ResponseValue<::apikeys_runtime::Secret>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/ApiKey/{}/generateSecret", self.baseurl,
-            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
-            .to_string()) ?, ::apikeys_runtime::path_segment("id", & id.to_string()) ?,
+            ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
+            ::apikeys_runtime::path_segment("id", id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -324,12 +319,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "api_key_generate_secret_key",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -352,23 +342,27 @@ Arguments:
         ResponseValue<::std::vec::Vec<types::AccessKeyDto>>,
         ::apikeys_runtime::Error<()>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "api_key_get_access_keys",
-                self.raw_api_key_get_access_keys(tenant_url_code, user_identifier),
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "api_key_get_access_keys",
+        );
+        let outcome = call
+            .run(
+                self.raw_api_key_get_access_keys(&call, tenant_url_code, user_identifier),
             )
-            .await
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_api_key_get_access_keys<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         tenant_url_code: &'a str,
         user_identifier: &'a str,
     ) -> Result<ResponseValue<::std::vec::Vec<types::AccessKeyDto>>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/User/{}/ApiKey", self.baseurl,
-            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
-            .to_string()) ?, ::apikeys_runtime::path_segment("user_identifier", &
-            user_identifier.to_string()) ?,
+            ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
+            ::apikeys_runtime::path_segment("user_identifier", user_identifier) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -379,12 +373,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "api_key_get_access_keys",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -406,29 +395,34 @@ Arguments:
         user_identifier: &'a str,
         body: &'a types::CreateApiKeyParameter,
     ) -> Result<ResponseValue<types::AccessKeyDto>, ::apikeys_runtime::Error<()>> {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "api_key_create_access_key",
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "api_key_create_access_key",
+        );
+        let outcome = call
+            .run(
                 self
                     .raw_api_key_create_access_key(
+                        &call,
                         tenant_url_code,
                         user_identifier,
                         body,
                     ),
             )
-            .await
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_api_key_create_access_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         tenant_url_code: &'a str,
         user_identifier: &'a str,
         body: &'a types::CreateApiKeyParameter,
     ) -> Result<ResponseValue<types::AccessKeyDto>, Error<()>> {
         let url = format!(
             "{}/{}/api/v2/User/{}/ApiKey", self.baseurl,
-            ::apikeys_runtime::path_segment("tenant_url_code", & tenant_url_code
-            .to_string()) ?, ::apikeys_runtime::path_segment("user_identifier", &
-            user_identifier.to_string()) ?,
+            ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
+            ::apikeys_runtime::path_segment("user_identifier", user_identifier) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -440,12 +434,7 @@ Arguments:
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "api_key_create_access_key",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -458,32 +447,7 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
-impl ClientHooks<::apikeys_runtime::Runtime> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(&self.client, &self.baseurl, request, info.operation_id)
-            .await
-            .map_err(Error::Custom)
-    }
-    async fn post<E>(
-        &self,
-        _result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner.post().await.map_err(Error::Custom)
-    }
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(&self.client, &self.baseurl, request, info.operation_id).await
-    }
-}
+impl ClientHooks<::apikeys_runtime::Runtime> for Client {}
 impl ::apikeys_runtime::GeneratedClient for Client {
     const API: &'static str = "CartoVista Cloud user access keys";
     const USER_AGENT: &'static str = concat!(

@@ -167,43 +167,16 @@ fn settings(crate_name: &str) -> GenerationSettings {
     settings
 }
 
-/// The hand-written glue every generated client gets: progenitor's hooks
-/// routed into the runtime, and the constructors.
+/// The hand-written glue every generated client gets: the runtime's view
+/// of the client, and the constructors.
 fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
     let servers = spec.servers.iter().map(|s| s.url.as_str());
     let title = &spec.info.title;
     let requires_auth = requires_auth(spec);
     quote! {
-        impl ClientHooks<::apikeys_runtime::Runtime> for Client {
-            async fn pre<E>(
-                &self,
-                request: &mut reqwest::Request,
-                info: &OperationInfo,
-            ) -> std::result::Result<(), Error<E>> {
-                self.inner
-                    .pre(&self.client, &self.baseurl, request, info.operation_id)
-                    .await
-                    .map_err(Error::Custom)
-            }
-
-            async fn post<E>(
-                &self,
-                _result: &reqwest::Result<reqwest::Response>,
-                _info: &OperationInfo,
-            ) -> std::result::Result<(), Error<E>> {
-                self.inner.post().await.map_err(Error::Custom)
-            }
-
-            async fn exec(
-                &self,
-                request: reqwest::Request,
-                info: &OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                self.inner
-                    .exec(&self.client, &self.baseurl, request, info.operation_id)
-                    .await
-            }
-        }
+        // progenitor checks that the hooks exist; operations do not call
+        // them: each hands its request to `apikeys_runtime::Call::send`.
+        impl ClientHooks<::apikeys_runtime::Runtime> for Client {}
 
         impl ::apikeys_runtime::GeneratedClient for Client {
             const API: &'static str = #title;

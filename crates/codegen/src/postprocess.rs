@@ -641,6 +641,118 @@ fn result_types(output: &ReturnType) -> Option<(syn::Type, syn::Type)> {
     Some((ok, e.clone()))
 }
 
+/// Replaces progenitor's hook calls with the call's own `send`:
+///
+/// ```text
+/// let info = OperationInfo { .. };          (removed)
+/// self.pre(&mut request, &info).await?;     (removed)
+/// let result = self.exec(request, &info).await;
+///     -> let result = call.send(&self.client, &self.baseurl, request).await?;
+/// self.post(&result, &info).await?;         (removed)
+/// ```
+///
+/// so that one explicit [`Call`](apikeys_runtime) carries the call's state
+/// from the method to the wire and back.
+fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
+    let hook = |stmt: &syn::Stmt, name: &str| -> bool {
+        let syn::Stmt::Expr(Expr::Try(t), _) = stmt else {
+            return false;
+        };
+        let Expr::Await(a) = &*t.expr else {
+            return false;
+        };
+        matches!(&*a.base, Expr::MethodCall(m) if m.method == name)
+    };
+    let is_info = |stmt: &syn::Stmt| {
+        matches!(stmt, syn::Stmt::Local(l)
+            if matches!(&l.pat, Pat::Ident(id) if id.ident == "info"))
+    };
+    let is_exec = |stmt: &syn::Stmt| {
+        matches!(stmt, syn::Stmt::Local(l)
+        if matches!(&l.pat, Pat::Ident(id) if id.ident == "result")
+        && l.init.as_ref().is_some_and(|i| {
+            let e = &i.expr;
+            quote!(#e).to_string().replace(' ', "") == "self.exec(request,&info).await"
+        }))
+    };
+    let before = block.stmts.len();
+    let mut found = [0usize; 4];
+    block.stmts.retain(|stmt| {
+        for (i, drop) in [is_info(stmt), hook(stmt, "pre"), hook(stmt, "post")]
+            .into_iter()
+            .enumerate()
+        {
+            if drop {
+                found[i] += 1;
+                return false;
+            }
+        }
+        true
+    });
+    for stmt in &mut block.stmts {
+        if is_exec(stmt) {
+            *stmt = syn::parse_quote!(
+                let result = call.send(&self.client, &self.baseurl, request).await?;
+            );
+            found[3] += 1;
+        }
+    }
+    if found != [1, 1, 1, 1] {
+        return Err(format!(
+            "progenitor's hook calls have an unexpected shape (info, pre, post, exec found {found:?} in {before} statements)"
+        ));
+    }
+    Ok(())
+}
+
+/// A `&str` path parameter is checked and encoded as it is, not through
+/// the `to_string()` copy progenitor makes of every parameter.
+fn borrow_str_segments(f: &mut syn::ImplItemFn) {
+    let strs: Vec<syn::Ident> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(t) => match (&*t.pat, &*t.ty) {
+                (Pat::Ident(id), syn::Type::Reference(r))
+                    if quote!(#r).to_string().replace(' ', "").ends_with("str") =>
+                {
+                    Some(id.ident.clone())
+                }
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    struct Borrow<'a>(&'a [syn::Ident]);
+    impl VisitMut for Borrow<'_> {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if let Ok(mut args) = mac.parse_body_with(
+                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+            ) {
+                for arg in args.iter_mut() {
+                    self.visit_expr_mut(arg);
+                }
+                mac.tokens = quote!(#args);
+            }
+        }
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let func = &call.func;
+            if quote!(#func).to_string().replace(' ', "") != "::apikeys_runtime::path_segment" {
+                return;
+            }
+            if let Some(value) = call.args.iter_mut().nth(1)
+                && let Some(name) = parameter_name(value)
+                && let Some(ident) = self.0.iter().find(|i| **i == name)
+            {
+                *value = syn::parse_quote!(#ident);
+            }
+        }
+    }
+    Borrow(&strs).visit_block_mut(&mut f.block);
+}
+
 /// Whether an operation's request is a DELETE (`self.client.delete(url)`).
 fn is_delete(block: &syn::Block) -> bool {
     quote!(#block).to_string().contains(". delete (url)")
@@ -745,8 +857,15 @@ pub fn rewrite(
             let mut public = f.clone();
             public.sig.output = syn::parse_quote!(-> Result<#ok, ::apikeys_runtime::Error<#err>>);
             public.block = syn::parse_quote!({
-                ::apikeys_runtime::call(&self.inner, #op_id, self.#raw(#(#args),*)).await
+                let call = ::apikeys_runtime::Call::start(&self.inner, #op_id);
+                let outcome = call.run(self.#raw(&call, #(#args),*)).await;
+                call.finish(outcome).await
             });
+            send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
+            borrow_str_segments(&mut f);
+            f.sig
+                .inputs
+                .insert(1, syn::parse_quote!(call: &::apikeys_runtime::Call<'_>));
             f.sig.ident = raw;
             f.vis = syn::Visibility::Inherited;
             f.attrs.retain(|a| !a.path().is_ident("doc"));

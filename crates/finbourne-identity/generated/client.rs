@@ -434,15 +434,13 @@ Sends a `GET` request to `/api/keys`
         ResponseValue<::std::vec::Vec<types::ApiKey>>,
         ::apikeys_runtime::Error<types::LusidProblemDetails>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "listOwnApiKeys",
-                self.raw_list_own_api_keys(),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(&self.inner, "listOwnApiKeys");
+        let outcome = call.run(self.raw_list_own_api_keys(&call)).await;
+        call.finish(outcome).await
     }
     async fn raw_list_own_api_keys<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
     ) -> Result<
         ResponseValue<::std::vec::Vec<types::ApiKey>>,
         Error<types::LusidProblemDetails>,
@@ -457,12 +455,7 @@ Sends a `GET` request to `/api/keys`
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "listOwnApiKeys",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -491,15 +484,13 @@ Sends a `POST` request to `/api/keys`
             types::LusidValidationProblemDetailsOrLusidProblemDetails,
         >,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "createApiKey",
-                self.raw_create_api_key(body),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(&self.inner, "createApiKey");
+        let outcome = call.run(self.raw_create_api_key(&call, body)).await;
+        call.finish(outcome).await
     }
     async fn raw_create_api_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         body: &'a types::CreateApiKey,
     ) -> Result<
         ResponseValue<types::CreatedApiKey>,
@@ -516,12 +507,7 @@ Sends a `POST` request to `/api/keys`
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "createApiKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
@@ -556,19 +542,20 @@ Arguments:
             types::LusidValidationProblemDetailsOrLusidProblemDetails,
         >,
     > {
-        ::apikeys_runtime::call(&self.inner, "deleteApiKey", self.raw_delete_api_key(id))
-            .await
+        let call = ::apikeys_runtime::Call::start(&self.inner, "deleteApiKey");
+        let outcome = call.run(self.raw_delete_api_key(&call, id)).await;
+        call.finish(outcome).await
     }
     async fn raw_delete_api_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         id: &'a str,
     ) -> Result<
         ResponseValue<::std::option::Option<types::ApiKey>>,
         Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
     > {
         let url = format!(
-            "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::path_segment("id", & id
-            .to_string()) ?,
+            "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::path_segment("id", id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -579,12 +566,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "deleteApiKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -606,32 +588,7 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
-impl ClientHooks<::apikeys_runtime::Runtime> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(&self.client, &self.baseurl, request, info.operation_id)
-            .await
-            .map_err(Error::Custom)
-    }
-    async fn post<E>(
-        &self,
-        _result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner.post().await.map_err(Error::Custom)
-    }
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(&self.client, &self.baseurl, request, info.operation_id).await
-    }
-}
+impl ClientHooks<::apikeys_runtime::Runtime> for Client {}
 impl ::apikeys_runtime::GeneratedClient for Client {
     const API: &'static str = "FINBOURNE Identity personal access tokens";
     const USER_AGENT: &'static str = concat!(

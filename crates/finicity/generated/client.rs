@@ -559,15 +559,18 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         ResponseValue<types::ThirdPartyAccessKeyReceiptData>,
         ::apikeys_runtime::Error<types::ErrorMessage>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "generateThirdPartyAccessKey",
-                self.raw_generate_third_party_access_key(body),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "generateThirdPartyAccessKey",
+        );
+        let outcome = call
+            .run(self.raw_generate_third_party_access_key(&call, body))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_generate_third_party_access_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         body: &'a types::ThirdPartyAccessKeyData,
     ) -> Result<
         ResponseValue<types::ThirdPartyAccessKeyReceiptData>,
@@ -584,12 +587,7 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "generateThirdPartyAccessKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -623,15 +621,18 @@ Arguments:
         ResponseValue<types::ThirdPartyAccessKeyReceiptData>,
         ::apikeys_runtime::Error<types::ErrorMessage>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "updateThirdPartyAccessKey",
-                self.raw_update_third_party_access_key(consent_receipt_id, body),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "updateThirdPartyAccessKey",
+        );
+        let outcome = call
+            .run(self.raw_update_third_party_access_key(&call, consent_receipt_id, body))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_update_third_party_access_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         consent_receipt_id: &'a str,
         body: &'a types::ThirdPartyAccessKeyData,
     ) -> Result<
@@ -640,8 +641,7 @@ Arguments:
     > {
         let url = format!(
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
-            ::apikeys_runtime::path_segment("consent_receipt_id", & consent_receipt_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("consent_receipt_id", consent_receipt_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -653,12 +653,7 @@ Arguments:
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "updateThirdPartyAccessKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -687,21 +682,23 @@ Arguments:
         &'a self,
         consent_receipt_id: &'a str,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<types::ErrorMessage>> {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "revokeThirdPartyAccessKey",
-                self.raw_revoke_third_party_access_key(consent_receipt_id),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "revokeThirdPartyAccessKey",
+        );
+        let outcome = call
+            .run(self.raw_revoke_third_party_access_key(&call, consent_receipt_id))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_revoke_third_party_access_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         consent_receipt_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<types::ErrorMessage>> {
         let url = format!(
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
-            ::apikeys_runtime::path_segment("consent_receipt_id", & consent_receipt_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("consent_receipt_id", consent_receipt_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -712,12 +709,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "revokeThirdPartyAccessKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(ResponseValue::empty(response)),
@@ -747,11 +739,13 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         ResponseValue<types::AccessToken>,
         ::apikeys_runtime::Error<types::ErrorMessageOrErrorWrapper>,
     > {
-        ::apikeys_runtime::call(&self.inner, "createToken", self.raw_create_token(body))
-            .await
+        let call = ::apikeys_runtime::Call::start(&self.inner, "createToken");
+        let outcome = call.run(self.raw_create_token(&call, body)).await;
+        call.finish(outcome).await
     }
     async fn raw_create_token<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         body: &'a types::PartnerCredentials,
     ) -> Result<
         ResponseValue<types::AccessToken>,
@@ -768,12 +762,7 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "createToken",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -795,32 +784,7 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
-impl ClientHooks<::apikeys_runtime::Runtime> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(&self.client, &self.baseurl, request, info.operation_id)
-            .await
-            .map_err(Error::Custom)
-    }
-    async fn post<E>(
-        &self,
-        _result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner.post().await.map_err(Error::Custom)
-    }
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(&self.client, &self.baseurl, request, info.operation_id).await
-    }
-}
+impl ClientHooks<::apikeys_runtime::Runtime> for Client {}
 impl ::apikeys_runtime::GeneratedClient for Client {
     const API: &'static str = "Finicity third-party access";
     const USER_AGENT: &'static str = concat!(

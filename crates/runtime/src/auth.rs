@@ -373,10 +373,13 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to.
+/// A clock that moves only when told to, for tests of token expiry and
+/// backoff (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
 pub struct ManualClock(Mutex<SystemTime>);
 
+#[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     /// A clock that reads `start`.
     pub fn new(start: SystemTime) -> Self {
@@ -390,6 +393,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())

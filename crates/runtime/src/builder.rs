@@ -30,7 +30,8 @@ pub trait GeneratedClient: Sized {
 }
 
 /// Builds a generated client: base URL, credentials, timeouts, retry policy
-/// and, optionally, a `reqwest::Client` of the caller's.
+/// and, optionally, a `reqwest::ClientBuilder` of the caller's.
+#[must_use = "a builder does nothing until .build() is called"]
 pub struct ClientBuilder<C> {
     base_url: Option<String>,
     auth: Option<Arc<dyn Auth>>,

@@ -42,18 +42,21 @@ impl Timeouts {
     }
 
     /// Sets the connect timeout.
+    #[must_use]
     pub fn connect(mut self, d: Duration) -> Self {
         self.connect = d;
         self
     }
 
     /// Sets the timeout of one attempt.
+    #[must_use]
     pub fn attempt(mut self, d: Duration) -> Self {
         self.attempt = d;
         self
     }
 
     /// Sets the timeout of the whole call.
+    #[must_use]
     pub fn total(mut self, d: Duration) -> Self {
         self.total = d;
         self
@@ -115,30 +118,35 @@ impl RetryPolicy {
     }
 
     /// Sets the number of attempts (at least 1).
+    #[must_use]
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
         self
     }
 
     /// Sets the first backoff wait.
+    #[must_use]
     pub fn initial_backoff(mut self, d: Duration) -> Self {
         self.initial_backoff = d;
         self
     }
 
     /// Sets the longest backoff wait.
+    #[must_use]
     pub fn max_backoff(mut self, d: Duration) -> Self {
         self.max_backoff = d;
         self
     }
 
     /// Sets the longest `Retry-After` honoured.
+    #[must_use]
     pub fn max_retry_after(mut self, d: Duration) -> Self {
         self.max_retry_after = d;
         self
     }
 
     /// Allows retrying methods that are not idempotent (POST, PATCH).
+    #[must_use]
     pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent = yes;
         self

@@ -2,26 +2,33 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod body;
 mod builder;
+mod call;
 mod config;
 #[doc(hidden)]
 pub mod de;
 mod error;
 mod path;
+mod retry;
 mod runtime;
 mod secret;
 
+#[cfg(feature = "test-util")]
+pub use auth::ManualClock;
 pub use auth::{
     Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
-    HeaderCredentials, ManualClock, SystemClock, TokenCache, bearer_header, check_credential,
-    sensitive_header,
+    HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
+pub use body::success;
 pub use builder::{ClientBuilder, GeneratedClient};
+pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
 pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_path, path_segment};
 pub use progenitor_client::ResponseValue;
-pub use runtime::{Runtime, call, retry_after, success};
+pub use retry::retry_after;
+pub use runtime::Runtime;
 pub use secret::Secret;
 
 /// Includes the client `apikeys-codegen` generated into `OUT_DIR`, and its

@@ -317,15 +317,18 @@ Arguments:
         ResponseValue<types::IntegrationApiKeyListResponse>,
         ::apikeys_runtime::Error<types::ErrorResponse>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "listCustomIntegrationKeys",
-                self.raw_list_custom_integration_keys(app_id, integration_id),
-            )
-            .await
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "listCustomIntegrationKeys",
+        );
+        let outcome = call
+            .run(self.raw_list_custom_integration_keys(&call, app_id, integration_id))
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_list_custom_integration_keys<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         app_id: &'a str,
         integration_id: &'a str,
     ) -> Result<
@@ -334,9 +337,8 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys", self.baseurl,
-            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
-            ::apikeys_runtime::path_segment("integration_id", & integration_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("app_id", app_id) ?,
+            ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -347,12 +349,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "listCustomIntegrationKeys",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -385,15 +382,26 @@ Arguments:
         ResponseValue<types::IntegrationApiKeyResponse>,
         ::apikeys_runtime::Error<types::ErrorResponse>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "createCustomIntegrationKey",
-                self.raw_create_custom_integration_key(app_id, integration_id, body),
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "createCustomIntegrationKey",
+        );
+        let outcome = call
+            .run(
+                self
+                    .raw_create_custom_integration_key(
+                        &call,
+                        app_id,
+                        integration_id,
+                        body,
+                    ),
             )
-            .await
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_create_custom_integration_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         app_id: &'a str,
         integration_id: &'a str,
         body: &'a types::IntegrationApiKey,
@@ -403,9 +411,8 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys", self.baseurl,
-            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
-            ::apikeys_runtime::path_segment("integration_id", & integration_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("app_id", app_id) ?,
+            ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -417,12 +424,7 @@ Arguments:
             )
             .json(&body)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "createCustomIntegrationKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -453,15 +455,26 @@ Arguments:
         ResponseValue<types::IntegrationApiKeyResponse>,
         ::apikeys_runtime::Error<types::ErrorResponse>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "getCustomIntegrationKey",
-                self.raw_get_custom_integration_key(app_id, integration_id, key_id),
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "getCustomIntegrationKey",
+        );
+        let outcome = call
+            .run(
+                self
+                    .raw_get_custom_integration_key(
+                        &call,
+                        app_id,
+                        integration_id,
+                        key_id,
+                    ),
             )
-            .await
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_get_custom_integration_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         app_id: &'a str,
         integration_id: &'a str,
         key_id: &'a str,
@@ -471,10 +484,9 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys/{}", self.baseurl,
-            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
-            ::apikeys_runtime::path_segment("integration_id", & integration_id
-            .to_string()) ?, ::apikeys_runtime::path_segment("key_id", & key_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("app_id", app_id) ?,
+            ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
+            ::apikeys_runtime::path_segment("key_id", key_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -485,12 +497,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "getCustomIntegrationKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -523,15 +530,26 @@ Arguments:
         ResponseValue<::std::option::Option<types::EmptyResponse>>,
         ::apikeys_runtime::Error<types::ErrorResponse>,
     > {
-        ::apikeys_runtime::call(
-                &self.inner,
-                "deleteCustomIntegrationKey",
-                self.raw_delete_custom_integration_key(app_id, integration_id, key_id),
+        let call = ::apikeys_runtime::Call::start(
+            &self.inner,
+            "deleteCustomIntegrationKey",
+        );
+        let outcome = call
+            .run(
+                self
+                    .raw_delete_custom_integration_key(
+                        &call,
+                        app_id,
+                        integration_id,
+                        key_id,
+                    ),
             )
-            .await
+            .await;
+        call.finish(outcome).await
     }
     async fn raw_delete_custom_integration_key<'a>(
         &'a self,
+        call: &::apikeys_runtime::Call<'_>,
         app_id: &'a str,
         integration_id: &'a str,
         key_id: &'a str,
@@ -541,10 +559,9 @@ Arguments:
     > {
         let url = format!(
             "{}/v2/apps/{}/integrations/{}/keys/{}", self.baseurl,
-            ::apikeys_runtime::path_segment("app_id", & app_id.to_string()) ?,
-            ::apikeys_runtime::path_segment("integration_id", & integration_id
-            .to_string()) ?, ::apikeys_runtime::path_segment("key_id", & key_id
-            .to_string()) ?,
+            ::apikeys_runtime::path_segment("app_id", app_id) ?,
+            ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
+            ::apikeys_runtime::path_segment("key_id", key_id) ?,
         );
         #[allow(unused_mut)]
         let mut request = self
@@ -555,12 +572,7 @@ Arguments:
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .build()?;
-        let info = OperationInfo {
-            operation_id: "deleteCustomIntegrationKey",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
+        let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response).await,
@@ -579,32 +591,7 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
-impl ClientHooks<::apikeys_runtime::Runtime> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner
-            .pre(&self.client, &self.baseurl, request, info.operation_id)
-            .await
-            .map_err(Error::Custom)
-    }
-    async fn post<E>(
-        &self,
-        _result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> std::result::Result<(), Error<E>> {
-        self.inner.post().await.map_err(Error::Custom)
-    }
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner.exec(&self.client, &self.baseurl, request, info.operation_id).await
-    }
-}
+impl ClientHooks<::apikeys_runtime::Runtime> for Client {}
 impl ::apikeys_runtime::GeneratedClient for Client {
     const API: &'static str = "Sunshine Conversations custom integration keys";
     const USER_AGENT: &'static str = concat!(

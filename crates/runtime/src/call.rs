@@ -1,0 +1,447 @@
+//! One call of a generated operation, from the method to the wire and
+//! back. The generated method creates a [`Call`], passes it to the
+//! operation's body, which hands its request to [`Call::send`], and turns
+//! the outcome into our [`Error`] with [`Call::finish`]. Everything a call
+//! learns (its deadline, attempts, the last answer's status, headers and
+//! body, a failure of ours) lives in the `Call`: no task-locals, no
+//! globals. See `DESIGN.md` for the whole flow.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use bytes::Bytes;
+use progenitor_client::ResponseValue;
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::body::{Outcome, read_answer};
+use crate::retry::{Decision, Facts, decide, is_idempotent};
+use crate::{AuthContext, AuthError, AuthErrorKind, Error, ErrorKind, Runtime};
+
+/// Headers in which providers send a request id, looked up in this order.
+const REQUEST_ID_HEADERS: [&str; 5] = [
+    "x-request-id",
+    "x-zendesk-request-id",
+    "x-correlation-id",
+    "request-id",
+    "x-amzn-requestid",
+];
+
+/// What a call has seen so far.
+#[derive(Default)]
+struct CallRecord {
+    attempts: u32,
+    status: Option<StatusCode>,
+    /// The last answer's headers and body, when it was not a success (a
+    /// success answer's are in the `ResponseValue`).
+    headers: HeaderMap,
+    body: Bytes,
+    /// A failure progenitor's error type cannot carry.
+    failure: Option<Failure>,
+}
+
+/// Failures found while sending, reported by [`Call::finish`].
+enum Failure {
+    /// Credentials could not be obtained.
+    Auth(AuthError),
+    /// The answer's body passed the limit.
+    TooLarge { limit: usize },
+}
+
+/// The call stopped in the runtime (credentials, a body past the limit);
+/// the typed reason is in the [`Call`], which [`Call::finish`] reports.
+/// Converts into progenitor's error so that generated code can use `?`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Stopped;
+
+impl<E> From<Stopped> for progenitor_client::Error<E> {
+    fn from(_: Stopped) -> Self {
+        Self::Custom("stopped by apikeys-runtime; the reason is in the call".into())
+    }
+}
+
+/// One call of a generated operation: its runtime, its deadline, its span,
+/// and what it has seen. Created and used by generated code only.
+#[doc(hidden)]
+pub struct Call<'r> {
+    runtime: &'r Runtime,
+    operation_id: &'static str,
+    started: Instant,
+    /// When the whole call must be over (`Timeouts::total` after it began).
+    deadline: Instant,
+    span: tracing::Span,
+    record: Mutex<CallRecord>,
+}
+
+impl<'r> Call<'r> {
+    /// Starts a call of `operation_id` with `runtime`'s settings.
+    pub fn start(runtime: &'r Runtime, operation_id: &'static str) -> Self {
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "apikeys.call",
+            operation_id,
+            method = Empty,
+            path = Empty,
+            status = Empty,
+            attempts = Empty,
+            duration_ms = Empty,
+        );
+        Self {
+            runtime,
+            operation_id,
+            started,
+            deadline: started + runtime.timeouts.total,
+            span,
+            record: Mutex::new(CallRecord::default()),
+        }
+    }
+
+    /// Runs the operation's body inside the call's tracing span.
+    pub async fn run<F: Future>(&self, body: F) -> F::Output {
+        body.instrument(self.span.clone()).await
+    }
+
+    fn record<R>(&self, f: impl FnOnce(&mut CallRecord) -> R) -> R {
+        f(&mut self.record.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn auth_context<'a>(&self, http: &'a reqwest::Client, base_url: &'a str) -> AuthContext<'a> {
+        AuthContext {
+            operation_id: self.operation_id,
+            http,
+            base_url,
+            timeouts: self.runtime.timeouts,
+            deadline: self.deadline,
+        }
+    }
+
+    /// Sends the operation's request: prepares it (User-Agent, a length for
+    /// a body-less POST/PUT/PATCH, credentials), then makes attempts until
+    /// [`decide`] says to return. Redirects are not followed (the HTTP
+    /// client is built so). `Err(Stopped)` when the runtime stopped the
+    /// call; `Ok` holds the last attempt's outcome for progenitor to read.
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
+        mut request: reqwest::Request,
+    ) -> Result<reqwest::Result<reqwest::Response>, Stopped> {
+        self.prepare(http, base_url, &mut request).await?;
+        let outcome = self.attempts(http, base_url, request).await;
+        if let Outcome::TooLarge(_) = outcome {
+            return Err(Stopped);
+        }
+        Ok(outcome.into_result())
+    }
+
+    async fn prepare(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
+        request: &mut reqwest::Request,
+    ) -> Result<(), Stopped> {
+        if tracing::level_enabled!(tracing::Level::INFO) {
+            self.span.record("method", request.method().as_str());
+            self.span.record("path", request.url().path());
+        }
+        let runtime = self.runtime;
+        if !runtime.own_client {
+            request
+                .headers_mut()
+                .entry(USER_AGENT)
+                .or_insert_with(|| runtime.user_agent.clone());
+        }
+        // A POST, PUT or PATCH without a body says so: some front ends
+        // (IIS, Azure) answer 411 Length Required to one that does not.
+        if request.body().is_none()
+            && matches!(
+                *request.method(),
+                Method::POST | Method::PUT | Method::PATCH
+            )
+        {
+            request
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        if let Some(auth) = &runtime.auth
+            && let Err(e) = auth
+                .authorize(self.auth_context(http, base_url), request)
+                .await
+        {
+            self.record(|r| r.failure = Some(Failure::Auth(e)));
+            return Err(Stopped);
+        }
+        Ok(())
+    }
+
+    /// The attempt loop: one request and its whole body per attempt, then
+    /// the retry rule.
+    async fn attempts(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
+        mut request: reqwest::Request,
+    ) -> Outcome {
+        let runtime = self.runtime;
+        let idempotent = is_idempotent(request.method()) || runtime.retry.retry_non_idempotent;
+        let mut renewed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let remaining = self.deadline.saturating_duration_since(Instant::now());
+            if !runtime.own_client || remaining < runtime.timeouts.attempt {
+                *request.timeout_mut() = Some(runtime.timeouts.attempt.min(remaining));
+            }
+            let spare = request.try_clone();
+            let outcome = match http.execute(request).await {
+                Ok(response) => read_answer(response, runtime.max_response_bytes).await,
+                Err(e) => Outcome::Failed(e),
+            };
+            tracing::debug!(
+                attempt,
+                status = outcome.status().map(|s| s.as_u16()),
+                "attempt finished"
+            );
+            self.record_attempt(attempt, &outcome);
+            // A body past the limit is not asked for again: the next
+            // answer would be as large.
+            let (Some(mut next), false) = (spare, matches!(outcome, Outcome::TooLarge(_))) else {
+                return outcome;
+            };
+            let facts = Facts {
+                attempt,
+                idempotent,
+                status: outcome.status(),
+                retry_after: outcome.retry_after(),
+                failed: matches!(outcome, Outcome::Failed(_)),
+                may_renew: !renewed && runtime.auth.is_some(),
+                time_left: self.deadline.saturating_duration_since(Instant::now()),
+            };
+            match decide(&facts, &runtime.retry) {
+                Decision::Return => return outcome,
+                Decision::Renew => {
+                    renewed = true;
+                    if !self.renew(http, base_url, &outcome, &mut next).await {
+                        return outcome;
+                    }
+                    tracing::info!(attempt, "credentials renewed after 401; sending again");
+                }
+                Decision::Retry(delay) => {
+                    tracing::info!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying after a transient failure"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            request = next;
+        }
+    }
+
+    /// After a 401: whether the credentials were renewed and put on `next`.
+    async fn renew(
+        &self,
+        http: &reqwest::Client,
+        base_url: &str,
+        outcome: &Outcome,
+        next: &mut reqwest::Request,
+    ) -> bool {
+        let (Outcome::Answer(_, body), Some(auth)) = (outcome, &self.runtime.auth) else {
+            return false;
+        };
+        auth.renew_on_unauthorized(next, body).await
+            && auth
+                .authorize(self.auth_context(http, base_url), next)
+                .await
+                .is_ok()
+    }
+
+    /// Keeps what an error needs of the attempt just made. Only the last
+    /// attempt's: a later failure never shows an earlier answer.
+    fn record_attempt(&self, attempt: u32, outcome: &Outcome) {
+        let limit = self.runtime.max_response_bytes;
+        self.record(|r| {
+            r.attempts = attempt;
+            r.status = outcome.status();
+            match outcome {
+                Outcome::Answer(response, body) if !response.status().is_success() => {
+                    r.headers = response.headers().clone();
+                    r.body = body.clone();
+                }
+                Outcome::TooLarge(response) => {
+                    r.headers = response.headers().clone();
+                    r.body = Bytes::new();
+                    r.failure = Some(Failure::TooLarge { limit });
+                }
+                _ if !r.body.is_empty() || !r.headers.is_empty() => {
+                    r.headers = HeaderMap::new();
+                    r.body = Bytes::new();
+                }
+                _ => {}
+            }
+        });
+    }
+
+    /// Ends the call: translates progenitor's error into [`Error`] with
+    /// everything the call saw, and closes the span.
+    pub async fn finish<T, E>(
+        self,
+        outcome: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+    ) -> Result<ResponseValue<T>, Error<E>>
+    where
+        E: DeserializeOwned,
+    {
+        let record = self.record.into_inner().unwrap_or_else(|p| p.into_inner());
+        let attempts = record.attempts;
+        let result = match outcome {
+            Ok(value) => Ok(value),
+            Err(e) => Err(translate(self.operation_id, e, record).await),
+        };
+        let span = &self.span;
+        let status = match &result {
+            Ok(v) => Some(v.status()),
+            Err(e) => e.status(),
+        };
+        if let Some(status) = status {
+            span.record("status", status.as_u16());
+        }
+        span.record("attempts", attempts);
+        span.record("duration_ms", self.started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(_) => tracing::debug!(parent: span, "call succeeded"),
+            Err(e) => tracing::warn!(parent: span, error = %e, "call failed"),
+        }
+        result
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        headers
+            .get(HeaderName::from_static(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
+/// Where and how a body failed to decode, without serde's own message:
+/// that quotes the offending value, which could be a secret.
+fn describe_decode_error(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Data => "a value of the wrong type or shape",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Eof => "JSON that ends too early",
+        serde_json::error::Category::Io => "an unreadable body",
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
+fn response_is_success(status: Option<StatusCode>) -> bool {
+    status.is_some_and(|s| s.is_success())
+}
+
+fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
+    err.attempts = record.attempts;
+    err.status = record.status;
+    err.request_id = request_id(&record.headers);
+    err.headers = record.headers;
+    err.body = record.body;
+    err
+}
+
+async fn translate<E: DeserializeOwned>(
+    operation_id: &'static str,
+    error: progenitor_client::Error<E>,
+    mut record: CallRecord,
+) -> Error<E> {
+    use progenitor_client::Error as P;
+    let failure = record.failure.take();
+    let last_status = record.status;
+    let base = |kind| with_context(Error::new(kind, operation_id), record);
+    match error {
+        P::ErrorResponse(value) => {
+            let mut err = base(ErrorKind::Status);
+            err.status = Some(value.status());
+            err.provider = Some(value.into_inner());
+            err
+        }
+        P::UnexpectedResponse(response) => {
+            let mut err = base(ErrorKind::Status);
+            err.status = Some(response.status());
+            err.headers = response.headers().clone();
+            err.request_id = request_id(&err.headers);
+            if err.body.is_empty() {
+                err.body = response.bytes().await.unwrap_or_default();
+            }
+            // A success body is never read as an error: it may hold a
+            // secret, and it is not the provider's error.
+            if !response_is_success(err.status) {
+                err.provider = serde_json::from_slice(&err.body).ok();
+            }
+            err
+        }
+        P::InvalidResponsePayload(bytes, source) => {
+            // A declared error status whose body does not decode is still a
+            // status error; a success status is a decode error.
+            let success = last_status.is_none_or(|s| s.is_success());
+            let mut err = base(if success {
+                ErrorKind::Decode
+            } else {
+                ErrorKind::Status
+            });
+            err.body = bytes;
+            err.source = Some(describe_decode_error(&source).into());
+            err
+        }
+        P::CommunicationError(source)
+        | P::ResponseBodyError(source)
+        | P::InvalidUpgrade(source) => {
+            let kind = if source.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Transport
+            };
+            let mut err = base(kind);
+            err.source = Some(Box::new(source.without_url()));
+            err
+        }
+        P::InvalidRequest(message) => {
+            let mut err = base(ErrorKind::InvalidRequest);
+            err.source = Some(message.into());
+            err
+        }
+        P::Custom(message) => match failure {
+            Some(Failure::TooLarge { limit }) => {
+                let mut err = base(ErrorKind::TooLarge);
+                err.source = Some(
+                    format!(
+                        "more than {limit} bytes; raise ClientBuilder::max_response_bytes if the service is trusted to send that much"
+                    )
+                    .into(),
+                );
+                err
+            }
+            Some(Failure::Auth(e)) => {
+                let kind = match e.kind() {
+                    AuthErrorKind::Timeout => ErrorKind::Timeout,
+                    _ => ErrorKind::Auth,
+                };
+                let mut err = base(kind);
+                err.transient_auth = e.is_transient();
+                err.source = Some(Box::new(e));
+                err
+            }
+            None => {
+                let mut err = base(ErrorKind::Auth);
+                err.source = Some(message.into());
+                err
+            }
+        },
+    }
+}
