@@ -357,7 +357,8 @@ impl Auth for HeaderCredentials {
     }
 }
 
-/// The time source token caches use; tests inject a [`ManualClock`].
+/// The time source token caches use; tests inject a `ManualClock` (feature
+/// `test-util`).
 pub trait Clock: Send + Sync + 'static {
     /// The current time.
     fn now(&self) -> SystemTime;
