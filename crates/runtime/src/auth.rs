@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -378,13 +378,13 @@ impl Clock for SystemClock {
 /// backoff (feature `test-util`).
 #[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
-pub struct ManualClock(Mutex<SystemTime>);
+pub struct ManualClock(std::sync::Mutex<SystemTime>);
 
 #[cfg(any(test, feature = "test-util"))]
 impl ManualClock {
     /// A clock that reads `start`.
     pub fn new(start: SystemTime) -> Self {
-        Self(Mutex::new(start))
+        Self(std::sync::Mutex::new(start))
     }
 
     /// Moves the clock forward by `by`.
