@@ -212,10 +212,10 @@ Arguments:
             &self.inner,
             "api_key_update_access_key",
         );
-        let outcome = call
-            .run(self.raw_api_key_update_access_key(&call, tenant_url_code, body))
+        let outcome = self
+            .raw_api_key_update_access_key(&call, tenant_url_code, body)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_api_key_update_access_key<'a>(
         &'a self,
@@ -232,8 +232,8 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Delete an access key
@@ -250,10 +250,8 @@ Arguments:
         id: &'a str,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<()>> {
         let call = ::apikeys_runtime::Call::start(&self.inner, "api_key_delete_api_key");
-        let outcome = call
-            .run(self.raw_api_key_delete_api_key(&call, tenant_url_code, id))
-            .await;
-        call.finish(outcome).await
+        let outcome = self.raw_api_key_delete_api_key(&call, tenant_url_code, id).await;
+        call.finish(outcome)
     }
     async fn raw_api_key_delete_api_key<'a>(
         &'a self,
@@ -271,8 +269,8 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Generate a new secret for an access key
@@ -294,10 +292,10 @@ Arguments:
             &self.inner,
             "api_key_generate_secret_key",
         );
-        let outcome = call
-            .run(self.raw_api_key_generate_secret_key(&call, tenant_url_code, id))
+        let outcome = self
+            .raw_api_key_generate_secret_key(&call, tenant_url_code, id)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_api_key_generate_secret_key<'a>(
         &'a self,
@@ -322,8 +320,8 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**List a user's access keys
@@ -346,12 +344,10 @@ Arguments:
             &self.inner,
             "api_key_get_access_keys",
         );
-        let outcome = call
-            .run(
-                self.raw_api_key_get_access_keys(&call, tenant_url_code, user_identifier),
-            )
+        let outcome = self
+            .raw_api_key_get_access_keys(&call, tenant_url_code, user_identifier)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_api_key_get_access_keys<'a>(
         &'a self,
@@ -376,8 +372,8 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Create an access key for a user
@@ -399,18 +395,10 @@ Arguments:
             &self.inner,
             "api_key_create_access_key",
         );
-        let outcome = call
-            .run(
-                self
-                    .raw_api_key_create_access_key(
-                        &call,
-                        tenant_url_code,
-                        user_identifier,
-                        body,
-                    ),
-            )
+        let outcome = self
+            .raw_api_key_create_access_key(&call, tenant_url_code, user_identifier, body)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_api_key_create_access_key<'a>(
         &'a self,
@@ -437,8 +425,8 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
 }

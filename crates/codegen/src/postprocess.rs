@@ -125,6 +125,20 @@ impl VisitMut for AnySuccess {
         let success: Vec<usize> = (0..m.arms.len())
             .filter(|&i| is_success(&m.arms[i].pat))
             .collect();
+        // Several declared successes with the same body (200 and 201 of a
+        // create) are one: the first stands for all 2xx.
+        let same_body = success.windows(2).all(|w| {
+            let (a, b) = (&m.arms[w[0]].body, &m.arms[w[1]].body);
+            quote!(#a).to_string() == quote!(#b).to_string()
+        });
+        let success = if same_body && !success.is_empty() {
+            for &i in success[1..].iter().rev() {
+                m.arms.remove(i);
+            }
+            vec![success[0]]
+        } else {
+            success
+        };
         if let [only] = success[..] {
             let arm = &mut m.arms[only];
             arm.pat = syn::parse_quote!(200u16..=299u16);
@@ -135,7 +149,7 @@ impl VisitMut for AnySuccess {
             if printed.trim_start_matches('{').trim_end_matches('}')
                 == "ResponseValue::from_response(response).await"
             {
-                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response).await);
+                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
             }
             self.widened += 1;
         }
@@ -705,6 +719,56 @@ fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
     Ok(())
 }
 
+/// The answer `Call::send` gives is already read whole: progenitor's
+/// decoding of a `reqwest::Response` becomes the runtime's decoding of that
+/// answer, so no body is read twice and no response is rebuilt.
+fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
+    struct Decode;
+    impl VisitMut for Decode {
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            // An arm that is the decoded answer itself is a success.
+            let body = &arm.body;
+            let printed = quote!(#body).to_string().replace(' ', "");
+            if printed.trim_start_matches('{').trim_end_matches('}')
+                == "ResponseValue::from_response(response).await"
+            {
+                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
+                return;
+            }
+            syn::visit_mut::visit_arm_mut(self, arm);
+        }
+
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            let printed = quote!(#expr).to_string().replace(' ', "");
+            match printed.as_str() {
+                "ResponseValue::from_response(response).await" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::decode(response));
+                    return;
+                }
+                "ResponseValue::empty(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::empty(response));
+                    return;
+                }
+                "Error::UnexpectedResponse(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::unexpected(response));
+                    return;
+                }
+                _ => {}
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    Decode.visit_block_mut(block);
+    let printed = quote!(#block).to_string();
+    if printed.contains("ResponseValue ::") || printed.contains("UnexpectedResponse") {
+        return Err(
+            "progenitor reads its answer in a way the runtime does not handle (a stream or an upgrade?)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// A `&str` path parameter is checked and encoded as it is, not through
 /// the `to_string()` copy progenitor makes of every parameter.
 fn borrow_str_segments(f: &mut syn::ImplItemFn) {
@@ -858,11 +922,12 @@ pub fn rewrite(
             public.sig.output = syn::parse_quote!(-> Result<#ok, ::apikeys_runtime::Error<#err>>);
             public.block = syn::parse_quote!({
                 let call = ::apikeys_runtime::Call::start(&self.inner, #op_id);
-                let outcome = call.run(self.#raw(&call, #(#args),*)).await;
-                call.finish(outcome).await
+                let outcome = self.#raw(&call, #(#args),*).await;
+                call.finish(outcome)
             });
             send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             borrow_str_segments(&mut f);
+            decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             f.sig
                 .inputs
                 .insert(1, syn::parse_quote!(call: &::apikeys_runtime::Call<'_>));

@@ -435,8 +435,8 @@ Sends a `GET` request to `/api/keys`
         ::apikeys_runtime::Error<types::LusidProblemDetails>,
     > {
         let call = ::apikeys_runtime::Call::start(&self.inner, "listOwnApiKeys");
-        let outcome = call.run(self.raw_list_own_api_keys(&call)).await;
-        call.finish(outcome).await
+        let outcome = self.raw_list_own_api_keys(&call).await;
+        call.finish(outcome)
     }
     async fn raw_list_own_api_keys<'a>(
         &'a self,
@@ -458,14 +458,14 @@ Sends a `GET` request to `/api/keys`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Create a personal access token
@@ -485,8 +485,8 @@ Sends a `POST` request to `/api/keys`
         >,
     > {
         let call = ::apikeys_runtime::Call::start(&self.inner, "createApiKey");
-        let outcome = call.run(self.raw_create_api_key(&call, body)).await;
-        call.finish(outcome).await
+        let outcome = self.raw_create_api_key(&call, body).await;
+        call.finish(outcome)
     }
     async fn raw_create_api_key<'a>(
         &'a self,
@@ -510,18 +510,15 @@ Sends a `POST` request to `/api/keys`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            201u16 => ResponseValue::from_response(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Invalidate a personal access token
@@ -543,8 +540,8 @@ Arguments:
         >,
     > {
         let call = ::apikeys_runtime::Call::start(&self.inner, "deleteApiKey");
-        let outcome = call.run(self.raw_delete_api_key(&call, id)).await;
-        call.finish(outcome).await
+        let outcome = self.raw_delete_api_key(&call, id).await;
+        call.finish(outcome)
     }
     async fn raw_delete_api_key<'a>(
         &'a self,
@@ -569,17 +566,15 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
 }

@@ -311,6 +311,17 @@ impl Auth for FbnAuth {
         })
     }
 
+    fn authorize_now(&self, request: &mut reqwest::Request) -> bool {
+        let Mode::AccessToken(header) = &self.mode else {
+            return false;
+        };
+        if let Some(app) = &self.app_name {
+            request.headers_mut().insert(APP_HEADER, app.clone());
+        }
+        request.headers_mut().insert(AUTHORIZATION, header.clone());
+        true
+    }
+
     fn renew_on_unauthorized<'a>(
         &'a self,
         sent: &'a reqwest::Request,

@@ -563,10 +563,8 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
             &self.inner,
             "generateThirdPartyAccessKey",
         );
-        let outcome = call
-            .run(self.raw_generate_third_party_access_key(&call, body))
-            .await;
-        call.finish(outcome).await
+        let outcome = self.raw_generate_third_party_access_key(&call, body).await;
+        call.finish(outcome)
     }
     async fn raw_generate_third_party_access_key<'a>(
         &'a self,
@@ -590,17 +588,11 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            401u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            404u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Change what an access key grants
@@ -625,10 +617,10 @@ Arguments:
             &self.inner,
             "updateThirdPartyAccessKey",
         );
-        let outcome = call
-            .run(self.raw_update_third_party_access_key(&call, consent_receipt_id, body))
+        let outcome = self
+            .raw_update_third_party_access_key(&call, consent_receipt_id, body)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_update_third_party_access_key<'a>(
         &'a self,
@@ -656,17 +648,11 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            401u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            404u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Revoke an access key
@@ -686,10 +672,10 @@ Arguments:
             &self.inner,
             "revokeThirdPartyAccessKey",
         );
-        let outcome = call
-            .run(self.raw_revoke_third_party_access_key(&call, consent_receipt_id))
+        let outcome = self
+            .raw_revoke_third_party_access_key(&call, consent_receipt_id)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_revoke_third_party_access_key<'a>(
         &'a self,
@@ -712,17 +698,11 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => Ok(ResponseValue::empty(response)),
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            401u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            404u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Exchange partner credentials for a token
@@ -740,8 +720,8 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         ::apikeys_runtime::Error<types::ErrorMessageOrErrorWrapper>,
     > {
         let call = ::apikeys_runtime::Call::start(&self.inner, "createToken");
-        let outcome = call.run(self.raw_create_token(&call, body)).await;
-        call.finish(outcome).await
+        let outcome = self.raw_create_token(&call, body).await;
+        call.finish(outcome)
     }
     async fn raw_create_token<'a>(
         &'a self,
@@ -765,17 +745,11 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
-            400u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            401u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            404u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
-            }
-            _ => Err(Error::UnexpectedResponse(response)),
+            200u16..=299u16 => ::apikeys_runtime::success(response),
+            400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            401u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            404u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
 }

@@ -176,6 +176,13 @@ pub trait Auth: Send + Sync + 'static {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>>;
 
+    /// Puts credentials that need no waiting (fixed headers) on `request`
+    /// and returns `true`; the runtime then skips [`Auth::authorize`]. The
+    /// default returns `false`: credentials come from `authorize`.
+    fn authorize_now(&self, _request: &mut reqwest::Request) -> bool {
+        false
+    }
+
     /// Told of a 401 answer to `sent` (and the answer's body); returns
     /// whether fresh credentials are worth one more attempt. The default
     /// never retries.
@@ -290,10 +297,15 @@ impl Auth for AuthorizationHeader {
         _ctx: AuthContext<'a>,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
+        self.authorize_now(request);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn authorize_now(&self, request: &mut reqwest::Request) -> bool {
         request
             .headers_mut()
             .insert(AUTHORIZATION, self.header.clone());
-        Box::pin(async { Ok(()) })
+        true
     }
 
     fn scheme(&self) -> &'static str {
@@ -350,6 +362,11 @@ impl Auth for HeaderCredentials {
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         self.apply(request);
         Box::pin(async { Ok(()) })
+    }
+
+    fn authorize_now(&self, request: &mut reqwest::Request) -> bool {
+        self.apply(request);
+        true
     }
 
     fn scheme(&self) -> &'static str {

@@ -1,21 +1,57 @@
 //! Reading answers: every body whole and within the limit, inside the
-//! attempt (so a body cut short is retried like a failed connection), and
-//! success bodies decoded tolerantly.
+//! attempt (so a body cut short is retried like a failed connection), into
+//! an [`Answer`] that generated code decodes without reading anything again.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
-use std::time::Duration;
 
-use crate::retry::retry_after;
+/// An answer read whole: status, headers and body. What generated
+/// operations decode.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Answer {
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// As a `reqwest::Response` (for progenitor's error of an undeclared
+    /// status: the rare path, so the rebuild's cost does not matter).
+    fn into_response(self) -> reqwest::Response {
+        let mut rebuilt = http::Response::new(self.body);
+        *rebuilt.status_mut() = self.status;
+        *rebuilt.version_mut() = self.version;
+        *rebuilt.headers_mut() = self.headers;
+        reqwest::Response::from(rebuilt)
+    }
+}
 
 /// What one attempt gave.
 pub(crate) enum Outcome {
-    /// An answer, its body read whole (the response holds it too).
-    Answer(reqwest::Response, Bytes),
-    /// An answer whose body passed the limit: the response holds no body.
-    TooLarge(reqwest::Response),
+    /// An answer, its body read whole.
+    Answer(Answer),
+    /// An answer whose body passed the limit (its body is left empty).
+    TooLarge(Answer),
     /// No answer, or one whose body could not be read.
     Failed(reqwest::Error),
 }
@@ -23,47 +59,44 @@ pub(crate) enum Outcome {
 impl Outcome {
     pub(crate) fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Answer(r, _) | Self::TooLarge(r) => Some(r.status()),
+            Self::Answer(a) | Self::TooLarge(a) => Some(a.status),
             Self::Failed(_) => None,
         }
     }
 
-    pub(crate) fn retry_after(&self) -> Option<Duration> {
+    /// Whether trying again may help: no whole answer, or a status worth
+    /// retrying.
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
-            Self::Answer(r, _) => retry_after(r.headers()),
-            _ => None,
+            Self::Failed(_) => true,
+            other => other.status().is_some_and(crate::is_retryable_status),
         }
     }
 
-    pub(crate) fn into_result(self) -> reqwest::Result<reqwest::Response> {
+    pub(crate) fn into_result(self) -> reqwest::Result<Answer> {
         match self {
-            Self::Answer(r, _) | Self::TooLarge(r) => Ok(r),
+            Self::Answer(a) | Self::TooLarge(a) => Ok(a),
             Self::Failed(e) => Err(e),
         }
     }
 }
 
-/// Reads an answer's whole body, at most `limit` bytes of it, and puts it
-/// back into a response for progenitor to decode. A body over the limit
-/// (by its `Content-Length`, or as it streams) is not read further: the
-/// response is dropped, and its connection with it.
+/// Reads an answer's whole body, at most `limit` bytes of it. A body over
+/// the limit (by its `Content-Length`, or as it streams) is not read
+/// further: the response is dropped, and its connection with it.
 pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -> Outcome {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
-    let rebuild = |body: Bytes| {
-        let mut rebuilt = http::Response::new(body);
-        *rebuilt.status_mut() = status;
-        *rebuilt.version_mut() = version;
-        *rebuilt.headers_mut() = headers;
-        reqwest::Response::from(rebuilt)
+    let mut answer = Answer {
+        status: response.status(),
+        version: response.version(),
+        headers: std::mem::take(response.headers_mut()),
+        body: Bytes::new(),
     };
     if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Outcome::TooLarge(rebuild(Bytes::new()));
+        return Outcome::TooLarge(answer);
     }
     // The usual answer comes in one chunk: keep it without a copy.
     let mut first: Option<Bytes> = None;
-    let mut rest = bytes::BytesMut::new();
+    let mut rest = BytesMut::new();
     loop {
         let chunk = match response.chunk().await {
             Ok(Some(chunk)) => chunk,
@@ -72,25 +105,49 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
         };
         let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
         if read + chunk.len() > limit {
-            drop(response);
-            return Outcome::TooLarge(rebuild(Bytes::new()));
+            return Outcome::TooLarge(answer);
         }
         match &first {
             None => first = Some(chunk),
             Some(head) => {
                 if rest.is_empty() {
+                    // One allocation of the announced size, not a series
+                    // of doublings.
+                    let announced = response.content_length().unwrap_or(0) as usize;
+                    rest.reserve(announced.clamp(read + chunk.len(), limit));
                     rest.extend_from_slice(head);
                 }
                 rest.extend_from_slice(&chunk);
             }
         }
     }
-    let body = if rest.is_empty() {
+    answer.body = if rest.is_empty() {
         first.unwrap_or_default()
     } else {
         rest.freeze()
     };
-    Outcome::Answer(rebuild(body.clone()), body)
+    Outcome::Answer(answer)
+}
+
+/// A body that does not decode into its declared type; becomes
+/// progenitor's `InvalidResponsePayload` (so generated code can use `?`).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Undecodable(Bytes, serde_json::Error);
+
+impl<E> From<Undecodable> for progenitor_client::Error<E> {
+    fn from(Undecodable(body, e): Undecodable) -> Self {
+        Self::InvalidResponsePayload(body, e)
+    }
+}
+
+/// Decodes an answer's JSON body into `T` (an error body, say).
+#[doc(hidden)]
+pub fn decode<T: DeserializeOwned>(answer: Answer) -> Result<ResponseValue<T>, Undecodable> {
+    match serde_json::from_slice(&answer.body) {
+        Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
+        Err(e) => Err(Undecodable(answer.body, e)),
+    }
 }
 
 /// Decodes a success answer (any 2xx) into the operation's success type.
@@ -98,22 +155,35 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
 /// as `null`, so that an operation whose success carries no data succeeds
 /// however the service says so; a body the type needs stays an error.
 #[doc(hidden)]
-pub async fn success<T, E>(
-    mut response: reqwest::Response,
-) -> Result<ResponseValue<T>, progenitor_client::Error<E>>
+// The error type is progenitor's: the generated code this plugs into
+// returns it.
+#[allow(clippy::result_large_err)]
+pub fn success<T, E>(answer: Answer) -> Result<ResponseValue<T>, progenitor_client::Error<E>>
 where
     T: DeserializeOwned,
 {
-    use progenitor_client::Error as P;
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await.map_err(P::ResponseBodyError)?;
-    let inner = match serde_json::from_slice(&body) {
+    let inner = match serde_json::from_slice(&answer.body) {
         Ok(inner) => inner,
-        Err(e) if body.iter().all(u8::is_ascii_whitespace) => serde_json::from_str("{}")
-            .or_else(|_| serde_json::from_str("null"))
-            .map_err(|_| P::InvalidResponsePayload(body, e))?,
-        Err(e) => return Err(P::InvalidResponsePayload(body, e)),
+        Err(e) if answer.body.iter().all(u8::is_ascii_whitespace) => {
+            match serde_json::from_str("{}").or_else(|_| serde_json::from_str("null")) {
+                Ok(inner) => inner,
+                Err(_) => return Err(Undecodable(answer.body, e).into()),
+            }
+        }
+        Err(e) => return Err(Undecodable(answer.body, e).into()),
     };
-    Ok(ResponseValue::new(inner, status, headers))
+    Ok(ResponseValue::new(inner, answer.status, answer.headers))
+}
+
+/// A success that carries no data (`ResponseValue<()>`), whatever the body.
+#[doc(hidden)]
+pub fn empty(answer: Answer) -> ResponseValue<()> {
+    ResponseValue::new((), answer.status, answer.headers)
+}
+
+/// An answer with a status the spec does not declare, as progenitor's
+/// error for it.
+#[doc(hidden)]
+pub fn unexpected<E>(answer: Answer) -> progenitor_client::Error<E> {
+    progenitor_client::Error::UnexpectedResponse(answer.into_response())
 }

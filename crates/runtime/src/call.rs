@@ -6,21 +6,36 @@
 //! body, a failure of ours) lives in the `Call`: no task-locals, no
 //! globals. See `DESIGN.md` for the whole flow.
 
-use std::future::Future;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use tracing::field::Empty;
 
-use crate::body::{Outcome, read_answer};
-use crate::retry::{Decision, Facts, decide, is_idempotent};
+use crate::body::{Answer, Outcome, read_answer};
+use crate::retry::{Decision, Facts, decide, is_idempotent, retry_after};
 use crate::{AuthContext, AuthError, AuthErrorKind, Error, ErrorKind, Runtime};
+
+/// A copy of `request` for the next attempt. Without a body (GET, DELETE)
+/// the copy takes method, URL, headers and version only: reqwest's own
+/// `try_clone` also copies the timeout through the extensions map, an
+/// allocation per call for a value each attempt sets again anyway.
+fn clone_request(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    Some(copy)
+}
 
 /// Headers in which providers send a request id, looked up in this order.
 const REQUEST_ID_HEADERS: [&str; 5] = [
@@ -101,11 +116,6 @@ impl<'r> Call<'r> {
         }
     }
 
-    /// Runs the operation's body inside the call's tracing span.
-    pub async fn run<F: Future>(&self, body: F) -> F::Output {
-        body.instrument(self.span.clone()).await
-    }
-
     fn record<R>(&self, f: impl FnOnce(&mut CallRecord) -> R) -> R {
         f(&mut self.record.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -130,13 +140,95 @@ impl<'r> Call<'r> {
         http: &reqwest::Client,
         base_url: &str,
         mut request: reqwest::Request,
-    ) -> Result<reqwest::Result<reqwest::Response>, Stopped> {
+    ) -> Result<reqwest::Result<Answer>, Stopped> {
         self.prepare(http, base_url, &mut request).await?;
-        let outcome = self.attempts(http, base_url, request).await;
-        if let Outcome::TooLarge(_) = outcome {
-            return Err(Stopped);
+        let runtime = self.runtime;
+        let idempotent = is_idempotent(request.method()) || runtime.retry.retry_non_idempotent;
+        let mut renewed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            // The copy for the next attempt is made before this one
+            // consumes the request.
+            let next = clone_request(&request);
+            let outcome = self.attempt(http, request).await;
+            self.record_attempt(attempt, &outcome);
+            // A body past the limit is not asked for again: the next
+            // answer would be as large.
+            if let Outcome::TooLarge(_) = outcome {
+                return Err(Stopped);
+            }
+            let Some(mut retry) = next else {
+                return Ok(outcome.into_result());
+            };
+            let facts = Facts {
+                attempt,
+                idempotent,
+                status: outcome.status(),
+                retry_after: match &outcome {
+                    Outcome::Answer(a) => retry_after(a.headers()),
+                    _ => None,
+                },
+                failed: matches!(outcome, Outcome::Failed(_)),
+                may_renew: !renewed && runtime.auth.is_some(),
+                // The clock is read only when a retry is possible.
+                time_left: if outcome.is_transient() {
+                    self.deadline.saturating_duration_since(Instant::now())
+                } else {
+                    Duration::ZERO
+                },
+            };
+            match decide(&facts, &runtime.retry) {
+                Decision::Return => return Ok(outcome.into_result()),
+                Decision::Renew => {
+                    renewed = true;
+                    if !self.renew(http, base_url, &outcome, &mut retry).await {
+                        return Ok(outcome.into_result());
+                    }
+                    tracing::info!(
+                        parent: &self.span,
+                        attempt,
+                        "credentials renewed after 401; sending again"
+                    );
+                }
+                Decision::Retry(delay) => {
+                    drop(outcome);
+                    tracing::info!(
+                        parent: &self.span,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying after a transient failure"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+            request = retry;
         }
-        Ok(outcome.into_result())
+    }
+
+    /// One attempt: the request, and its answer read whole (within the
+    /// limit and the attempt's time).
+    async fn attempt(&self, http: &reqwest::Client, mut request: reqwest::Request) -> Outcome {
+        let runtime = self.runtime;
+        let timeouts = runtime.timeouts;
+        // The HTTP client's own timeout is the attempt timeout; a request
+        // needs one of its own only when the call's deadline is nearer
+        // (after a slow token request or a retry, say), or when the client
+        // is the caller's.
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if !runtime.own_client || remaining < timeouts.attempt {
+            *request.timeout_mut() = Some(timeouts.attempt.min(remaining));
+        }
+        let outcome = match http.execute(request).await {
+            Ok(response) => read_answer(response, runtime.max_response_bytes).await,
+            Err(e) => Outcome::Failed(e),
+        };
+        tracing::debug!(
+            parent: &self.span,
+            status = outcome.status().map(|s| s.as_u16()),
+            "attempt finished"
+        );
+        outcome
     }
 
     async fn prepare(
@@ -169,6 +261,7 @@ impl<'r> Call<'r> {
                 .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         if let Some(auth) = &runtime.auth
+            && !auth.authorize_now(request)
             && let Err(e) = auth
                 .authorize(self.auth_context(http, base_url), request)
                 .await
@@ -179,71 +272,6 @@ impl<'r> Call<'r> {
         Ok(())
     }
 
-    /// The attempt loop: one request and its whole body per attempt, then
-    /// the retry rule.
-    async fn attempts(
-        &self,
-        http: &reqwest::Client,
-        base_url: &str,
-        mut request: reqwest::Request,
-    ) -> Outcome {
-        let runtime = self.runtime;
-        let idempotent = is_idempotent(request.method()) || runtime.retry.retry_non_idempotent;
-        let mut renewed = false;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
-            if !runtime.own_client || remaining < runtime.timeouts.attempt {
-                *request.timeout_mut() = Some(runtime.timeouts.attempt.min(remaining));
-            }
-            let spare = request.try_clone();
-            let outcome = match http.execute(request).await {
-                Ok(response) => read_answer(response, runtime.max_response_bytes).await,
-                Err(e) => Outcome::Failed(e),
-            };
-            tracing::debug!(
-                attempt,
-                status = outcome.status().map(|s| s.as_u16()),
-                "attempt finished"
-            );
-            self.record_attempt(attempt, &outcome);
-            // A body past the limit is not asked for again: the next
-            // answer would be as large.
-            let (Some(mut next), false) = (spare, matches!(outcome, Outcome::TooLarge(_))) else {
-                return outcome;
-            };
-            let facts = Facts {
-                attempt,
-                idempotent,
-                status: outcome.status(),
-                retry_after: outcome.retry_after(),
-                failed: matches!(outcome, Outcome::Failed(_)),
-                may_renew: !renewed && runtime.auth.is_some(),
-                time_left: self.deadline.saturating_duration_since(Instant::now()),
-            };
-            match decide(&facts, &runtime.retry) {
-                Decision::Return => return outcome,
-                Decision::Renew => {
-                    renewed = true;
-                    if !self.renew(http, base_url, &outcome, &mut next).await {
-                        return outcome;
-                    }
-                    tracing::info!(attempt, "credentials renewed after 401; sending again");
-                }
-                Decision::Retry(delay) => {
-                    tracing::info!(
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying after a transient failure"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-            }
-            request = next;
-        }
-    }
-
     /// After a 401: whether the credentials were renewed and put on `next`.
     async fn renew(
         &self,
@@ -252,10 +280,10 @@ impl<'r> Call<'r> {
         outcome: &Outcome,
         next: &mut reqwest::Request,
     ) -> bool {
-        let (Outcome::Answer(_, body), Some(auth)) = (outcome, &self.runtime.auth) else {
+        let (Outcome::Answer(answer), Some(auth)) = (outcome, &self.runtime.auth) else {
             return false;
         };
-        auth.renew_on_unauthorized(next, body).await
+        auth.renew_on_unauthorized(next, answer.body()).await
             && auth
                 .authorize(self.auth_context(http, base_url), next)
                 .await
@@ -270,12 +298,12 @@ impl<'r> Call<'r> {
             r.attempts = attempt;
             r.status = outcome.status();
             match outcome {
-                Outcome::Answer(response, body) if !response.status().is_success() => {
-                    r.headers = response.headers().clone();
-                    r.body = body.clone();
+                Outcome::Answer(answer) if !answer.status().is_success() => {
+                    r.headers = answer.headers().clone();
+                    r.body = answer.body().clone();
                 }
-                Outcome::TooLarge(response) => {
-                    r.headers = response.headers().clone();
+                Outcome::TooLarge(answer) => {
+                    r.headers = answer.headers().clone();
                     r.body = Bytes::new();
                     r.failure = Some(Failure::TooLarge { limit });
                 }
@@ -290,7 +318,7 @@ impl<'r> Call<'r> {
 
     /// Ends the call: translates progenitor's error into [`Error`] with
     /// everything the call saw, and closes the span.
-    pub async fn finish<T, E>(
+    pub fn finish<T, E>(
         self,
         outcome: Result<ResponseValue<T>, progenitor_client::Error<E>>,
     ) -> Result<ResponseValue<T>, Error<E>>
@@ -301,7 +329,7 @@ impl<'r> Call<'r> {
         let attempts = record.attempts;
         let result = match outcome {
             Ok(value) => Ok(value),
-            Err(e) => Err(translate(self.operation_id, e, record).await),
+            Err(e) => Err(translate(self.operation_id, e, record)),
         };
         let span = &self.span;
         let status = match &result {
@@ -311,8 +339,10 @@ impl<'r> Call<'r> {
         if let Some(status) = status {
             span.record("status", status.as_u16());
         }
-        span.record("attempts", attempts);
-        span.record("duration_ms", self.started.elapsed().as_millis() as u64);
+        if !span.is_disabled() {
+            span.record("attempts", attempts);
+            span.record("duration_ms", self.started.elapsed().as_millis() as u64);
+        }
         match &result {
             Ok(_) => tracing::debug!(parent: span, "call succeeded"),
             Err(e) => tracing::warn!(parent: span, error = %e, "call failed"),
@@ -347,15 +377,15 @@ fn response_is_success(status: Option<StatusCode>) -> bool {
 }
 
 fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
-    err.attempts = record.attempts;
-    err.status = record.status;
-    err.request_id = request_id(&record.headers);
-    err.headers = record.headers;
-    err.body = record.body;
+    err.inner.attempts = record.attempts;
+    err.inner.status = record.status;
+    err.inner.request_id = request_id(&record.headers);
+    err.inner.headers = record.headers;
+    err.inner.body = record.body;
     err
 }
 
-async fn translate<E: DeserializeOwned>(
+fn translate<E: DeserializeOwned>(
     operation_id: &'static str,
     error: progenitor_client::Error<E>,
     mut record: CallRecord,
@@ -367,22 +397,21 @@ async fn translate<E: DeserializeOwned>(
     match error {
         P::ErrorResponse(value) => {
             let mut err = base(ErrorKind::Status);
-            err.status = Some(value.status());
-            err.provider = Some(value.into_inner());
+            err.inner.status = Some(value.status());
+            err.inner.provider = Some(value.into_inner());
             err
         }
         P::UnexpectedResponse(response) => {
             let mut err = base(ErrorKind::Status);
-            err.status = Some(response.status());
-            err.headers = response.headers().clone();
-            err.request_id = request_id(&err.headers);
-            if err.body.is_empty() {
-                err.body = response.bytes().await.unwrap_or_default();
-            }
+            err.inner.status = Some(response.status());
+            err.inner.headers = response.headers().clone();
+            err.inner.request_id = request_id(&err.inner.headers);
+            // The body is in the record: every answer that is not a
+            // success is kept there.
             // A success body is never read as an error: it may hold a
             // secret, and it is not the provider's error.
-            if !response_is_success(err.status) {
-                err.provider = serde_json::from_slice(&err.body).ok();
+            if !response_is_success(err.inner.status) {
+                err.inner.provider = serde_json::from_slice(&err.inner.body).ok();
             }
             err
         }
@@ -395,8 +424,8 @@ async fn translate<E: DeserializeOwned>(
             } else {
                 ErrorKind::Status
             });
-            err.body = bytes;
-            err.source = Some(describe_decode_error(&source).into());
+            err.inner.body = bytes;
+            err.inner.source = Some(describe_decode_error(&source).into());
             err
         }
         P::CommunicationError(source)
@@ -408,18 +437,18 @@ async fn translate<E: DeserializeOwned>(
                 ErrorKind::Transport
             };
             let mut err = base(kind);
-            err.source = Some(Box::new(source.without_url()));
+            err.inner.source = Some(Box::new(source.without_url()));
             err
         }
         P::InvalidRequest(message) => {
             let mut err = base(ErrorKind::InvalidRequest);
-            err.source = Some(message.into());
+            err.inner.source = Some(message.into());
             err
         }
         P::Custom(message) => match failure {
             Some(Failure::TooLarge { limit }) => {
                 let mut err = base(ErrorKind::TooLarge);
-                err.source = Some(
+                err.inner.source = Some(
                     format!(
                         "more than {limit} bytes; raise ClientBuilder::max_response_bytes if the service is trusted to send that much"
                     )
@@ -433,13 +462,13 @@ async fn translate<E: DeserializeOwned>(
                     _ => ErrorKind::Auth,
                 };
                 let mut err = base(kind);
-                err.transient_auth = e.is_transient();
-                err.source = Some(Box::new(e));
+                err.inner.transient_auth = e.is_transient();
+                err.inner.source = Some(Box::new(e));
                 err
             }
             None => {
                 let mut err = base(ErrorKind::Auth);
-                err.source = Some(message.into());
+                err.inner.source = Some(message.into());
                 err
             }
         },

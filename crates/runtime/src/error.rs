@@ -39,6 +39,13 @@ pub enum ErrorKind {
 /// the body matches, and the raw body is kept in all cases.
 #[non_exhaustive]
 pub struct Error<E> {
+    /// Boxed, so that a `Result` holding an error stays the size of its
+    /// success value (and the futures that hold one stay small).
+    pub(crate) inner: Box<Inner<E>>,
+}
+
+/// What an [`Error`] holds.
+pub(crate) struct Inner<E> {
     pub(crate) kind: ErrorKind,
     pub(crate) operation_id: &'static str,
     pub(crate) attempts: u32,
@@ -56,89 +63,91 @@ pub struct Error<E> {
 impl<E> Error<E> {
     pub(crate) fn new(kind: ErrorKind, operation_id: &'static str) -> Self {
         Self {
-            kind,
-            operation_id,
-            attempts: 0,
-            status: None,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            provider: None,
-            request_id: None,
-            source: None,
-            transient_auth: false,
+            inner: Box::new(Inner {
+                kind,
+                operation_id,
+                attempts: 0,
+                status: None,
+                headers: HeaderMap::new(),
+                body: Bytes::new(),
+                provider: None,
+                request_id: None,
+                source: None,
+                transient_auth: false,
+            }),
         }
     }
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The spec's operation id of the call (`createCustomIntegrationKey`).
     pub fn operation_id(&self) -> &'static str {
-        self.operation_id
+        self.inner.operation_id
     }
 
     /// How many attempts were sent (0 when none was).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.inner.attempts
     }
 
     /// The HTTP status of the last answer, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        self.status
+        self.inner.status
     }
 
     /// The headers of the last answer (empty when there was none).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.inner.headers
     }
 
     /// The provider's request id, when the answer carried one.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
 
     /// The provider's error body, when it decoded into the declared type.
     pub fn provider_error(&self) -> Option<&E> {
-        self.provider.as_ref()
+        self.inner.provider.as_ref()
     }
 
     /// Takes the provider's error body out of the error.
     pub fn into_provider_error(self) -> Option<E> {
-        self.provider
+        self.inner.provider
     }
 
     /// The raw body of the last answer (empty when there was none).
     pub fn body(&self) -> &[u8] {
-        &self.body
+        &self.inner.body
     }
 
     /// The raw body as text, when it is UTF-8.
     pub fn body_text(&self) -> Option<&str> {
-        std::str::from_utf8(&self.body).ok()
+        std::str::from_utf8(&self.inner.body).ok()
     }
 
     /// The raw body as a [`Secret`](crate::Secret): for a success answer that did not
     /// decode (`ErrorKind::Decode`), this is the only copy of what the
     /// service returned, a new key's secret included.
     pub fn body_secret(&self) -> crate::Secret {
-        crate::Secret::new(String::from_utf8_lossy(&self.body))
+        crate::Secret::new(String::from_utf8_lossy(&self.inner.body))
     }
 
     /// The raw body parsed as JSON, when it is JSON.
     pub fn body_json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.body).ok()
+        serde_json::from_slice(&self.inner.body).ok()
     }
 
     /// Whether trying the same call again may succeed: connection failures,
     /// timeouts, the statuses 408, 429, 502, 503 and 504, and a credentials
     /// endpoint that was unavailable (never a refusal of the credentials).
     pub fn is_retryable(&self) -> bool {
-        match self.kind {
+        match self.inner.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
-            ErrorKind::Status => self.status.is_some_and(is_retryable_status),
-            ErrorKind::Auth => self.transient_auth,
+            ErrorKind::Status => self.inner.status.is_some_and(is_retryable_status),
+            ErrorKind::Auth => self.inner.transient_auth,
             _ => false,
         }
     }
@@ -147,17 +156,17 @@ impl<E> Error<E> {
     /// are never followed, so that credentials stay with the origin they
     /// were configured for.
     pub fn redirect_location(&self) -> Option<&str> {
-        if !self.status.is_some_and(|s| s.is_redirection()) {
+        if !self.inner.status.is_some_and(|s| s.is_redirection()) {
             return None;
         }
-        self.headers
+        self.inner.headers
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
     }
 
     /// Whether the call ran out of time.
     pub fn is_timeout(&self) -> bool {
-        self.kind == ErrorKind::Timeout
+        self.inner.kind == ErrorKind::Timeout
     }
 }
 
@@ -169,35 +178,36 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 impl<E: fmt::Debug> fmt::Debug for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("operation_id", &self.operation_id)
-            .field("attempts", &self.attempts)
-            .field("status", &self.status)
-            .field("request_id", &self.request_id)
+            .field("kind", &self.inner.kind)
+            .field("operation_id", &self.inner.operation_id)
+            .field("attempts", &self.inner.attempts)
+            .field("status", &self.inner.status)
+            .field("request_id", &self.inner.request_id)
             // A body decoded as the error type is shown only for error
             // statuses: a success body may carry a secret.
             .field(
                 "provider",
                 &self
+                    .inner
                     .provider
                     .as_ref()
-                    .filter(|_| !self.status.is_some_and(|s| s.is_success())),
+                    .filter(|_| !self.inner.status.is_some_and(|s| s.is_success())),
             )
-            .field("body_len", &self.body.len())
-            .field("source", &self.source)
+            .field("body_len", &self.inner.body.len())
+            .field("source", &self.inner.source)
             .finish()
     }
 }
 
 impl<E> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: ", self.operation_id)?;
-        match self.kind {
-            ErrorKind::Status => write!(f, "HTTP {}", self.status.unwrap_or_default())?,
+        write!(f, "{} failed: ", self.inner.operation_id)?;
+        match self.inner.kind {
+            ErrorKind::Status => write!(f, "HTTP {}", self.inner.status.unwrap_or_default())?,
             ErrorKind::Decode => write!(
                 f,
                 "the service carried out the call (HTTP {}) but its answer does not decode, so do not repeat the call: the raw answer, which may hold a secret shown only once, is in Error::body_secret()",
-                self.status.map(|s| s.as_u16()).unwrap_or_default()
+                self.inner.status.map(|s| s.as_u16()).unwrap_or_default()
             )?,
             ErrorKind::Transport => f.write_str("the connection failed")?,
             ErrorKind::Timeout => f.write_str("timed out")?,
@@ -206,7 +216,7 @@ impl<E> fmt::Display for Error<E> {
             ErrorKind::TooLarge => write!(
                 f,
                 "the HTTP {} answer is larger than the client's limit",
-                self.status.map(|s| s.as_u16()).unwrap_or_default()
+                self.inner.status.map(|s| s.as_u16()).unwrap_or_default()
             )?,
         }
         if let Some(location) = self.redirect_location() {
@@ -218,13 +228,13 @@ impl<E> fmt::Display for Error<E> {
                 ": the service redirects to {shown}, which is not followed so that credentials never leave the configured origin; if the API has moved, set the base URL to the new address"
             )?;
         }
-        if self.attempts > 1 {
-            write!(f, " after {} attempts", self.attempts)?;
+        if self.inner.attempts > 1 {
+            write!(f, " after {} attempts", self.inner.attempts)?;
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = &self.inner.request_id {
             write!(f, " (request id {id})")?;
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             write!(f, ": {source}")?;
         }
         Ok(())
@@ -233,7 +243,7 @@ impl<E> fmt::Display for Error<E> {
 
 impl<E: fmt::Debug> std::error::Error for Error<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner.source
             .as_ref()
             .map(|s| &**s as &(dyn std::error::Error + 'static))
     }

@@ -20,7 +20,7 @@ pub use auth::{
     Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
     HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
-pub use body::success;
+pub use body::{Answer, Undecodable, decode, empty, success, unexpected};
 pub use builder::{ClientBuilder, GeneratedClient};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};

@@ -10,11 +10,23 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Which bytes a path segment carries as they are (a table: ids are
+/// checked byte by byte on every call).
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
 /// Percent-encodes a value for use as one path segment, so that an id can
 /// never add a segment, a query or a fragment: `a b/ä+c` → `a%20b%2F%C3%A4%2Bc`.
 pub fn encode_path(value: &str) -> std::borrow::Cow<'_, str> {
-    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    if value.bytes().all(unreserved) {
+    if value.bytes().all(|b| UNRESERVED[b as usize]) {
         // The common case (ids): nothing to encode, nothing to copy.
         return std::borrow::Cow::Borrowed(value);
     }

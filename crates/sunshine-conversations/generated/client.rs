@@ -321,10 +321,10 @@ Arguments:
             &self.inner,
             "listCustomIntegrationKeys",
         );
-        let outcome = call
-            .run(self.raw_list_custom_integration_keys(&call, app_id, integration_id))
+        let outcome = self
+            .raw_list_custom_integration_keys(&call, app_id, integration_id)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_list_custom_integration_keys<'a>(
         &'a self,
@@ -352,14 +352,14 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Create a key for a custom integration
@@ -386,18 +386,10 @@ Arguments:
             &self.inner,
             "createCustomIntegrationKey",
         );
-        let outcome = call
-            .run(
-                self
-                    .raw_create_custom_integration_key(
-                        &call,
-                        app_id,
-                        integration_id,
-                        body,
-                    ),
-            )
+        let outcome = self
+            .raw_create_custom_integration_key(&call, app_id, integration_id, body)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_create_custom_integration_key<'a>(
         &'a self,
@@ -427,14 +419,14 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Read one key of a custom integration
@@ -459,18 +451,10 @@ Arguments:
             &self.inner,
             "getCustomIntegrationKey",
         );
-        let outcome = call
-            .run(
-                self
-                    .raw_get_custom_integration_key(
-                        &call,
-                        app_id,
-                        integration_id,
-                        key_id,
-                    ),
-            )
+        let outcome = self
+            .raw_get_custom_integration_key(&call, app_id, integration_id, key_id)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_get_custom_integration_key<'a>(
         &'a self,
@@ -500,14 +484,14 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
     /**Delete one key of a custom integration
@@ -534,18 +518,10 @@ Arguments:
             &self.inner,
             "deleteCustomIntegrationKey",
         );
-        let outcome = call
-            .run(
-                self
-                    .raw_delete_custom_integration_key(
-                        &call,
-                        app_id,
-                        integration_id,
-                        key_id,
-                    ),
-            )
+        let outcome = self
+            .raw_delete_custom_integration_key(&call, app_id, integration_id, key_id)
             .await;
-        call.finish(outcome).await
+        call.finish(outcome)
     }
     async fn raw_delete_custom_integration_key<'a>(
         &'a self,
@@ -575,14 +551,14 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response).await,
+            200u16..=299u16 => ::apikeys_runtime::success(response),
             400u16..=499u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
             500u16..=599u16 => {
-                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }
-            _ => Err(Error::UnexpectedResponse(response)),
+            _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
 }

@@ -20,6 +20,76 @@ use std::time::{Duration, Instant};
 use apikeys_runtime::{Auth, AuthContext, AuthError, BoxFuture, GeneratedClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Counts heap allocations, so that a call's allocations can be compared
+/// between the generated client and the hand-written one.
+struct CountingAllocator;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every method forwards to the system allocator unchanged; the
+// counter is a relaxed atomic add.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Allocations per call of `f`, over `calls` sequential calls.
+async fn allocations_per_call<F, Fut>(calls: u64, mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for _ in 0..50 {
+        f().await;
+    }
+    let before = ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..calls {
+        f().await;
+    }
+    (ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) - before) as f64 / calls as f64
+}
+
+/// One way of making a call, shareable across tasks.
+type MakeCall = Arc<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// The ratio of per-call cost, generated over hand-written, at `in_flight`
+/// calls in flight: the median over `blocks` interleaved pairs of
+/// throughput runs (each a block of `THROUGHPUT_CALLS` calls).
+async fn cost_ratio(in_flight: usize, blocks: usize, generated: &MakeCall, hand: &MakeCall) -> f64 {
+    let run = |make: MakeCall| throughput(in_flight, THROUGHPUT_CALLS, move || make());
+    let mut ratios = Vec::with_capacity(blocks);
+    for block in 0..blocks {
+        // Swap which goes first, so that neither always meets a warmer
+        // or colder machine.
+        let (g, h) = if block % 2 == 0 {
+            let g = run(generated.clone()).await;
+            (g, run(hand.clone()).await)
+        } else {
+            let h = run(hand.clone()).await;
+            (run(generated.clone()).await, h)
+        };
+        // Cost per call is 1 / throughput.
+        ratios.push(h / g);
+    }
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 /// Sequential calls per measured variant.
 const CALLS: usize = 4000;
 /// Calls per throughput measurement.
@@ -33,6 +103,44 @@ fn main() {
         hold_clients(&args[i + 1]);
     } else if let Some(i) = args.iter().position(|a| a == "--huge-body") {
         huge_body(&args[i + 1], args.get(i + 2).and_then(|l| l.parse().ok()));
+    } else if args.iter().any(|a| a == "--sizes") {
+        let s = sunshine(
+            "http://127.0.0.1:1",
+            apikeys_sunshine_conversations::basic_auth(KEY_ID, KEY_SECRET).unwrap(),
+        );
+        let generated = s.list_custom_integration_keys(APP, INTEGRATION);
+        let hand = hand_written::<serde_json::Value>(
+            s.http(),
+            reqwest::Method::GET,
+            "http://127.0.0.1:1/",
+            &[],
+            None,
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let pending = s.http().get("http://127.0.0.1:1/").send();
+        println!(
+            "future sizes: generated {} B, hand-written {} B, reqwest Pending {} B",
+            std::mem::size_of_val(&generated),
+            std::mem::size_of_val(&hand),
+            std::mem::size_of_val(&pending)
+        );
+    } else if let Some(i) = args.iter().position(|a| a == "--only-call") {
+        only_call(
+            args[i + 1].parse().unwrap_or(0),
+            &args[i + 2],
+            args[i + 3].parse().unwrap_or(1000),
+        );
+    } else if args.iter().any(|a| a == "--instructions") {
+        let server = start_server();
+        instruction_counts(&server.base);
+        drop(server);
+    } else if args.iter().any(|a| a == "--costs") {
+        let server = start_server();
+        per_provider_costs(&server.base);
     } else if args.iter().any(|a| a == "--empty-process") {
         empty_process();
     } else if let Some(i) = args.iter().position(|a| a == "--only") {
@@ -469,12 +577,13 @@ fn only(which: &str, calls: usize) {
             &server.base,
             apikeys_sunshine_conversations::basic_auth(KEY_ID, KEY_SECRET).unwrap(),
         );
-        let url = format!(
-            "{}/v2/apps/{APP}/integrations/{INTEGRATION}/keys",
-            server.base
-        );
         let header = "Basic aW50XzY0ZjBjMGZmZWUwMDAwMDAwMDAwYzAwMzpiZW5jaC1zZWNyZXQ=";
         for _ in 0..calls {
+            // Built per call, as a hand-written client would.
+            let url = format!(
+                "{}/v2/apps/{}/integrations/{}/keys",
+                server.base, APP, INTEGRATION
+            );
             if which == "generated" {
                 s.list_custom_integration_keys(APP, INTEGRATION)
                     .await
@@ -492,6 +601,202 @@ fn only(which: &str, calls: usize) {
             }
         }
     });
+}
+
+// ---------------------------------------------------------------- per provider
+
+/// For every provider: the generated call and the hand-written one, as
+/// shareable closures.
+fn provider_calls(base: &str) -> Vec<(&'static str, MakeCall, MakeCall)> {
+    use base64::Engine as _;
+    let basic_header = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{KEY_ID}:{KEY_SECRET}"))
+    );
+    let s = Arc::new(sunshine(
+        base,
+        apikeys_sunshine_conversations::basic_auth(KEY_ID, KEY_SECRET).unwrap(),
+    ));
+    let f = Arc::new(finbourne(base));
+    let c = Arc::new(cartovista(base));
+    let n = Arc::new(finicity(base));
+    let data = Arc::new(finicity_body_data());
+    let urls = Arc::new([
+        format!("{base}/v2/apps/{APP}/integrations/{INTEGRATION}/keys"),
+        format!("{base}/api/keys"),
+        format!("{base}/acme/api/v2/User/u-42/ApiKey"),
+        format!("{base}/aggregation/v1/partners/accessKey/cr_1"),
+        base.to_owned(),
+    ]);
+    let header = Arc::new(basic_header);
+    macro_rules! make {
+        (|$($v:ident),*| $body:expr) => {{
+            $(let $v = $v.clone();)*
+            Arc::new(move || {
+                $(let $v = $v.clone();)*
+                Box::pin(async move { $body; }) as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
+            }) as MakeCall
+        }};
+    }
+    vec![
+        (
+            "Sunshine list",
+            make!(|s| s
+                .list_custom_integration_keys(APP, INTEGRATION)
+                .await
+                .unwrap()),
+            make!(|s, urls, header| {
+                let _: apikeys_sunshine_conversations::types::IntegrationApiKeyListResponse =
+                    hand_written(
+                        s.http(),
+                        reqwest::Method::GET,
+                        &urls[0],
+                        &[("authorization", &header)],
+                        None,
+                    )
+                    .await;
+            }),
+        ),
+        (
+            "FINBOURNE list",
+            make!(|f| f.list_own_api_keys().await.unwrap()),
+            make!(|f, urls| {
+                let _: Vec<apikeys_finbourne_identity::types::ApiKey> = hand_written(
+                    f.http(),
+                    reqwest::Method::GET,
+                    &urls[1],
+                    &[("authorization", "Bearer bench-pat")],
+                    None,
+                )
+                .await;
+            }),
+        ),
+        (
+            "CartoVista list",
+            make!(|c| c.api_key_get_access_keys("acme", "u-42").await.unwrap()),
+            make!(|c, urls| {
+                let _: Vec<apikeys_cartovista::types::AccessKeyDto> = hand_written(
+                    c.http(),
+                    reqwest::Method::GET,
+                    &urls[2],
+                    &[("apikey", "bench-api-key")],
+                    None,
+                )
+                .await;
+            }),
+        ),
+        (
+            "Finicity update (PUT)",
+            make!(|n, data| n
+                .update_third_party_access_key("cr_1", &data)
+                .await
+                .unwrap()),
+            make!(|n, urls, data| {
+                let url = format!("{}/aggregation/v1/partners/accessKey/{}", urls[4], "cr_1");
+                let _: apikeys_finicity::types::ThirdPartyAccessKeyReceiptData = hand_written(
+                    n.http(),
+                    reqwest::Method::PUT,
+                    &url,
+                    &[
+                        ("finicity-app-key", "bench-app-key"),
+                        ("finicity-app-token", "bench-token"),
+                    ],
+                    Some(&data),
+                )
+                .await;
+            }),
+        ),
+    ]
+}
+
+/// `--only-call <provider index> generated|hand N`: N sequential calls of one
+/// provider's generated or hand-written call, and nothing else.
+fn only_call(index: usize, which: &str, calls: usize) {
+    let base = std::env::var("APIKEYS_BENCH_BASE").expect("the server's base URL");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_, generated, hand) = provider_calls(&base).swap_remove(index);
+    let make = if which == "generated" {
+        generated
+    } else {
+        hand
+    };
+    rt.block_on(async {
+        for _ in 0..calls {
+            make().await;
+        }
+    });
+}
+
+/// Instructions per call, generated and hand-written, counted by callgrind
+/// (deterministic, unlike time on a shared machine): the difference
+/// between runs of 1,000 and 3,000 calls, so start-up cancels out.
+fn instruction_counts(base: &str) {
+    let has_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    println!("\n## Instructions per call (callgrind; start-up cancelled out)\n");
+    if !has_valgrind {
+        println!("valgrind is not installed: skipped (apt-get install valgrind).");
+        return;
+    }
+    let count = |index: usize, which: &str, calls: usize| -> f64 {
+        let out = Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--only-call", &index.to_string(), which, &calls.to_string()])
+            .env("APIKEYS_BENCH_BASE", base)
+            .output()
+            .expect("valgrind");
+        let text = String::from_utf8_lossy(&out.stderr);
+        text.lines()
+            .find_map(|l| l.split("Collected :").nth(1))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    println!("| provider / operation | generated | hand-written | ratio |");
+    println!("|---|---|---|---|");
+    for (index, (name, _, _)) in provider_calls(base).into_iter().enumerate() {
+        let per_call =
+            |which: &str| (count(index, which, 3000) - count(index, which, 1000)) / 2000.0;
+        let (g, h) = (per_call("generated"), per_call("hand"));
+        println!("| {name} | {g:.0} | {h:.0} | {:.3} |", g / h);
+    }
+}
+
+/// Per provider: the cost ratio at 1, 16 and 64 calls in flight, and
+/// allocations per call.
+fn per_provider_costs(base: &str) {
+    println!("\n## Per-call cost under concurrency, every provider (generated ÷ hand-written)\n");
+    println!(
+        "Current-thread tokio runtime (the server runs in a child process, on the other core); median of 9 interleaved block pairs of {THROUGHPUT_CALLS} calls, the order swapped every block; target ≤ 1.05.\n"
+    );
+    println!(
+        "| provider / operation | 1 in flight | 16 in flight | 64 in flight | allocations per call (generated / hand-written) |"
+    );
+    println!("|---|---|---|---|---|");
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (name, generated, hand) in provider_calls(base) {
+        let ratios: Vec<f64> = [1, 16, 64]
+            .into_iter()
+            .map(|in_flight| single.block_on(cost_ratio(in_flight, 9, &generated, &hand)))
+            .collect();
+        let (ga, ha) = single.block_on(async {
+            let g = allocations_per_call(2000, || generated()).await;
+            let h = allocations_per_call(2000, || hand()).await;
+            (g, h)
+        });
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {ga:.1} / {ha:.1} |",
+            ratios[0], ratios[1], ratios[2]
+        );
+    }
 }
 
 // ---------------------------------------------------------------- run
@@ -710,6 +1015,9 @@ fn run() {
             println!("| {in_flight} | {g:.0} | {h:.0} | {:.3} |", g / h);
         }
     });
+
+    per_provider_costs(&base);
+    instruction_counts(&base);
 
     println!("\n## Memory (peak resident set, separate processes)\n");
     let empty = child_peak(&["--empty-process"]);
