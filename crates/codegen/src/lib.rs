@@ -315,25 +315,30 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
     None
 }
 
-/// Generates the client and mock modules for one spec file.
+/// Generates the client and mock modules for one spec file, named after
+/// the file (`openapi/finicity.yaml` → crate `apikeys-finicity`).
 pub fn generate(path: &Path) -> Result<Output, Error> {
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    generate_as(path, &name)
+}
+
+/// Generates the client and mock modules for provider `name` from the spec
+/// at `path`, wherever it lies (a packaged crate's `generated/spec.yaml`,
+/// a user's own file).
+pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let mut doc = load(path)?;
     let notes = normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(&doc).map_err(|e| {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
         fail(path, pointer, e.inner().to_string())
     })?;
-    let crate_name = format!(
-        "apikeys-{}",
-        path.file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-    );
-    let spec_file = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .unwrap_or_default()
-        .to_owned();
+    let crate_name = format!("apikeys-{name}");
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
+    let spec_file = format!("{name}.{ext}");
 
     let tokens = no_panic(|| {
         Generator::new(&settings(&crate_name))
@@ -387,9 +392,46 @@ pub fn spec_path(root: &Path, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The spec a provider crate's build generates from, first found:
+///
+/// 1. the file named by `APIKEYS_<NAME>_SPEC` (`APIKEYS_FINICITY_SPEC`, say):
+///    a spec of the user's own;
+/// 2. `openapi/<name>.*` at the workspace root, for builds in this
+///    repository;
+/// 3. `generated/spec.*` in the crate: the copy a packaged crate carries.
+pub fn build_spec(spec_name: &str, manifest: &Path) -> Result<PathBuf, String> {
+    let variable = format!(
+        "APIKEYS_{}_SPEC",
+        spec_name.to_ascii_uppercase().replace('-', "_")
+    );
+    println!("cargo:rerun-if-env-changed={variable}");
+    if let Some(own) = std::env::var_os(&variable) {
+        let own = PathBuf::from(own);
+        if !own.is_file() {
+            return Err(format!("{variable} names {}, which is not a file", own.display()));
+        }
+        println!("cargo:rerun-if-changed={}", own.display());
+        return Ok(own);
+    }
+    let root = manifest.join("../..");
+    let root = root.canonicalize().unwrap_or(root);
+    if let Some(path) = spec_path(&root, spec_name) {
+        return Ok(path);
+    }
+    ["yaml", "yml", "json"]
+        .iter()
+        .map(|ext| manifest.join("generated").join(format!("spec.{ext}")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            format!(
+                "no spec for {spec_name}: set {variable}, or keep generated/spec.yaml in the crate"
+            )
+        })
+}
+
 /// Entry point for a provider crate's `build.rs`: generates `client.rs` and
-/// `mock.rs` into `OUT_DIR` from `openapi/<spec_name>.*` at the workspace
-/// root, and asks Cargo to rerun when the spec changes. On failure it prints
+/// `mock.rs` into `OUT_DIR` from the spec (see [`build_spec`]), and asks
+/// Cargo to rerun when the spec changes. On failure it prints
 /// one error line and exits with status 1; it never panics.
 pub fn build_script(spec_name: &str) {
     if let Err(message) = try_build(spec_name) {
@@ -401,18 +443,10 @@ pub fn build_script(spec_name: &str) {
 fn try_build(spec_name: &str) -> Result<(), String> {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?;
     let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
-    let root = Path::new(&manifest).join("../..");
-    let root = root.canonicalize().unwrap_or(root);
-    let openapi = root.join("openapi");
-    let Some(path) = spec_path(&root, spec_name) else {
-        println!("cargo:rerun-if-changed={}", openapi.display());
-        return Err(format!(
-            "no spec named {spec_name} in {}",
-            openapi.display()
-        ));
-    };
+    let manifest = Path::new(&manifest);
+    let path = build_spec(spec_name, manifest)?;
     println!("cargo:rerun-if-changed={}", path.display());
-    let output = generate(&path).map_err(|e| e.to_string())?;
+    let output = generate_as(&path, spec_name).map_err(|e| e.to_string())?;
     let out = Path::new(&out_dir);
     std::fs::write(out.join("client.rs"), output.client).map_err(|e| e.to_string())?;
     std::fs::write(out.join("mock.rs"), output.mock).map_err(|e| e.to_string())?;
