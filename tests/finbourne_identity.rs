@@ -805,3 +805,19 @@ async fn loose_answers_decode_as_the_official_sdk_reads_them() {
     let problem = err.provider_error().expect("decodes");
     assert_eq!((problem.code, problem.status), (3, Some(401)));
 }
+
+#[test]
+fn a_setting_of_the_wrong_type_in_secrets_json_is_named() {
+    let err = Configuration::new()
+        .secrets_file(write_secrets(
+            r#"{"api": {"accessToken": 12345, "identityUrl": "https://x.invalid"}}"#,
+        ))
+        .resolve_with(|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("api.accessToken") && err.contains("a number"),
+        "{err}"
+    );
+    assert!(!err.contains("12345"), "{err}");
+}

@@ -667,3 +667,26 @@ async fn an_undecodable_create_answer_keeps_the_secret_and_says_the_key_exists()
     assert!(!shown.contains("shown-once-K3y"), "{shown}");
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn display_carries_the_cause_and_the_providers_message() {
+    let server = ScriptedServer::start(vec![Reply::json(
+        404,
+        r#"{"errors":[{"code":"not_found","title":"Integration not found"}]}"#,
+    )])
+    .await;
+    let client = Sunshine::client(&server.base_url, Timeouts::new());
+    let err = client
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Integration not found"), "{err}");
+
+    let refused = Sunshine::client(&common::refused_base_url().await, Timeouts::new())
+        .with_retry_policy(RetryPolicy::never());
+    let err = refused
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
+}

@@ -326,7 +326,11 @@ fn consumer(root: &Path) -> Result<(), String> {
         if status.success() {
             Ok(())
         } else {
-            Err(format!("`cargo {}` failed in {}", args.join(" "), dir.display()))
+            Err(format!(
+                "`cargo {}` failed in {}",
+                args.join(" "),
+                dir.display()
+            ))
         }
     };
     let mut package = vec!["package", "--locked"];
@@ -351,10 +355,12 @@ fn consumer(root: &Path) -> Result<(), String> {
         let crate_dir = root.join("crates").join(short);
         let readme = std::fs::read_to_string(crate_dir.join("README.md"))
             .map_err(|e| format!("{short}/README.md: {e}"))?;
-        let install = fenced(&readme, "## Install", "toml")
-            .ok_or(format!("{short}/README.md has no toml block under ## Install"))?;
-        let example = fenced(&readme, "## Example", "rust")
-            .ok_or(format!("{short}/README.md has no rust block under ## Example"))?;
+        let install = fenced(&readme, "## Install", "toml").ok_or(format!(
+            "{short}/README.md has no toml block under ## Install"
+        ))?;
+        let example = fenced(&readme, "## Example", "rust").ok_or(format!(
+            "{short}/README.md has no rust block under ## Example"
+        ))?;
         let quickstart = std::fs::read_to_string(crate_dir.join("examples/quickstart.rs"))
             .map_err(|e| format!("{short}/examples/quickstart.rs: {e}"))?;
         let project = dir.join(short);
@@ -376,11 +382,15 @@ fn consumer(root: &Path) -> Result<(), String> {
         run(&project, &["build", "--quiet", &target_arg])?;
         // The quickstart needs the `mock` feature and httpmock: added now,
         // after the README's own list was proven enough for its example.
-        let with_mock = format!(
+        let with_mock =
+            format!(
             "{}\n[[bin]]\nname = \"quickstart\"\npath = \"src/quickstart.rs\"\n",
             manifest.replace(
                 &format!("{name} = \"0.1\""),
-                &format!("{name} = {{ version = \"0.1\", features = [\"mock\"] }}\nhttpmock = \"0.8\""),
+                &format!(
+                    "{name} = {{ version = \"0.1\", features = [\"mock\"] }}\nhttpmock = \"0.8\"{}",
+                    if install.contains("serde_json") { "" } else { "\nserde_json = \"1\"" }
+                ),
             )
         );
         std::fs::write(project.join("Cargo.toml"), with_mock)
@@ -388,7 +398,10 @@ fn consumer(root: &Path) -> Result<(), String> {
         std::fs::write(project.join("src/quickstart.rs"), quickstart)
             .map_err(|e| format!("{}: {e}", project.display()))?;
         println!("== {name}: the quickstart, one call against a loopback mock");
-        run(&project, &["run", "--quiet", &target_arg, "--bin", "quickstart"])?;
+        run(
+            &project,
+            &["run", "--quiet", &target_arg, "--bin", "quickstart"],
+        )?;
     }
     println!("every packaged provider crate builds and runs outside the workspace");
     Ok(())

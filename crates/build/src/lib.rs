@@ -14,9 +14,7 @@ pub fn run(spec_name: &str) {
 
     #[cfg(not(feature = "codegen"))]
     if let Err(message) = check_fresh(spec_name).and_then(|()| copy_committed()) {
-        eprintln!(
-            "error: {message} (building apikeys-{spec_name})"
-        );
+        eprintln!("error: {message} (building apikeys-{spec_name})");
         std::process::exit(1);
     }
 }

@@ -408,7 +408,10 @@ pub fn build_spec(spec_name: &str, manifest: &Path) -> Result<PathBuf, String> {
     if let Some(own) = std::env::var_os(&variable) {
         let own = PathBuf::from(own);
         if !own.is_file() {
-            return Err(format!("{variable} names {}, which is not a file", own.display()));
+            return Err(format!(
+                "{variable} names {}, which is not a file",
+                own.display()
+            ));
         }
         println!("cargo:rerun-if-changed={}", own.display());
         return Ok(own);

@@ -161,6 +161,23 @@ impl Configuration {
                 }
             }
         };
+        // A setting of the wrong type is named, not silently skipped (the
+        // error would otherwise ask for settings the file seems to have).
+        if let Some(file) = &file {
+            for key in ALL {
+                let kind = match file.get(key.json) {
+                    None | Some(serde_json::Value::Null | serde_json::Value::String(_)) => continue,
+                    Some(serde_json::Value::Number(_)) => "a number",
+                    Some(serde_json::Value::Bool(_)) => "a boolean",
+                    Some(serde_json::Value::Array(_)) => "a list",
+                    Some(serde_json::Value::Object(_)) => "an object",
+                };
+                return Err(BuildError::Config(format!(
+                    "api.{} in secrets.json is {kind}: write it as a string, in quotes",
+                    key.json
+                )));
+            }
+        }
         let lookup = |key: Key| -> Option<Secret> {
             self.values
                 .iter()

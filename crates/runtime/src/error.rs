@@ -159,7 +159,8 @@ impl<E> Error<E> {
         if !self.inner.status.is_some_and(|s| s.is_redirection()) {
             return None;
         }
-        self.inner.headers
+        self.inner
+            .headers
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
     }
@@ -234,16 +235,67 @@ impl<E> fmt::Display for Error<E> {
         if let Some(id) = &self.inner.request_id {
             write!(f, " (request id {id})")?;
         }
-        if let Some(source) = &self.inner.source {
-            write!(f, ": {source}")?;
+        if let Some(message) = self.provider_message() {
+            write!(f, ": the service says \"{message}\"")?;
+        }
+        match (&self.inner.source, self.inner.kind) {
+            // A connection's cause is at the end of its chain ("connection
+            // refused"), not in reqwest's own words ("error sending
+            // request").
+            (Some(source), ErrorKind::Transport | ErrorKind::Timeout) => {
+                let mut root: &(dyn std::error::Error + 'static) = &**source;
+                while let Some(next) = root.source() {
+                    root = next;
+                }
+                write!(f, ": {root}")?;
+            }
+            (Some(source), _) => write!(f, ": {source}")?,
+            (None, _) => {}
         }
         Ok(())
     }
 }
 
+impl<E> Error<E> {
+    /// The human-readable message of a provider's error body, when it has
+    /// one in a field such services use (`message`, `detail`, `title`,
+    /// `error_description`, `error`, or the first of `errors`), cut to 200
+    /// characters. Only for error statuses.
+    pub fn provider_message(&self) -> Option<String> {
+        if !self
+            .inner
+            .status
+            .is_some_and(|s| s.is_client_error() || s.is_server_error())
+        {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&self.inner.body).ok()?;
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let found = ["message", "detail", "title", "error_description", "error"]
+            .iter()
+            .find_map(|k| body.get(*k).and_then(text))
+            .or_else(|| {
+                let first = body.get("errors")?.as_array()?.first()?.clone();
+                ["title", "message", "detail", "code"]
+                    .iter()
+                    .find_map(|k| first.get(*k).and_then(text))
+            })?;
+        let mut shown: String = found
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        if found.chars().count() > 200 {
+            shown.push('…');
+        }
+        Some(shown)
+    }
+}
+
 impl<E: fmt::Debug> std::error::Error for Error<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.inner.source
+        self.inner
+            .source
             .as_ref()
             .map(|s| &**s as &(dyn std::error::Error + 'static))
     }

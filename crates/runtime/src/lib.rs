@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod body;
@@ -15,6 +16,7 @@ mod runtime;
 mod secret;
 
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use auth::ManualClock;
 pub use auth::{
     Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
@@ -46,6 +48,7 @@ macro_rules! include_generated {
         /// Typed httpmock helpers: `use mock::MockServerExt` adds one method
         /// per operation to `httpmock::MockServer`.
         #[cfg(feature = "mock")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
         #[allow(clippy::all, missing_docs)]
         pub mod mock {
             include!(concat!(env!("OUT_DIR"), "/mock.rs"));
