@@ -187,7 +187,11 @@ fn check(root: &Path) -> Result<(), String> {
         report.push('\n');
         report.push_str(diff);
     }
-    report.push_str("\nthe committed generated code does not match the specs: run `cargo xtask generate` and commit the result");
+    if plan.problems.is_empty() {
+        report.push_str("\nthe committed generated code does not match the specs: run `cargo xtask generate` and commit the result");
+    } else {
+        report.push_str("\na spec above cannot generate: fix it where the error points (`cargo xtask generate` would fail the same way)");
+    }
     Err(report)
 }
 

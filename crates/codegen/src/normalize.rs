@@ -45,6 +45,50 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// Every local `$ref` must name something in the document: a dangling one
+/// would otherwise lose its type without a word (the answer decoding into
+/// an untyped value). External references are refused the same way.
+fn check_refs(doc: &Value) -> Result<(), Problem> {
+    fn walk(root: &Value, node: &Value, at: &str) -> Result<(), Problem> {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    let here = format!("{at}/$ref");
+                    let Some(pointer) = target.strip_prefix('#') else {
+                        return Err(problem(
+                            &here,
+                            format!(
+                                "`{target}` refers to another document: inline it or copy its schemas into this spec"
+                            ),
+                        ));
+                    };
+                    if root.pointer(pointer).is_none() {
+                        return Err(problem(
+                            &here,
+                            format!(
+                                "`{target}` names nothing in this document: fix the name or add the schema"
+                            ),
+                        ));
+                    }
+                }
+                for (key, value) in map {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    walk(root, value, &format!("{at}/{escaped}"))?;
+                }
+                Ok(())
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(root, item, &format!("{at}/{i}"))?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(doc, doc, "")
+}
+
 /// Normalizes `doc` in place; returns one note per rewrite.
 pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
     let mut notes = Vec::new();
@@ -54,6 +98,7 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
             "Swagger 2.0 documents are not supported: convert the spec to OpenAPI 3.0 first",
         ));
     }
+    check_refs(doc)?;
     let version = doc
         .get("openapi")
         .and_then(Value::as_str)

@@ -76,3 +76,21 @@ fn every_spec_in_the_workspace_generates() {
         assert!(!out.client.contains("\"api-version\""), "{}", s.name);
     }
 }
+
+#[test]
+fn a_dangling_reference_names_the_file_and_where_it_is() {
+    let path = spec(
+        "dangling.yaml",
+        &format!(
+            "{HEAD}paths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '#/components/schemas/Missing'}}\ncomponents:\n  schemas: {{}}\n"
+        ),
+    );
+    let err = apikeys_codegen::generate(&path).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("dangling.yaml"), "{text}");
+    assert!(text.contains("#/components/schemas/Missing"), "{text}");
+    assert!(
+        err.location.contains("/paths/~1x/get/responses/200"),
+        "{err:?}"
+    );
+}
