@@ -241,6 +241,17 @@ fn grant_settings(token_url: &str, identity_url: &str) -> Configuration {
         .secrets_file(write_secrets("{\"api\": {}}"))
 }
 
+/// A client using the password grant against `token_url`.
+fn grant_client(token_url: &str, identity_url: &str) -> Client {
+    grant_settings(token_url, identity_url)
+        .resolve_with(|_| None)
+        .unwrap()
+        .client_builder()
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
 fn form(seen: &common::Seen) -> HashMap<String, String> {
     String::from_utf8(seen.body.clone())
         .unwrap()
@@ -309,15 +320,7 @@ async fn concurrent_callers_share_one_token_request() {
     ])
     .await;
     let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
-    let c = Arc::new(
-        grant_settings(&tokens.base_url, &api.base_url)
-            .resolve_with(|_| None)
-            .unwrap()
-            .client_builder()
-            .unwrap()
-            .build()
-            .unwrap(),
-    );
+    let c = Arc::new(grant_client(&tokens.base_url, &api.base_url));
     let calls: Vec<_> = (0..30)
         .map(|_| {
             let c = c.clone();
@@ -339,13 +342,7 @@ async fn a_refused_grant_is_an_auth_error_without_secrets() {
     )])
     .await;
     let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
-    let c = grant_settings(&tokens.base_url, &api.base_url)
-        .resolve_with(|_| None)
-        .unwrap()
-        .client_builder()
-        .unwrap()
-        .build()
-        .unwrap();
+    let c = grant_client(&tokens.base_url, &api.base_url);
     let err = c.list_own_api_keys().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert!(err.to_string().contains("invalid_grant"), "{err}");
@@ -619,15 +616,7 @@ async fn hundred_cold_calls(
 ) {
     let tokens = ScriptedServer::start(vec![reply.after(Duration::from_millis(100))]).await;
     let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
-    let c = Arc::new(
-        grant_settings(&tokens.base_url, &api.base_url)
-            .resolve_with(|_| None)
-            .unwrap()
-            .client_builder()
-            .unwrap()
-            .build()
-            .unwrap(),
-    );
+    let c = Arc::new(grant_client(&tokens.base_url, &api.base_url));
     let calls: Vec<_> = (0..100)
         .map(|_| {
             let c = c.clone();
@@ -687,13 +676,7 @@ async fn a_call_waiting_on_a_hanging_token_url_keeps_its_own_deadline() {
     ])
     .await;
     let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
-    let c = grant_settings(&tokens.base_url, &api.base_url)
-        .resolve_with(|_| None)
-        .unwrap()
-        .client_builder()
-        .unwrap()
-        .build()
-        .unwrap();
+    let c = grant_client(&tokens.base_url, &api.base_url);
     let first = {
         let c = c.clone();
         tokio::spawn(async move { c.list_own_api_keys().await })
@@ -722,13 +705,7 @@ async fn a_redirected_grant_sends_the_password_nowhere_else() {
         )])
         .await;
         let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
-        let c = grant_settings(&tokens.base_url, &api.base_url)
-            .resolve_with(|_| None)
-            .unwrap()
-            .client_builder()
-            .unwrap()
-            .build()
-            .unwrap();
+        let c = grant_client(&tokens.base_url, &api.base_url);
         let err = c.list_own_api_keys().await.unwrap_err();
         assert!(err.to_string().contains("redirect"), "{err}");
         assert_eq!(tokens.requests().len(), 1);

@@ -198,6 +198,10 @@ fn check(root: &Path) -> Result<(), String> {
 /// `cargo xtask bench`: the runtime benchmarks, then the downstream build
 /// cost (skipped with `--no-build-cost`).
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    if let Some(i) = args.iter().position(|a| a == "--consumer-build") {
+        let runs = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(3);
+        return consumer_build(root, runs);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = std::process::Command::new(&cargo)
         .args(["bench", "-p", "apikeys-bench"])
@@ -210,7 +214,8 @@ fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--no-build-cost") {
         return Ok(());
     }
-    build_cost(root, &cargo)
+    build_cost(root, &cargo)?;
+    consumer_build(root, 3)
 }
 
 const CONSUMER_MAIN: &str = r#"fn main() {
@@ -291,6 +296,118 @@ fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The Sunshine crate as a crate holding its generated code directly: no
+/// build script, no `apikeys-build`, `generated/client.rs` included by
+/// path. The baseline a consumer's default build is compared with.
+fn pregenerated_copy(root: &Path, into: &Path) -> Result<(), String> {
+    let provider = root.join("crates/sunshine-conversations");
+    let io = |e: std::io::Error| e.to_string();
+    std::fs::create_dir_all(into.join("src")).map_err(io)?;
+    std::fs::copy(provider.join("src/auth.rs"), into.join("src/auth.rs")).map_err(io)?;
+    std::fs::copy(provider.join("README.md"), into.join("README.md")).map_err(io)?;
+    let lib = std::fs::read_to_string(provider.join("src/lib.rs")).map_err(io)?;
+    let client = provider.join("generated/client.rs");
+    let lib = lib.replace(
+        "apikeys_runtime::include_generated!();",
+        &format!(
+            "#[allow(clippy::all, clippy::pedantic)]\nmod generated {{\n    include!({:?});\n}}\npub use generated::{{Client, types}};",
+            client.display().to_string()
+        ),
+    );
+    std::fs::write(into.join("src/lib.rs"), lib).map_err(io)?;
+    // The provider's own dependencies, as the workspace pins them.
+    let manifest = format!(
+        r#"[package]
+name = "apikeys-sunshine-conversations"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+apikeys-runtime = {{ path = "{}" }}
+progenitor-client = "0.15.1"
+reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream", "http2", "charset"] }}
+serde = {{ version = "1.0.226", features = ["derive"] }}
+serde_json = "1.0.150"
+schemars = {{ version = "0.8.22", features = ["chrono"] }}
+base64 = "0.22"
+hmac = "0.13"
+sha2 = "0.11"
+"#,
+        root.join("crates/runtime").display()
+    );
+    std::fs::write(into.join("Cargo.toml"), manifest).map_err(io)
+}
+
+/// `cargo xtask bench --consumer-build N`: N clean builds each of a
+/// consumer of the Sunshine crate with its default features and of one
+/// using the pre-generated baseline, alternated; prints each and the
+/// ratio of the medians.
+fn consumer_build(root: &Path, runs: usize) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let dir = root.join("target/bench-consumer");
+    std::fs::remove_dir_all(&dir).ok();
+    let baseline = dir.join("pregenerated");
+    pregenerated_copy(root, &baseline)?;
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let variants = [
+        (
+            "default features",
+            root.join("crates/sunshine-conversations"),
+        ),
+        ("pre-generated baseline", baseline.clone()),
+    ];
+    let mut times: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    println!(
+        "\n## A consumer's clean build: default features against the same code pre-generated\n"
+    );
+    println!("| run | default features | pre-generated baseline | ratio |");
+    println!("|---|---|---|---|");
+    for run in 0..runs {
+        for (i, (_, crate_dir)) in variants.iter().enumerate() {
+            let path = dir.join(format!("consumer-{i}"));
+            std::fs::remove_dir_all(&path).ok();
+            std::fs::create_dir_all(path.join("src")).map_err(|e| e.to_string())?;
+            let manifest = format!(
+                "[package]\nname = \"consumer\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{}\" }}\n\n[workspace]\n",
+                crate_dir.display()
+            );
+            std::fs::write(path.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+            std::fs::write(path.join("src/main.rs"), CONSUMER_MAIN).map_err(|e| e.to_string())?;
+            std::fs::write(path.join("Cargo.lock"), &lock).map_err(|e| e.to_string())?;
+            let started = Instant::now();
+            let output = std::process::Command::new(&cargo)
+                .arg("build")
+                .current_dir(&path)
+                .env("CARGO_TARGET_DIR", path.join("target"))
+                .output()
+                .map_err(|e| format!("cannot run cargo build: {e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "the {} build failed:\n{}",
+                    variants[i].0,
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            times[i].push(started.elapsed().as_secs_f64());
+        }
+        println!(
+            "| {} | {:.1} s | {:.1} s | {:.3} |",
+            run + 1,
+            times[0][run],
+            times[1][run],
+            times[0][run] / times[1][run]
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (d, b) = (median(&mut times[0]), median(&mut times[1]));
+    println!("| median | {d:.1} s | {b:.1} s | {:.3} |", d / b);
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
 /// The crates a user can depend on, in the order cargo packages them.
 const PUBLISHED: [&str; 7] = [
     "apikeys-runtime",
@@ -337,7 +454,8 @@ fn consumer(root: &Path) -> Result<(), String> {
             ))
         }
     };
-    let mut package = vec!["package", "--locked"];
+    // --allow-dirty: the check is of the tree as it is (CI's is a clean clone).
+    let mut package = vec!["package", "--locked", "--allow-dirty"];
     for name in PUBLISHED {
         package.extend(["-p", name]);
     }

@@ -429,18 +429,7 @@ fn best_fitting_forms(file: &mut syn::File) -> usize {
             continue;
         };
         // Drop the derived Deserialize; Serialize stays untagged.
-        for attr in &mut e.attrs {
-            if attr.path().is_ident("derive")
-                && let Ok(paths) = attr.parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                )
-            {
-                let kept = paths
-                    .into_iter()
-                    .filter(|p| p.segments.last().is_none_or(|s| s.ident != "Deserialize"));
-                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-            }
-        }
+        drop_derive(&mut e.attrs, "Deserialize");
         let name = &e.ident;
         let arms = forms.iter().map(|(variant, keys)| {
             quote!((&[#(#keys),*], |v| ::serde_json::from_value(v).map(Self::#variant)))
@@ -489,16 +478,7 @@ fn open_enums(file: &mut syn::File) -> usize {
             .find(|n| e.variants.iter().all(|v| v.ident != n))
             .map(|n| format_ident!("{n}"));
         let Some(name) = name else { continue };
-        for attr in &mut e.attrs {
-            if attr.path().is_ident("derive")
-                && let Ok(paths) = attr.parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-                )
-            {
-                let kept = paths.into_iter().filter(|p| !p.is_ident("Copy"));
-                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-            }
-        }
+        drop_derive(&mut e.attrs, "Copy");
         e.variants.push(syn::parse_quote! {
             /// A value this client does not know yet, as the service sent it;
             /// written back unchanged.
@@ -537,6 +517,22 @@ fn open_enums(file: &mut syn::File) -> usize {
         Arm(variant).visit_item_impl_mut(imp);
     }
     opened.len()
+}
+
+/// Removes `name` (`Copy`, `::serde::Deserialize`) from an item's derives.
+fn drop_derive(attrs: &mut [syn::Attribute], name: &str) {
+    for attr in attrs {
+        if attr.path().is_ident("derive")
+            && let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
+        {
+            let kept = paths
+                .into_iter()
+                .filter(|p| p.segments.last().is_none_or(|s| s.ident != name));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
 }
 
 /// The items of the generated `types` module.
