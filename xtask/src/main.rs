@@ -101,6 +101,120 @@ fn plan(root: &Path) -> Plan {
     plan
 }
 
+/// The public surface of a generated client file: `Client`'s public
+/// methods with their signatures, and the public types of `types` with
+/// their fields and variants. `None` when the file does not parse.
+fn api_surface(code: &str) -> Option<std::collections::BTreeSet<String>> {
+    use quote::ToTokens;
+    use syn::{ImplItem, Item, Visibility};
+    let file = syn::parse_file(code).ok()?;
+    let public = |v: &Visibility| matches!(v, Visibility::Public(_));
+    let mut api = std::collections::BTreeSet::new();
+    for item in &file.items {
+        match item {
+            Item::Impl(imp)
+                if imp.trait_.is_none()
+                    && imp.self_ty.to_token_stream().to_string() == "Client" =>
+            {
+                for member in &imp.items {
+                    if let ImplItem::Fn(f) = member
+                        && public(&f.vis)
+                    {
+                        let sig = compact(&f.sig.to_token_stream().to_string());
+                        api.insert(format!("method Client::{} `{sig}`", f.sig.ident));
+                    }
+                }
+            }
+            Item::Mod(m) if m.ident == "types" => {
+                for item in m.content.iter().flat_map(|(_, items)| items) {
+                    match item {
+                        Item::Struct(st) if public(&st.vis) => {
+                            api.insert(format!("type types::{}", st.ident));
+                            for field in st.fields.iter().filter(|f| public(&f.vis)) {
+                                let name = field
+                                    .ident
+                                    .as_ref()
+                                    .map_or("0".to_owned(), ToString::to_string);
+                                let ty = compact(&field.ty.to_token_stream().to_string());
+                                api.insert(format!("field types::{}::{name} `{ty}`", st.ident));
+                            }
+                        }
+                        Item::Enum(e) if public(&e.vis) => {
+                            api.insert(format!("type types::{}", e.ident));
+                            for variant in &e.variants {
+                                api.insert(format!(
+                                    "variant types::{}::{}",
+                                    e.ident, variant.ident
+                                ));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(api)
+}
+
+/// Printed tokens without the spaces the printer puts around punctuation.
+fn compact(tokens: &str) -> String {
+    let mut text = tokens.to_owned();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        ("& '", "&'"),
+        ("& ", "&"),
+        (" (", "("),
+        ("( ", "("),
+        (" ,)", ")"),
+        (" )", ")"),
+        (" ,", ","),
+        (" : ", ": "),
+        (" -> ", " -> "),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// What changed in the public API of each client between the committed
+/// copy and `plan`: one line per item, removals and changes flagged as
+/// breaking (a renamed operationId is a removed method and an added one).
+fn api_changes(root: &Path, plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    for artifact in plan
+        .artifacts
+        .iter()
+        .filter(|a| a.path.ends_with("client.rs"))
+    {
+        let committed = std::fs::read_to_string(&artifact.path).unwrap_or_default();
+        let (Some(before), Some(after)) =
+            (api_surface(&committed), api_surface(&artifact.expected))
+        else {
+            continue;
+        };
+        let shown = artifact
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&artifact.path)
+            .display()
+            .to_string();
+        for gone in before.difference(&after) {
+            lines.push(format!("{shown}: BREAKING: removed or changed {gone}"));
+        }
+        for new in after.difference(&before) {
+            lines.push(format!("{shown}: added {new}"));
+        }
+    }
+    lines
+}
+
 /// Unified diffs between the committed files and `plan`; empty when none drifted.
 fn drift(root: &Path, plan: &Plan) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -150,6 +264,9 @@ fn generate(root: &Path) -> Result<(), String> {
             println!("    normalized: {note}");
         }
     }
+    for line in api_changes(root, &plan) {
+        println!("api: {line}");
+    }
     let mut written = 0;
     for artifact in &plan.artifacts {
         let current = std::fs::read_to_string(&artifact.path).unwrap_or_default();
@@ -183,6 +300,9 @@ fn check(root: &Path) -> Result<(), String> {
         return Ok(());
     }
     let mut report = plan.problems.join("\n");
+    for line in api_changes(root, &plan) {
+        report.push_str(&format!("\napi: {line}"));
+    }
     for diff in &diffs {
         report.push('\n');
         report.push_str(diff);
@@ -658,5 +778,36 @@ mod tests {
         );
         assert!(report.contains("crates/lonely has no spec"), "{report}");
         std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod api_tests {
+    #[test]
+    fn the_api_surface_names_methods_types_fields_and_variants() {
+        let code = r#"
+            pub mod types {
+                pub struct Key { pub id: String, secret: String }
+                pub enum State { Active, Unknown(String) }
+            }
+            pub struct Client;
+            impl Client {
+                pub async fn get_key<'a>(&'a self, id: &'a str) -> Result<(), ()> { Ok(()) }
+                async fn raw_get_key(&self) {}
+            }
+        "#;
+        let api = super::api_surface(code).unwrap();
+        let listed: Vec<&str> = api.iter().map(String::as_str).collect();
+        assert!(listed.contains(&"type types::Key"));
+        assert!(listed.contains(&"field types::Key::id `String`"));
+        assert!(listed.contains(&"variant types::State::Unknown"));
+        assert!(listed.iter().any(|l| {
+            l.starts_with("method Client::get_key `async fn get_key<'a>(&'a self, id: &'a str)")
+        }));
+        assert!(
+            !listed
+                .iter()
+                .any(|l| l.contains("raw_get_key") || l.contains("secret"))
+        );
     }
 }
