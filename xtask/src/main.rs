@@ -162,6 +162,7 @@ fn api_surface(code: &str) -> Option<std::collections::BTreeSet<String>> {
 fn compact(tokens: &str) -> String {
     let mut text = tokens.to_owned();
     for (from, to) in [
+        (" : ", ": "),
         (" :: ", "::"),
         (":: ", "::"),
         (" < ", "<"),
@@ -175,8 +176,6 @@ fn compact(tokens: &str) -> String {
         (" ,)", ")"),
         (" )", ")"),
         (" ,", ","),
-        (" : ", ": "),
-        (" -> ", " -> "),
     ] {
         text = text.replace(from, to);
     }
@@ -528,16 +527,245 @@ fn consumer_build(root: &Path, runs: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// The crates a user can depend on, in the order cargo packages them.
-const PUBLISHED: [&str; 7] = [
-    "apikeys-runtime",
-    "apikeys-codegen",
-    "apikeys-build",
-    "apikeys-sunshine-conversations",
-    "apikeys-finicity",
-    "apikeys-finbourne-identity",
-    "apikeys-cartovista",
-];
+/// A spec of our own for a new provider that brings none: one list
+/// operation, to be replaced by the provider's.
+const TEMPLATE_SPEC: &str = r#"openapi: 3.0.3
+info:
+  title: NAME keys
+  version: '1'
+  description: Describe the API in your own words; every description becomes a doc comment.
+servers:
+  - url: https://api.example.invalid
+security:
+  - token: []
+paths:
+  /keys:
+    get:
+      operationId: listKeys
+      summary: List the API keys.
+      responses:
+        '200':
+          description: Every key.
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  $ref: '#/components/schemas/Key'
+components:
+  securitySchemes:
+    token:
+      type: http
+      scheme: bearer
+  schemas:
+    Key:
+      type: object
+      description: One API key.
+      required: [id]
+      properties:
+        id:
+          type: string
+          description: The key's id.
+"#;
+
+/// `cargo xtask new-provider <name> [--spec FILE]`: scaffolds a provider
+/// crate — spec, manifest, build script, lib.rs, README, a smoke test —
+/// and generates it, so that adding a provider touches no hand-kept list
+/// (the workspace, xtask and CI find crates by their `generated/` folder).
+fn new_provider(root: &Path, args: &[String]) -> Result<(), String> {
+    let name = args
+        .first()
+        .filter(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .ok_or(
+            "usage: cargo xtask new-provider <name: lowercase letters, digits, -> [--spec FILE]",
+        )?;
+    let crate_dir = root.join("crates").join(name);
+    if crate_dir.exists() || apikeys_codegen::spec_path(root, name).is_some() {
+        return Err(format!("crates/{name} or openapi/{name}.* exists already"));
+    }
+    let spec = match args.iter().position(|a| a == "--spec") {
+        Some(i) => {
+            let file = args.get(i + 1).ok_or("--spec needs a file")?;
+            std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+        }
+        None => TEMPLATE_SPEC.replace("NAME", name),
+    };
+    let ident = name.replace('-', "_");
+    let files = [
+        (root.join("openapi").join(format!("{name}.yaml")), spec),
+        (
+            crate_dir.join("Cargo.toml"),
+            format!(
+                r#"[package]
+name = "apikeys-{name}"
+description = "Async Rust client for the {name} API key management API."
+version.workspace = true
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+repository.workspace = true
+readme = "README.md"
+keywords = ["api-keys", "openapi", "client"]
+categories = ["api-bindings", "web-programming::http-client"]
+
+[features]
+default = ["rustls"]
+## Generate the client from its spec at build time (see apikeys-build).
+codegen = ["apikeys-build/codegen"]
+## TLS through rustls (the default).
+rustls = ["apikeys-runtime/rustls"]
+## TLS through the platform's native library.
+native-tls = ["apikeys-runtime/native-tls"]
+## Typed httpmock helpers (`mock::MockServerExt`).
+mock = ["dep:httpmock", "dep:regex"]
+
+[dependencies]
+apikeys-runtime.workspace = true
+progenitor-client.workspace = true
+reqwest.workspace = true
+serde.workspace = true
+serde_json.workspace = true
+schemars.workspace = true
+chrono.workspace = true
+httpmock = {{ workspace = true, optional = true }}
+regex = {{ workspace = true, optional = true }}
+
+[build-dependencies]
+apikeys-build.workspace = true
+
+[dev-dependencies]
+tokio = {{ workspace = true, features = ["rt-multi-thread", "macros"] }}
+
+[package.metadata.docs.rs]
+all-features = true
+rustdoc-args = ["--cfg", "docsrs"]
+"#
+            ),
+        ),
+        (
+            crate_dir.join("build.rs"),
+            format!("fn main() {{\n    apikeys_build::run(\"{name}\");\n}}\n"),
+        ),
+        (
+            crate_dir.join("src/lib.rs"),
+            format!(
+                r#"#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The generated code may name hand-written types of this crate by its own
+// name (the spec's `x-rust-type`).
+extern crate self as apikeys_{ident};
+
+apikeys_runtime::include_generated!();
+
+pub use apikeys_runtime::{{
+    AuthError, AuthorizationHeader, BuildError, ClientBuilder, Error, ErrorKind, ResponseValue,
+    RetryPolicy, Secret, Timeouts,
+}};
+"#
+            ),
+        ),
+        (
+            crate_dir.join("README.md"),
+            format!(
+                r#"# apikeys-{name}
+
+An async Rust client for the {name} API, generated from
+`openapi/{name}.yaml`. Describe what it manages, how to authenticate, and
+what the service answers beside its spec.
+
+## Install
+
+```toml
+[dependencies]
+apikeys-{name} = "0.1"
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
+```
+
+## Example
+
+```rust,no_run
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {{
+    let token = apikeys_{ident}::Secret::new(std::env::var("API_TOKEN")?);
+    let client = apikeys_{ident}::Client::builder()
+        .auth(apikeys_{ident}::AuthorizationHeader::bearer(&token)?)
+        .build()?;
+    println!("{{}}", client.base_url());
+    Ok(())
+}}
+```
+"#
+            ),
+        ),
+        (
+            crate_dir.join("tests/smoke.rs"),
+            format!(
+                r#"//! The generated client builds, and refuses to run without credentials
+//! when its spec asks for them.
+
+#[test]
+fn a_client_builds_with_credentials() {{
+    let auth = apikeys_{ident}::AuthorizationHeader::bearer(&"t0ken".into()).unwrap();
+    let client = apikeys_{ident}::Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .auth(auth)
+        .build();
+    assert!(client.is_ok());
+}}
+"#
+            ),
+        ),
+    ];
+    for (path, text) in &files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!(
+            "wrote {}",
+            path.strip_prefix(root).unwrap_or(path).display()
+        );
+    }
+    generate(root)?;
+    // The new crate's entry in Cargo.lock, so that --locked builds work.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["update", "--workspace", "--quiet"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo update: {e}"))?;
+    if !status.success() {
+        return Err("cargo update --workspace failed".into());
+    }
+    println!(
+        "apikeys-{name} is ready: write its README, tests against loopback servers, and the hand-written auth it needs"
+    );
+    Ok(())
+}
+
+/// The crates a user can depend on, in the order cargo packages them: the
+/// shared ones, then every provider (a crate with a `generated/` folder).
+fn published(root: &Path) -> Vec<String> {
+    let mut providers: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("generated").is_dir())
+        .filter_map(|e| e.file_name().to_str().map(|n| format!("apikeys-{n}")))
+        .collect();
+    providers.sort();
+    let mut all: Vec<String> = ["apikeys-runtime", "apikeys-codegen", "apikeys-build"]
+        .map(String::from)
+        .to_vec();
+    all.extend(providers);
+    all
+}
 
 /// The text of the first fenced block of `language` after `heading` in a
 /// README.
@@ -575,13 +803,14 @@ fn consumer(root: &Path) -> Result<(), String> {
         }
     };
     // --allow-dirty: the check is of the tree as it is (CI's is a clean clone).
+    let published = published(root);
     let mut package = vec!["package", "--locked", "--allow-dirty"];
-    for name in PUBLISHED {
-        package.extend(["-p", name]);
+    for name in &published {
+        package.extend(["-p", name.as_str()]);
     }
     run(root, &package)?;
     let packaged = root.join("target/package");
-    let patch: String = PUBLISHED
+    let patch: String = published
         .iter()
         .map(|name| {
             format!(
@@ -592,7 +821,7 @@ fn consumer(root: &Path) -> Result<(), String> {
         .collect();
     let dir = root.join("target/consumers");
     std::fs::remove_dir_all(&dir).ok();
-    for name in &PUBLISHED[3..] {
+    for name in &published[3..] {
         let short = name.trim_start_matches("apikeys-");
         let crate_dir = root.join("crates").join(short);
         let readme = std::fs::read_to_string(crate_dir.join("README.md"))
@@ -603,8 +832,9 @@ fn consumer(root: &Path) -> Result<(), String> {
         let example = fenced(&readme, "## Example", "rust").ok_or(format!(
             "{short}/README.md has no rust block under ## Example"
         ))?;
-        let quickstart = std::fs::read_to_string(crate_dir.join("examples/quickstart.rs"))
-            .map_err(|e| format!("{short}/examples/quickstart.rs: {e}"))?;
+        // A provider without a quickstart yet (a new one) is built from its
+        // README only.
+        let quickstart = std::fs::read_to_string(crate_dir.join("examples/quickstart.rs")).ok();
         let project = dir.join(short);
         let manifest = format!(
             "[package]\nname = \"consumer-{short}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n{install}\n[[bin]]\nname = \"readme\"\npath = \"src/main.rs\"\n\n[workspace]\n\n[patch.crates-io]\n{patch}"
@@ -622,6 +852,9 @@ fn consumer(root: &Path) -> Result<(), String> {
         let target_arg = format!("--target-dir={}", target_dir.display());
         println!("== {name}: the README example, with the README's dependencies only");
         run(&project, &["build", "--quiet", &target_arg])?;
+        let Some(quickstart) = quickstart else {
+            continue;
+        };
         // The quickstart needs the `mock` feature and httpmock: added now,
         // after the README's own list was proven enough for its example.
         let with_mock =
@@ -657,7 +890,8 @@ fn main() -> ExitCode {
         Some("check") => check(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("consumer") => consumer(&root),
-        _ => Err("usage: cargo xtask <generate|check|bench|consumer>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace".into()),
+        Some("new-provider") => new_provider(&root, &args[1..]),
+        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
