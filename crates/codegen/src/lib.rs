@@ -350,8 +350,14 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         .operations()
         .filter_map(|(_, _, op)| op.operation_id.clone())
         .collect();
+    let optional_success: Vec<String> = spec
+        .operations()
+        .filter(|(_, _, op)| op.extensions.contains_key(normalize::OPTIONAL_SUCCESS))
+        .filter_map(|(_, _, op)| op.operation_id.clone())
+        .collect();
     let (file, operations) =
-        postprocess::rewrite(tokens, glue(&spec), &operation_ids).map_err(|m| fail(path, "", m))?;
+        postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
+            .map_err(|m| fail(path, "", m))?;
     let models = count_models(&file);
     let client = render(&spec_file, &notes, &prettyplease::unparse(&file));
 

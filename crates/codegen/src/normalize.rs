@@ -16,9 +16,15 @@
 //! | error statuses with different bodies | panics | one `oneOf` body type per operation |
 //! | error statuses with no JSON body | panics when mixed with typed ones | leave them undeclared: the runtime keeps status, headers and raw body for every status anyway |
 //! | success statuses with different bodies | panics | one `oneOf` body type per operation |
-//! | success statuses with and without a body | panics | refuse with a clear error naming the operation |
+//! | success statuses with and without a body | panics | drop the bodiless ones (any 2xx is a success); the success value is `Option<T>` |
+//! | 3.1 `anyOf`/`oneOf` of one schema and `{type: null}` | rejects the document | that schema, `nullable` |
+//! | `required: true` on a schema (not a parameter or body) | rejects the document | dropped: required-ness belongs to the parent's `required` list |
 
 use serde_json::{Map, Value, json};
+
+/// The operation extension that marks an operation whose success value is
+/// optional (it has success statuses with and without a body).
+pub const OPTIONAL_SUCCESS: &str = "x-apikeys-optional-success";
 
 /// A point in the document that could not be handled.
 #[derive(Debug)]
@@ -99,6 +105,9 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
         ));
     }
     check_refs(doc)?;
+    if drop_boolean_required(doc) {
+        notes.push("`required: true` on schemas was dropped: a property is required through its parent's `required` list".into());
+    }
     let version = doc
         .get("openapi")
         .and_then(Value::as_str)
@@ -136,14 +145,7 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
                 .ok_or_else(|| problem(&pointer, "the operation has no operationId"))?
                 .to_owned();
             normalize_request(op, &components, &op_id, &mut notes);
-            normalize_responses(
-                op,
-                &components,
-                &op_id,
-                &pointer,
-                &mut new_schemas,
-                &mut notes,
-            )?;
+            normalize_responses(op, &components, &op_id, &mut new_schemas, &mut notes)?;
         }
     }
     if !new_schemas.is_empty() {
@@ -161,6 +163,31 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
         schemas.extend(new_schemas);
     }
     Ok(notes)
+}
+
+/// Removes a boolean `required` from objects that are neither parameters
+/// (`in`) nor request bodies (`content`): there it is a schema flag 3.0 does
+/// not have. Returns whether any was removed.
+fn drop_boolean_required(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let misplaced = matches!(map.get("required"), Some(Value::Bool(_)))
+                && !map.contains_key("in")
+                && !map.contains_key("content");
+            if misplaced {
+                map.remove("required");
+            }
+            let mut any = misplaced;
+            for v in map.values_mut() {
+                any |= drop_boolean_required(v);
+            }
+            any
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, v| drop_boolean_required(v) | any),
+        _ => false,
+    }
 }
 
 /// Follows a local `$ref` (`#/components/<kind>/<name>`) once.
@@ -239,10 +266,10 @@ fn normalize_responses(
     op: &mut Map<String, Value>,
     components: &Value,
     op_id: &str,
-    pointer: &str,
     new_schemas: &mut Map<String, Value>,
     notes: &mut Vec<String>,
 ) -> Result<(), Problem> {
+    let mut optional_success = false;
     let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
         return Ok(());
     };
@@ -319,10 +346,14 @@ fn normalize_responses(
         .map(|(k, _)| k.clone())
         .collect();
     if success_typed > 0 && !success_untyped.is_empty() {
-        return Err(problem(
-            format!("{pointer}/responses/{}", escape(&success_untyped[0])),
-            "success answers both with and without a JSON body cannot share one return type: \
-             give this status the same body or drop it",
+        // Any 2xx is a success and an empty body is read by the runtime:
+        // the bodiless statuses need no arm of their own, and the success
+        // value becomes optional (`None` for an answer without a body).
+        responses.retain(|k, _| !success_untyped.contains(k));
+        optional_success = true;
+        notes.push(format!(
+            "{op_id}: success answers without a body ({}) beside typed ones: the success value is optional (None when an answer has no body)",
+            success_untyped.join(", ")
         ));
     }
 
@@ -370,6 +401,9 @@ fn normalize_responses(
             distinct.len()
         ));
     }
+    if optional_success {
+        op.insert(OPTIONAL_SUCCESS.into(), Value::Bool(true));
+    }
     Ok(())
 }
 
@@ -401,6 +435,30 @@ fn downgrade_31(doc: &mut Value) {
                         map.insert("type".into(), non_null[0].clone());
                     } else {
                         map.remove("type");
+                    }
+                }
+                // `anyOf: [X, {type: null}]` (or oneOf): X, nullable.
+                for key in ["anyOf", "oneOf"] {
+                    let Some(Value::Array(options)) = map.get(key).cloned() else {
+                        continue;
+                    };
+                    let is_null = |v: &Value| {
+                        v.get("type").and_then(Value::as_str) == Some("null")
+                            || v.get("type") == Some(&json!(["null"]))
+                    };
+                    let rest: Vec<Value> =
+                        options.iter().filter(|v| !is_null(v)).cloned().collect();
+                    if rest.len() == 1 && rest.len() < options.len() {
+                        map.remove(key);
+                        let only = rest.into_iter().next().unwrap_or_default();
+                        if only.get("$ref").is_some() {
+                            map.insert("allOf".into(), Value::Array(vec![only]));
+                        } else if let Value::Object(fields) = only {
+                            for (k, v) in fields {
+                                map.entry(k).or_insert(v);
+                            }
+                        }
+                        map.insert("nullable".into(), Value::Bool(true));
                     }
                 }
                 if let Some(c) = map.get("const").cloned()
@@ -533,11 +591,43 @@ mod tests {
     }
 
     #[test]
-    fn mixed_success_bodies_are_refused_with_a_pointer() {
+    fn bodiless_successes_beside_typed_ones_make_the_success_optional() {
         let a = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
         let mut d = doc(json!({"200": a, "204": {"description": "empty"}}));
-        let err = normalize(&mut d).unwrap_err();
-        assert_eq!(err.pointer, "/paths/~1x/post/responses/204");
+        let notes = normalize(&mut d).unwrap();
+        let op = &d["paths"]["/x"]["post"];
+        assert_eq!(op[OPTIONAL_SUCCESS], json!(true));
+        assert!(op["responses"].get("204").is_none());
+        assert!(op["responses"].get("200").is_some());
+        assert!(notes.iter().any(|n| n.contains("204")), "{notes:?}");
+    }
+
+    #[test]
+    fn nullable_any_of_and_boolean_required_become_30_forms() {
+        let mut d = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": {
+                "A": {"type": "object", "required": true, "properties": {
+                    "b": {"anyOf": [{"$ref": "#/components/schemas/B"}, {"type": "null"}]},
+                    "c": {"oneOf": [{"type": "string", "maxLength": 3}, {"type": "null"}]}
+                }},
+                "B": {"type": "string"}
+            }}
+        });
+        let notes = normalize(&mut d).unwrap();
+        let a = &d["components"]["schemas"]["A"];
+        assert!(a.get("required").is_none());
+        assert_eq!(
+            a["properties"]["b"],
+            json!({"allOf": [{"$ref": "#/components/schemas/B"}], "nullable": true})
+        );
+        assert_eq!(
+            a["properties"]["c"],
+            json!({"type": "string", "maxLength": 3, "nullable": true})
+        );
+        assert!(notes.iter().any(|n| n.contains("required")), "{notes:?}");
     }
 
     #[test]

@@ -843,6 +843,7 @@ pub fn rewrite(
     tokens: TokenStream,
     glue: TokenStream,
     operation_ids: &[String],
+    optional_success: &[String],
 ) -> Result<(syn::File, usize), String> {
     let tokens_have_path_params = tokens.to_string().contains("encode_path (");
     let mut file: syn::File =
@@ -882,15 +883,6 @@ pub fn rewrite(
             }
             let (mut ok, err) = result_types(&f.sig.output)
                 .ok_or_else(|| format!("operation method {name} has an unexpected return type"))?;
-            // A DELETE's answer body is a courtesy: services answer 204
-            // without one as often as 200 with the deleted resource. Its
-            // success value is optional, so both are a success.
-            if is_delete(&f.block)
-                && let Some(optional) = optional_value(&ok)
-            {
-                ok = optional;
-                f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
-            }
             let method_id = operation_id(&f.block)
                 .ok_or_else(|| format!("operation method {name} names no operation id"))?;
             // progenitor names operations by their method; we keep the
@@ -900,6 +892,16 @@ pub fn rewrite(
                 .find(|id| id.to_lowercase() == method_id.replace('_', "").to_lowercase())
                 .cloned()
                 .unwrap_or(method_id.clone());
+            // A DELETE's answer body is a courtesy: services answer 204
+            // without one as often as 200 with the deleted resource. Its
+            // success value is optional, so both are a success; so is that
+            // of an operation whose spec declares both (normalization).
+            if (is_delete(&f.block) || optional_success.contains(&op_id))
+                && let Some(optional) = optional_value(&ok)
+            {
+                ok = optional;
+                f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
+            }
             set_operation_id(&mut f.block, &op_id);
             let args = f
                 .sig

@@ -13,4 +13,4 @@ macro_rules! generated {
     )*};
 }
 
-generated!(tolerance);
+generated!(published_forms, tolerance);

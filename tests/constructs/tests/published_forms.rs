@@ -1,0 +1,46 @@
+//! Constructs of published 3.1 specs, normalized and generated: nullable
+//! `anyOf`, a boolean `required` on a schema, and an operation with success
+//! statuses with and without a body.
+
+#[path = "../../common/mod.rs"]
+mod common;
+
+use apikeys_constructs::published_forms::Client;
+use common::{Reply, ScriptedServer};
+
+#[tokio::test]
+async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            200,
+            r#"{"id":"t1","expires":"2026-12-01T00:00:00Z","owner":{"name":"ops"}}"#,
+        ),
+        Reply::json(200, r#"{"id":"t2","expires":null,"owner":null}"#),
+        Reply::json(204, ""),
+    ])
+    .await;
+    // The spec declares no security: no credentials are needed.
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let first = client
+        .refresh_token("t1")
+        .await
+        .unwrap()
+        .into_inner()
+        .unwrap();
+    assert_eq!(first.id, "t1");
+    assert!(first.expires.is_some());
+    assert_eq!(first.owner.unwrap().name.as_deref(), Some("ops"));
+    let second = client
+        .refresh_token("t2")
+        .await
+        .unwrap()
+        .into_inner()
+        .unwrap();
+    assert!(second.expires.is_none() && second.owner.is_none());
+    let nothing = client.refresh_token("t3").await.unwrap();
+    assert_eq!(nothing.status().as_u16(), 204);
+    assert!(nothing.into_inner().is_none());
+}
