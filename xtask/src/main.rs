@@ -198,12 +198,7 @@ fn api_changes(root: &Path, plan: &Plan) -> Vec<String> {
         else {
             continue;
         };
-        let shown = artifact
-            .path
-            .strip_prefix(root)
-            .unwrap_or(&artifact.path)
-            .display()
-            .to_string();
+        let shown = relative(root, &artifact.path);
         for gone in before.difference(&after) {
             lines.push(format!("{shown}: BREAKING: removed or changed {gone}"));
         }
@@ -214,18 +209,21 @@ fn api_changes(root: &Path, plan: &Plan) -> Vec<String> {
     lines
 }
 
+/// `path` as the workspace names it (`crates/x/generated/client.rs`).
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 /// Unified diffs between the committed files and `plan`; empty when none drifted.
 fn drift(root: &Path, plan: &Plan) -> Vec<String> {
     let mut diffs = Vec::new();
     for artifact in &plan.artifacts {
         let committed = std::fs::read_to_string(&artifact.path).unwrap_or_default();
         if committed != artifact.expected {
-            let shown = artifact
-                .path
-                .strip_prefix(root)
-                .unwrap_or(&artifact.path)
-                .display()
-                .to_string();
+            let shown = relative(root, &artifact.path);
             let diff = similar::TextDiff::from_lines(&committed, &artifact.expected)
                 .unified_diff()
                 .context_radius(3)
