@@ -377,39 +377,61 @@ fn build_cost(root: &Path, cargo: &str) -> Result<(), String> {
             "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{}\"{features} }}\n\n[workspace]\n",
             provider.display()
         );
-        for (file, text) in [
-            ("Cargo.toml", manifest.as_str()),
-            ("src/main.rs", CONSUMER_MAIN),
-            ("Cargo.lock", lock.as_str()),
-        ] {
-            let target = path.join(file);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
-            }
-            std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
-        }
-        let started = Instant::now();
-        let output = std::process::Command::new(cargo)
-            .arg("build")
-            .current_dir(&path)
-            .env("CARGO_TARGET_DIR", path.join("target"))
-            .output()
-            .map_err(|e| format!("cannot run cargo build: {e}"))?;
-        let seconds = started.elapsed().as_secs_f64();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if !output.status.success() {
-            return Err(format!("the {label} build failed:\n{stderr}"));
-        }
-        let crates = stderr
-            .lines()
-            .filter(|l| l.trim_start().starts_with("Compiling "))
-            .count();
+        let (seconds, crates) = clean_build(cargo, &path, &manifest, &lock, label)?;
         println!("| {label} | {seconds:.1} s | {crates} |");
         results.push(seconds);
     }
     println!("| ratio | {:.2}x | |", results[0] / results[1]);
     std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+/// Writes a consumer crate (`manifest`, `CONSUMER_MAIN`, the workspace's
+/// lock file) at `path` and times its clean `cargo build`: seconds, and
+/// crates compiled.
+fn clean_build(
+    cargo: &str,
+    path: &Path,
+    manifest: &str,
+    lock: &str,
+    label: &str,
+) -> Result<(f64, usize), String> {
+    write_files(
+        path,
+        &[
+            ("Cargo.toml", manifest),
+            ("src/main.rs", CONSUMER_MAIN),
+            ("Cargo.lock", lock),
+        ],
+    )?;
+    let started = Instant::now();
+    let output = std::process::Command::new(cargo)
+        .arg("build")
+        .current_dir(path)
+        .env("CARGO_TARGET_DIR", path.join("target"))
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("the {label} build failed:\n{stderr}"));
+    }
+    let crates = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Compiling "))
+        .count();
+    Ok((seconds, crates))
+}
+
+/// Writes each `(relative path, text)` under `dir`, creating folders.
+fn write_files(dir: &Path, files: &[(&str, &str)]) -> Result<(), String> {
+    for (file, text) in files {
+        let target = dir.join(file);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
+    }
     Ok(())
 }
 
@@ -483,29 +505,12 @@ fn consumer_build(root: &Path, runs: usize) -> Result<(), String> {
         for (i, (_, crate_dir)) in variants.iter().enumerate() {
             let path = dir.join(format!("consumer-{i}"));
             std::fs::remove_dir_all(&path).ok();
-            std::fs::create_dir_all(path.join("src")).map_err(|e| e.to_string())?;
             let manifest = format!(
                 "[package]\nname = \"consumer\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\napikeys-sunshine-conversations = {{ path = \"{}\" }}\n\n[workspace]\n",
                 crate_dir.display()
             );
-            std::fs::write(path.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
-            std::fs::write(path.join("src/main.rs"), CONSUMER_MAIN).map_err(|e| e.to_string())?;
-            std::fs::write(path.join("Cargo.lock"), &lock).map_err(|e| e.to_string())?;
-            let started = Instant::now();
-            let output = std::process::Command::new(&cargo)
-                .arg("build")
-                .current_dir(&path)
-                .env("CARGO_TARGET_DIR", path.join("target"))
-                .output()
-                .map_err(|e| format!("cannot run cargo build: {e}"))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "the {} build failed:\n{}",
-                    variants[i].0,
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            times[i].push(started.elapsed().as_secs_f64());
+            let (seconds, _) = clean_build(&cargo, &path, &manifest, &lock, variants[i].0)?;
+            times[i].push(seconds);
         }
         println!(
             "| {} | {:.1} s | {:.1} s | {:.3} |",
@@ -594,9 +599,9 @@ fn new_provider(root: &Path, args: &[String]) -> Result<(), String> {
     };
     let ident = name.replace('-', "_");
     let files = [
-        (root.join("openapi").join(format!("{name}.yaml")), spec),
+        (format!("openapi/{name}.yaml"), spec),
         (
-            crate_dir.join("Cargo.toml"),
+            format!("crates/{name}/Cargo.toml"),
             format!(
                 r#"[package]
 name = "apikeys-{name}"
@@ -645,11 +650,11 @@ rustdoc-args = ["--cfg", "docsrs"]
             ),
         ),
         (
-            crate_dir.join("build.rs"),
+            format!("crates/{name}/build.rs"),
             format!("fn main() {{\n    apikeys_build::run(\"{name}\");\n}}\n"),
         ),
         (
-            crate_dir.join("src/lib.rs"),
+            format!("crates/{name}/src/lib.rs"),
             format!(
                 r#"#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
@@ -669,7 +674,7 @@ pub use apikeys_runtime::{{
             ),
         ),
         (
-            crate_dir.join("README.md"),
+            format!("crates/{name}/README.md"),
             format!(
                 r#"# apikeys-{name}
 
@@ -702,7 +707,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {{
             ),
         ),
         (
-            crate_dir.join("tests/smoke.rs"),
+            format!("crates/{name}/tests/smoke.rs"),
             format!(
                 r#"//! The generated client builds, and refuses to run without credentials
 //! when its spec asks for them.
@@ -720,15 +725,13 @@ fn a_client_builds_with_credentials() {{
             ),
         ),
     ];
-    for (path, text) in &files {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!(
-            "wrote {}",
-            path.strip_prefix(root).unwrap_or(path).display()
-        );
+    let listed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_files(root, &listed)?;
+    for (path, _) in &listed {
+        println!("wrote {path}");
     }
     generate(root)?;
     // The new crate's entry in Cargo.lock, so that --locked builds work.
@@ -837,15 +840,10 @@ fn consumer(root: &Path) -> Result<(), String> {
         let manifest = format!(
             "[package]\nname = \"consumer-{short}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n{install}\n[[bin]]\nname = \"readme\"\npath = \"src/main.rs\"\n\n[workspace]\n\n[patch.crates-io]\n{patch}"
         );
-        for (file, text) in [
-            ("Cargo.toml", manifest.as_str()),
-            ("src/main.rs", example.as_str()),
-        ] {
-            let target = project.join(file);
-            std::fs::create_dir_all(target.parent().unwrap_or(&project))
-                .map_err(|e| format!("{}: {e}", project.display()))?;
-            std::fs::write(&target, text).map_err(|e| format!("{}: {e}", target.display()))?;
-        }
+        write_files(
+            &project,
+            &[("Cargo.toml", &manifest), ("src/main.rs", &example)],
+        )?;
         let target_dir = dir.join("target");
         let target_arg = format!("--target-dir={}", target_dir.display());
         println!("== {name}: the README example, with the README's dependencies only");

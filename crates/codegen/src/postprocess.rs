@@ -5,6 +5,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, ImplItem, Item, Pat, ReturnType};
 
@@ -41,15 +42,7 @@ impl VisitMut for Counts {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         // Path values sit inside `format!`: parse its arguments as
         // expressions, rewrite them, and print them back.
-        if mac.path.is_ident("format")
-            && let Ok(mut args) = mac.parse_body_with(
-                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
-            )
-        {
-            for arg in args.iter_mut() {
-                self.visit_expr_mut(arg);
-            }
-            mac.tokens = quote!(#args);
+        if mac.path.is_ident("format") && rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg)) {
             return;
         }
         syn::visit_mut::visit_macro_mut(self, mac);
@@ -156,6 +149,27 @@ impl VisitMut for AnySuccess {
     }
 }
 
+/// The arguments of a macro call that are expressions (`format!("{}", a, b)`),
+/// rewritten by `visit` and printed back; `false` when they do not parse.
+fn rewrite_macro_args(mac: &mut syn::Macro, mut visit: impl FnMut(&mut Expr)) -> bool {
+    let Ok(mut args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    args.iter_mut().for_each(&mut visit);
+    mac.tokens = quote!(#args);
+    true
+}
+
+/// The items of a `#[serde(...)]` attribute; `None` for other attributes
+/// or ones that do not parse.
+fn serde_metas(attr: &syn::Attribute) -> Option<Punctuated<syn::Meta, syn::Token![,]>> {
+    if !attr.path().is_ident("serde") {
+        return None;
+    }
+    attr.parse_args_with(Punctuated::parse_terminated).ok()
+}
+
 /// Removes `.headers(header_map)` from request-builder chains.
 struct DropEmptyHeaders;
 
@@ -204,7 +218,6 @@ fn tolerance(ty: &str) -> Option<(&'static str, bool)> {
 /// boolean or number may come as a string, a date-time may lack its offset.
 /// Writing is unchanged. Returns the number of fields changed.
 fn tolerate(file: &mut syn::File) -> usize {
-    use syn::punctuated::Punctuated;
     let mut changed = 0;
     let Some(items) = types_module(file) else {
         return 0;
@@ -228,10 +241,10 @@ fn tolerate(file: &mut syn::File) -> usize {
                 continue;
             };
             let serde_attr = field.attrs.iter_mut().find(|a| a.path().is_ident("serde"));
-            let mut metas: Punctuated<syn::Meta, syn::Token![,]> = match &serde_attr {
-                Some(a) => match a.parse_args_with(Punctuated::parse_terminated) {
-                    Ok(m) => m,
-                    Err(_) => continue,
+            let mut metas = match &serde_attr {
+                Some(a) => match serde_metas(a) {
+                    Some(m) => m,
+                    None => continue,
                 },
                 None => Punctuated::new(),
             };
@@ -332,9 +345,7 @@ fn optional_request_arrays(file: &mut syn::File) -> usize {
             let Some(attr) = field.attrs.iter_mut().find(|a| a.path().is_ident("serde")) else {
                 continue;
             };
-            let Ok(mut metas) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-            ) else {
+            let Some(mut metas) = serde_metas(attr) else {
                 continue;
             };
             let mut skipped_when_empty = false;
@@ -382,15 +393,7 @@ fn best_fitting_forms(file: &mut syn::File) -> usize {
             .iter()
             .filter_map(|field| {
                 let renamed = field.attrs.iter().find_map(|a| {
-                    if !a.path().is_ident("serde") {
-                        return None;
-                    }
-                    let metas = a
-                        .parse_args_with(
-                            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-                        )
-                        .ok()?;
-                    metas.iter().find_map(|m| match m {
+                    serde_metas(a)?.iter().find_map(|m| match m {
                         syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match &nv.value {
                             Expr::Lit(syn::ExprLit {
                                 lit: syn::Lit::Str(s),
@@ -523,9 +526,8 @@ fn open_enums(file: &mut syn::File) -> usize {
 fn drop_derive(attrs: &mut [syn::Attribute], name: &str) {
     for attr in attrs {
         if attr.path().is_ident("derive")
-            && let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            )
+            && let Ok(paths) =
+                attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
         {
             let kept = paths
                 .into_iter()
@@ -787,14 +789,7 @@ fn borrow_str_segments(f: &mut syn::ImplItemFn) {
     struct Borrow<'a>(&'a [syn::Ident]);
     impl VisitMut for Borrow<'_> {
         fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-            if let Ok(mut args) = mac.parse_body_with(
-                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
-            ) {
-                for arg in args.iter_mut() {
-                    self.visit_expr_mut(arg);
-                }
-                mac.tokens = quote!(#args);
-            }
+            rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
         }
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             syn::visit_mut::visit_expr_call_mut(self, call);

@@ -148,9 +148,16 @@ impl<'r> Call<'r> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            // The copy for the next attempt is made before this one
-            // consumes the request.
-            let next = clone_request(&request);
+            // The copy for a next attempt is made before this one consumes
+            // the request, and only when one may follow (a retry, or a
+            // resend after renewed credentials).
+            let may_follow = (idempotent && attempt < runtime.retry.max_attempts)
+                || (!renewed && runtime.auth.is_some());
+            let next = if may_follow {
+                clone_request(&request)
+            } else {
+                None
+            };
             let outcome = self.attempt(http, request).await;
             self.record_attempt(attempt, &outcome);
             // A body past the limit is not asked for again: the next
