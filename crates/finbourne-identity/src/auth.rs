@@ -220,7 +220,7 @@ async fn token_request(
         )
         .because(e.without_url())
     };
-    let response = ctx
+    let mut response = ctx
         .http
         .post(token_url)
         .header(ACCEPT, "application/json")
@@ -230,63 +230,35 @@ async fn token_request(
         .await
         .map_err(|e| unavailable("could not be reached", e))?;
     let status = response.status();
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_TOKEN_ANSWER)
-    {
-        return Err(AuthError::new("the token endpoint's answer is too large"));
-    }
-    let body = read_capped(response)
+    let body = apikeys_runtime::read_limited(&mut response, MAX_TOKEN_ANSWER)
         .await
         .map_err(|e| unavailable("answer could not be read", e))?
         .ok_or_else(|| AuthError::new("the token endpoint's answer is too large"))?;
-    if status.is_redirection() {
-        return Err(AuthError::new(format!(
-            "the token endpoint answered with a redirect (HTTP {}), which is not followed so that the password stays with the configured token URL; check the token URL",
-            status.as_u16()
-        )));
-    }
     if !status.is_success() {
         let reason = serde_json::from_slice::<TokenError>(&body)
             .map(|e| format!(" ({})", e.error))
             .unwrap_or_default();
-        let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
-        return Err(if transient {
-            AuthError::of(
-                AuthErrorKind::Unavailable,
-                format!(
-                    "the token endpoint is unavailable: HTTP {}{reason}; a later call tries again",
-                    status.as_u16()
-                ),
-            )
-        } else {
-            AuthError::of(
-                AuthErrorKind::Refused,
-                format!(
-                    "the token endpoint refused the grant: HTTP {}{reason}; it is not sent again by this client: check the username, password, client id and secret, then build the client again",
-                    status.as_u16()
-                ),
-            )
-        });
+        let kind = AuthErrorKind::of_status(status);
+        let code = status.as_u16();
+        let message = match kind {
+            AuthErrorKind::Refused => format!(
+                "the token endpoint refused the grant: HTTP {code}{reason}; it is not sent again by this client: check the username, password, client id and secret, then build the client again"
+            ),
+            AuthErrorKind::Unavailable => format!(
+                "the token endpoint is unavailable: HTTP {code}{reason}; a later call tries again"
+            ),
+            _ => format!(
+                "the token endpoint answered HTTP {code} (a redirect is not followed, so that the password stays with the configured token URL); check the token URL"
+            ),
+        };
+        return Err(AuthError::of(kind, message));
     }
     serde_json::from_slice(&body)
         .map_err(|_| AuthError::new("the token endpoint's answer has no access_token"))
 }
 
 /// A token answer is a few kilobytes; more is not a token answer.
-const MAX_TOKEN_ANSWER: u64 = 256 * 1024;
-
-/// The body, or `None` past [`MAX_TOKEN_ANSWER`].
-async fn read_capped(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if (body.len() + chunk.len()) as u64 > MAX_TOKEN_ANSWER {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
-}
+const MAX_TOKEN_ANSWER: usize = 256 * 1024;
 
 impl Auth for FbnAuth {
     fn authorize<'a>(

@@ -150,27 +150,22 @@ where
             AuthErrorKind::Unavailable,
             "partner authentication could not be reached; a later call tries again".to_owned(),
         ),
-        (_, Some(status)) if e.redirect_location().is_some() => (
-            AuthErrorKind::Invalid,
-            format!(
-                "partner authentication answered with a redirect (HTTP {}), which is not followed so that the partner secret stays with the configured origin; check the base URL",
-                status.as_u16()
-            ),
-        ),
-        (_, Some(status)) if status.is_client_error() && !e.is_retryable() => (
-            AuthErrorKind::Refused,
-            format!(
-                "partner authentication was refused (HTTP {}); it is not repeated automatically, since five refusals lock the partner account: check the partner id and secret, then build the client again or call FinicityAuth::reset",
-                status.as_u16()
-            ),
-        ),
-        (_, Some(status)) => (
-            AuthErrorKind::Unavailable,
-            format!(
-                "partner authentication is unavailable (HTTP {}); a later call tries again",
-                status.as_u16()
-            ),
-        ),
+        (_, Some(status)) => {
+            let kind = AuthErrorKind::of_status(status);
+            let code = status.as_u16();
+            let message = match kind {
+                AuthErrorKind::Refused => format!(
+                    "partner authentication was refused (HTTP {code}); it is not repeated automatically, since five refusals lock the partner account: check the partner id and secret, then build the client again or call FinicityAuth::reset"
+                ),
+                AuthErrorKind::Unavailable => format!(
+                    "partner authentication is unavailable (HTTP {code}); a later call tries again"
+                ),
+                _ => format!(
+                    "partner authentication answered HTTP {code} (a redirect is not followed, so that the partner secret stays with the configured origin); check the base URL"
+                ),
+            };
+            (kind, message)
+        }
         (_, None) => (
             AuthErrorKind::Invalid,
             "partner authentication gave no usable token".to_owned(),

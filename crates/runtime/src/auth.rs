@@ -34,6 +34,24 @@ pub enum AuthErrorKind {
     Invalid,
 }
 
+impl AuthErrorKind {
+    /// What an answer of a credentials endpoint (a token URL, a partner
+    /// authentication) with a status that is not a success means: a
+    /// redirect is `Invalid` (it is not followed, the configuration must
+    /// change); 408, 429 and 5xx are `Unavailable`; other 4xx are `Refused`.
+    pub fn of_status(status: reqwest::StatusCode) -> Self {
+        if status.is_redirection() {
+            Self::Invalid
+        } else if status.is_server_error() || crate::is_retryable_status(status) {
+            Self::Unavailable
+        } else if status.is_client_error() {
+            Self::Refused
+        } else {
+            Self::Invalid
+        }
+    }
+}
+
 /// Why credentials could not be put on a request.
 ///
 /// Its message never holds a secret: implementations word it themselves.

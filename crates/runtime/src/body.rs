@@ -91,21 +91,35 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
         headers: std::mem::take(response.headers_mut()),
         body: Bytes::new(),
     };
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Outcome::TooLarge(answer);
+    match read_limited(&mut response, limit).await {
+        Ok(Some(body)) => {
+            answer.body = body;
+            Outcome::Answer(answer)
+        }
+        Ok(None) => Outcome::TooLarge(answer),
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// The whole body of `response`, or `None` when it is larger than `limit`
+/// bytes (announced by `Content-Length`, or as it streams): reading stops
+/// there, so memory stays near the limit. For every answer the runtime
+/// reads, and for credential endpoints a provider calls itself.
+pub async fn read_limited(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<Option<Bytes>> {
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Ok(None);
     }
     // The usual answer comes in one chunk: keep it without a copy.
     let mut first: Option<Bytes> = None;
     let mut rest = BytesMut::new();
-    loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => return Outcome::Failed(e),
-        };
+    while let Some(chunk) = response.chunk().await? {
         let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
         if read + chunk.len() > limit {
-            return Outcome::TooLarge(answer);
+            return Ok(None);
         }
         match &first {
             None => first = Some(chunk),
@@ -113,7 +127,7 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
                 if rest.is_empty() {
                     // One allocation of the announced size, not a series
                     // of doublings.
-                    let announced = response.content_length().unwrap_or(0) as usize;
+                    let announced = announced.unwrap_or(0) as usize;
                     rest.reserve(announced.clamp(read + chunk.len(), limit));
                     rest.extend_from_slice(head);
                 }
@@ -121,12 +135,11 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
             }
         }
     }
-    answer.body = if rest.is_empty() {
+    Ok(Some(if rest.is_empty() {
         first.unwrap_or_default()
     } else {
         rest.freeze()
-    };
-    Outcome::Answer(answer)
+    }))
 }
 
 /// A body that does not decode into its declared type; becomes
