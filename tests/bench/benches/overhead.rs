@@ -7,7 +7,8 @@
 //! A canned-response HTTP/1.1 server runs on loopback in a child process of
 //! this binary. Against it: per-call time of each provider's generated client
 //! against a hand-written reqwest call with the same `reqwest::Client` and
-//! the same serde decode; throughput at 1, 16 and 64 calls in flight; the
+//! the same serde decode; per-call cost at 1, 16 and 64 calls in flight,
+//! instructions and allocations per call, for every provider; the
 //! auth layer's share (Sunshine Basic, cached JWT, JWT minted per call); the
 //! peak memory of a process holding one client per provider; and the time
 //! the shared codegen takes per spec.
@@ -976,44 +977,8 @@ fn run() {
         };
         println!("| (minting one JWT alone) | {:.2} µs | |", us(mint));
 
-        println!("\n## Throughput (Sunshine list, calls per second)\n");
-        println!("| in flight | generated | hand-written | ratio |");
-        println!("|---|---|---|---|");
-        let s = Arc::new(s);
-        for in_flight in [1, 16, 64] {
-            let url = Arc::new(format!("{base}/v2/apps/{APP}/integrations/{INTEGRATION}/keys"));
-            let header = Arc::new(basic_header.clone());
-            // Alternate the two, three times each, and keep each one's best:
-            // the machine's noise only ever slows a run down.
-            let (mut g, mut h) = (0f64, 0f64);
-            for _ in 0..3 {
-                g = g.max(
-                    throughput(in_flight, THROUGHPUT_CALLS, {
-                        let s = s.clone();
-                        move || {
-                        let s = s.clone();
-                        async move {
-                            s.list_custom_integration_keys(APP, INTEGRATION).await.unwrap();
-                        }
-                    }})
-                    .await,
-                );
-                h = h.max(
-                    throughput(in_flight, THROUGHPUT_CALLS, {
-                        let (s, url, header) = (s.clone(), url.clone(), header.clone());
-                        move || {
-                        let (s, url, header) = (s.clone(), url.clone(), header.clone());
-                        async move {
-                            let _: apikeys_sunshine_conversations::types::IntegrationApiKeyListResponse =
-                                hand_written(s.http(), reqwest::Method::GET, &url, &[("authorization", &header)], None)
-                                    .await;
-                        }
-                    }})
-                    .await,
-                );
-            }
-            println!("| {in_flight} | {g:.0} | {h:.0} | {:.3} |", g / h);
-        }
+        // Throughput at 1, 16 and 64 calls in flight, every provider:
+        // `per_provider_costs` below.
     });
 
     per_provider_costs(&base);
