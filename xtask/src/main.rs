@@ -768,6 +768,41 @@ fn published(root: &Path) -> Vec<String> {
     all
 }
 
+/// Removes the sources cargo unpacked from earlier `cargo package` runs.
+/// Verification publishes our crates into a local registry and unpacks them
+/// under `$CARGO_HOME/registry/src/<that registry>/`; with an unchanged
+/// version, a later run would reuse the stale copy and verify against old
+/// code. Only `apikeys-*` folders of local registries (named `-<hash>`)
+/// are removed; crates.io's are left alone.
+fn forget_packaged_sources() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry/src")) else {
+        return;
+    };
+    let local_registries = std::fs::read_dir(&src)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('-'));
+    for registry in local_registries {
+        for unpacked in std::fs::read_dir(registry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if unpacked
+                .file_name()
+                .to_string_lossy()
+                .starts_with("apikeys-")
+            {
+                std::fs::remove_dir_all(unpacked.path()).ok();
+            }
+        }
+    }
+}
+
 /// The text of the first fenced block of `language` after `heading` in a
 /// README.
 fn fenced(readme: &str, heading: &str, language: &str) -> Option<String> {
@@ -805,6 +840,7 @@ fn consumer(root: &Path) -> Result<(), String> {
     };
     // --allow-dirty: the check is of the tree as it is (CI's is a clean clone).
     let published = published(root);
+    forget_packaged_sources();
     let mut package = vec!["package", "--locked", "--allow-dirty"];
     for name in &published {
         package.extend(["-p", name.as_str()]);
