@@ -768,13 +768,12 @@ fn published(root: &Path) -> Vec<String> {
     all
 }
 
-/// Removes the sources cargo unpacked from earlier `cargo package` runs.
-/// Verification publishes our crates into a local registry and unpacks them
-/// under `$CARGO_HOME/registry/src/<that registry>/`; with an unchanged
-/// version, a later run would reuse the stale copy and verify against old
-/// code. Only `apikeys-*` folders of local registries (named `-<hash>`)
-/// are removed; crates.io's are left alone.
-fn forget_packaged_sources() {
+/// Removes what earlier `cargo package` runs left of our crates, so that
+/// verification uses the code as it is now: the sources cargo unpacked
+/// from its local registry into `$CARGO_HOME/registry/src/-<hash>/` (only
+/// `apikeys-*` folders of local registries; crates.io's are left alone),
+/// and their builds in the verification target folder `verify`.
+fn forget_packaged_sources(verify: &Path) {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
@@ -798,6 +797,22 @@ fn forget_packaged_sources() {
                 .starts_with("apikeys-")
             {
                 std::fs::remove_dir_all(unpacked.path()).ok();
+            }
+        }
+    }
+    for (dir, prefix) in [
+        (".fingerprint", "apikeys-"),
+        ("build", "apikeys-"),
+        ("deps", "libapikeys_"),
+        ("deps", "apikeys_"),
+    ] {
+        let entries = std::fs::read_dir(verify.join("debug").join(dir));
+        for entry in entries.into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                let path = entry.path();
+                std::fs::remove_dir_all(&path)
+                    .or_else(|_| std::fs::remove_file(&path))
+                    .ok();
             }
         }
     }
@@ -840,13 +855,18 @@ fn consumer(root: &Path) -> Result<(), String> {
     };
     // --allow-dirty: the check is of the tree as it is (CI's is a clean clone).
     let published = published(root);
-    forget_packaged_sources();
-    let mut package = vec!["package", "--locked", "--allow-dirty"];
+    // Verification builds the packages as registry crates, which cargo
+    // never rebuilds for a changed source at an unchanged version: give it
+    // a target folder of its own, cleared of our crates before each run.
+    let verify = root.join("target/verify");
+    forget_packaged_sources(&verify);
+    let verify_arg = format!("--target-dir={}", verify.display());
+    let mut package = vec!["package", "--locked", "--allow-dirty", verify_arg.as_str()];
     for name in &published {
         package.extend(["-p", name.as_str()]);
     }
     run(root, &package)?;
-    let packaged = root.join("target/package");
+    let packaged = verify.join("package");
     let patch: String = published
         .iter()
         .map(|name| {
