@@ -25,5 +25,10 @@ fn main() {
         let name = spec.file_stem().and_then(|s| s.to_str()).expect("a name");
         std::fs::write(Path::new(&out).join(format!("{name}.rs")), generated.client)
             .expect("write the client");
+        std::fs::write(
+            Path::new(&out).join(format!("{name}_mock.rs")),
+            generated.mock,
+        )
+        .expect("write the mock helpers");
     }
 }

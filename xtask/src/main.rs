@@ -176,6 +176,9 @@ fn compact(tokens: &str) -> String {
         (" ,)", ")"),
         (" )", ")"),
         (" ,", ","),
+        (",>", ">"),
+        // The same crate, reached through the runtime's re-export.
+        ("::apikeys_runtime::deps::", "::"),
     ] {
         text = text.replace(from, to);
     }
@@ -259,6 +262,9 @@ fn generate(root: &Path) -> Result<(), String> {
         );
         for note in &output.notes {
             println!("    normalized: {note}");
+        }
+        for skip in &output.skipped {
+            println!("    warning: skipped {skip}");
         }
     }
     for line in api_changes(root, &plan) {

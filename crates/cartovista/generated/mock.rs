@@ -7,7 +7,7 @@ pub mod operations {
     //! wrappers for each operation. Each can be converted to
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
-    use crate::*;
+    use super::super::*;
     pub struct ApiKeyUpdateAccessKeyWhen(::httpmock::When);
     impl ApiKeyUpdateAccessKeyWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -24,7 +24,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -65,7 +65,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -75,7 +75,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/ApiKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -114,7 +114,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey/.*/generateSecret$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -124,7 +124,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/ApiKey/{}/generateSecret$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -168,7 +168,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -178,7 +178,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -226,7 +226,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -236,7 +236,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();

@@ -8,8 +8,10 @@
 
 #![warn(missing_docs)]
 
+mod load;
 pub mod normalize;
 mod postprocess;
+mod published;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -56,6 +58,9 @@ pub struct Output {
     pub stats: Stats,
     /// One line per normalization applied to the spec.
     pub notes: Vec<String>,
+    /// Operations the client leaves out, each with the element and the
+    /// reason; the rest of the spec is generated.
+    pub skipped: Vec<normalize::Skipped>,
 }
 
 /// Sizes of one generated client.
@@ -114,11 +119,12 @@ fn fail(file: &Path, location: impl Into<String>, message: impl Into<String>) ->
 fn load(path: &Path) -> Result<serde_json::Value, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(path, "", e.to_string()))?;
     let is_json = path.extension().is_some_and(|e| e == "json");
-    if is_json {
-        serde_json::from_str(&text).map_err(|e| fail(path, "", e.to_string()))
+    let read = if is_json {
+        serde_json::from_str::<load::Loose>(&text).map_err(|e| e.to_string())
     } else {
-        serde_yaml_ng::from_str(&text).map_err(|e| fail(path, "", e.to_string()))
-    }
+        serde_yaml_ng::from_str::<load::Loose>(&text).map_err(|e| e.to_string())
+    };
+    read.map(|l| l.0).map_err(|e| fail(path, "", e))
 }
 
 /// Runs `f`, turning a panic inside progenitor into an error message.
@@ -269,50 +275,137 @@ fn count_models(file: &syn::File) -> usize {
         .unwrap_or(0)
 }
 
-fn render(spec_file: &str, notes: &[String], body: &str) -> String {
+fn render(spec_file: &str, notes: &[String], skipped: &[normalize::Skipped], body: &str) -> String {
     let mut out = String::from(HEADER);
     out.push_str(&format!("// spec: openapi/{spec_file}\n"));
     for note in notes {
         out.push_str(&format!("// normalized: {note}\n"));
+    }
+    for skip in skipped {
+        out.push_str(&format!("// skipped: {skip}\n"));
     }
     out.push('\n');
     out.push_str(body);
     out
 }
 
-/// Locates the failing operation when progenitor refuses the whole spec:
-/// each operation is tried alone, and the first that fails is named.
+/// Whether progenitor refuses `doc`.
+fn refuses(doc: &serde_json::Value, crate_name: &str) -> bool {
+    let Ok(spec) = serde_json::from_value::<openapiv3::OpenAPI>(doc.clone()) else {
+        return true;
+    };
+    no_panic(|| {
+        Generator::new(&settings(crate_name))
+            .generate_tokens(&spec)
+            .map_err(|e| e.to_string())
+    })
+    .is_err()
+}
+
+/// Halves `items` until one is left that `fails` alone: a handful of
+/// generator runs, however large the spec, instead of one per item.
+fn bisect<T: Clone>(items: &[T], fails: &dyn Fn(&[T]) -> bool) -> Option<T> {
+    let mut suspects = items.to_vec();
+    while suspects.len() > 1 {
+        let back = suspects.split_off(suspects.len() / 2);
+        if !fails(&suspects) {
+            suspects = back;
+        }
+    }
+    suspects
+        .pop()
+        .filter(|one| fails(std::slice::from_ref(one)))
+}
+
+/// The component schemas `names` need, themselves included.
+fn closure(
+    doc: &serde_json::Value,
+    names: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
+    fn refs(node: &serde_json::Value, out: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(r)) = map.get("$ref")
+                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                {
+                    out.push(name.replace("~1", "/").replace("~0", "~"));
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let all = doc
+        .pointer("/components/schemas")
+        .and_then(|s| s.as_object());
+    let mut kept = serde_json::Map::new();
+    let mut todo = names.to_vec();
+    while let Some(name) = todo.pop() {
+        if kept.contains_key(&name) {
+            continue;
+        }
+        if let Some(schema) = all.and_then(|a| a.get(&name)) {
+            refs(schema, &mut todo);
+            kept.insert(name, schema.clone());
+        }
+    }
+    kept
+}
+
+/// Finds what progenitor refuses in a spec it will not generate: a
+/// component schema (tried with no operations), else an operation; each
+/// found by halving, so a 300-operation spec takes about ten runs.
 fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
+    let mut bare = doc.clone();
+    bare["paths"] = serde_json::json!({});
+    if refuses(&bare, crate_name) {
+        let names: Vec<String> = doc
+            .pointer("/components/schemas")?
+            .as_object()?
+            .keys()
+            .cloned()
+            .collect();
+        let only = |subset: &[String]| {
+            let mut d = bare.clone();
+            d["components"]["schemas"] = serde_json::Value::Object(closure(doc, subset));
+            refuses(&d, crate_name)
+        };
+        return bisect(&names, &only)
+            .map(|name| format!("/components/schemas/{}", normalize::escape(&name)));
+    }
     let paths = doc.get("paths")?.as_object()?;
+    let mut operations = Vec::new();
     for (path, item) in paths {
         for (method, op) in item.as_object()? {
-            if !op.is_object() || op.get("operationId").is_none() {
-                continue;
-            }
-            let mut single = doc.clone();
-            single["paths"] = serde_json::json!({ path: { method: op } });
-            if let Some(params) = item.get("parameters") {
-                single["paths"][path]["parameters"] = params.clone();
-            }
-            let Ok(spec) = serde_json::from_value::<openapiv3::OpenAPI>(single) else {
-                continue;
-            };
-            let failed = no_panic(|| {
-                Generator::new(&settings(crate_name))
-                    .generate_tokens(&spec)
-                    .map_err(|e| e.to_string())
-            })
-            .is_err();
-            if failed {
-                return Some(format!(
-                    "/paths/{}/{method} ({})",
-                    normalize::escape(path),
-                    op["operationId"].as_str().unwrap_or_default()
-                ));
+            if op.get("operationId").is_some() {
+                operations.push((path.clone(), method.clone()));
             }
         }
     }
-    None
+    let only = |subset: &[(String, String)]| {
+        let mut d = doc.clone();
+        let mut kept = serde_json::Map::new();
+        for (path, method) in subset {
+            let item = kept
+                .entry(path.clone())
+                .or_insert_with(|| serde_json::json!({}));
+            item[method.as_str()] = paths[path][method.as_str()].clone();
+            if let Some(params) = paths[path].get("parameters") {
+                item["parameters"] = params.clone();
+            }
+        }
+        d["paths"] = serde_json::Value::Object(kept);
+        refuses(&d, crate_name)
+    };
+    let (path, method) = bisect(&operations, &only)?;
+    Some(format!(
+        "/paths/{}/{method} ({})",
+        normalize::escape(&path),
+        paths[&path][&method]["operationId"]
+            .as_str()
+            .unwrap_or_default()
+    ))
 }
 
 /// Generates the client and mock modules for one spec file, named after
@@ -331,7 +424,8 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
 /// a user's own file).
 pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let mut doc = load(path)?;
-    let notes = normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
+    let normalize::Report { notes, skipped } =
+        normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(&doc).map_err(|e| {
         let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
         fail(path, pointer, e.inner().to_string())
@@ -359,11 +453,11 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
             .map_err(|m| fail(path, "", m))?;
     let models = count_models(&file);
-    let client = render(&spec_file, &notes, &prettyplease::unparse(&file));
+    let client = render(&spec_file, &notes, &skipped, &prettyplease::unparse(&file));
 
     let mock_tokens = no_panic(|| {
         Generator::new(&settings(&crate_name))
-            .httpmock(&spec, "crate")
+            .httpmock(&spec, "super::super")
             .map_err(|e| e.to_string())
     })
     .map_err(|m| fail(path, "", m))?;
@@ -375,7 +469,7 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         )
     })?;
     postprocess::rewrite_mock(&mut mock_file).map_err(|m| fail(path, "", m))?;
-    let mock = render(&spec_file, &[], &prettyplease::unparse(&mock_file));
+    let mock = render(&spec_file, &[], &[], &prettyplease::unparse(&mock_file));
 
     Ok(Output {
         stats: Stats {
@@ -387,6 +481,7 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         client,
         mock,
         notes,
+        skipped,
     })
 }
 
@@ -456,6 +551,9 @@ fn try_build(spec_name: &str) -> Result<(), String> {
     let path = build_spec(spec_name, manifest)?;
     println!("cargo:rerun-if-changed={}", path.display());
     let output = generate_as(&path, spec_name).map_err(|e| e.to_string())?;
+    for skip in &output.skipped {
+        println!("cargo:warning=operation skipped: {skip}");
+    }
     let out = Path::new(&out_dir);
     std::fs::write(out.join("client.rs"), output.client).map_err(|e| e.to_string())?;
     std::fs::write(out.join("mock.rs"), output.mock).map_err(|e| e.to_string())?;

@@ -22,6 +22,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::published;
+pub use crate::published::Skipped;
+
 /// The operation extension that marks an operation whose success value is
 /// optional (it has success statuses with and without a body).
 pub const OPTIONAL_SUCCESS: &str = "x-apikeys-optional-success";
@@ -47,7 +50,7 @@ pub(crate) fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -95,9 +98,21 @@ fn check_refs(doc: &Value) -> Result<(), Problem> {
     walk(doc, doc, "")
 }
 
-/// Normalizes `doc` in place; returns one note per rewrite.
-pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
+/// What normalizing a document did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// One line per rewrite, for the generated header and `cargo xtask
+    /// generate`.
+    pub notes: Vec<String>,
+    /// Operations left out of the client, each with its reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Normalizes `doc` in place; reports every rewrite and every operation
+/// left out.
+pub fn normalize(doc: &mut Value) -> Result<Report, Problem> {
     let mut notes = Vec::new();
+    let mut skipped = Vec::new();
     if doc.get("swagger").is_some() {
         return Err(problem(
             "/swagger",
@@ -125,6 +140,10 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
         ));
     }
 
+    published::schemas(doc, &mut notes);
+    published::distinct_operation_ids(doc, &mut notes);
+    published::invented_names(doc, &mut notes);
+
     let mut new_schemas = Map::new();
     let components = doc.get("components").cloned().unwrap_or(json!({}));
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -134,6 +153,7 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
+        let mut path_params = item.remove("parameters");
         for method in METHODS {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
@@ -144,10 +164,30 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| problem(&pointer, "the operation has no operationId"))?
                 .to_owned();
+            let usable = published::operation(
+                op,
+                path_params.as_mut(),
+                &components,
+                &pointer,
+                &op_id,
+                &mut notes,
+            );
+            if let Err(skip) = usable {
+                skipped.push(skip);
+                item.remove(method);
+                continue;
+            }
             normalize_request(op, &components, &op_id, &mut notes);
             normalize_responses(op, &components, &op_id, &mut new_schemas, &mut notes)?;
         }
+        if let Some(params) = path_params {
+            item.insert("parameters".into(), params);
+        }
     }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|i| METHODS.iter().any(|m| i.contains_key(*m)))
+    });
     if !new_schemas.is_empty() {
         let schemas = doc
             .as_object_mut()
@@ -162,7 +202,7 @@ pub fn normalize(doc: &mut Value) -> Result<Vec<String>, Problem> {
             .ok_or_else(|| problem("/components/schemas", "`schemas` is not an object"))?;
         schemas.extend(new_schemas);
     }
-    Ok(notes)
+    Ok(Report { notes, skipped })
 }
 
 /// Removes a boolean `required` from objects that are neither parameters
@@ -209,13 +249,13 @@ fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
     target
 }
 
-fn is_json(media_type: &str) -> bool {
+pub(crate) fn is_json(media_type: &str) -> bool {
     let essence = media_type.split(';').next().unwrap_or("").trim();
     essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
 }
 
 /// Keeps one media type of a request body: `application/json` when offered,
-/// else the first JSON type, else the first one.
+/// else the first JSON type, else the first type progenitor can send.
 fn normalize_request(
     op: &mut Map<String, Value>,
     components: &Value,
@@ -229,22 +269,33 @@ fn normalize_request(
     let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
         return;
     };
-    if content.len() <= 1 {
-        return;
-    }
     let keep = content
         .keys()
         .find(|k| k.as_str() == "application/json")
         .or_else(|| content.keys().find(|k| is_json(k)))
-        .or_else(|| content.keys().next())
+        .or_else(|| content.keys().find(|k| published::sendable(k)))
         .cloned()
         .unwrap_or_default();
     let dropped: Vec<String> = content.keys().filter(|k| **k != keep).cloned().collect();
+    if dropped.is_empty() && (keep == "application/json" || !is_json(&keep)) {
+        return;
+    }
     content.retain(|k, _| *k == keep);
-    notes.push(format!(
-        "{op_id}: the request body is sent as {keep} (also offered: {})",
-        dropped.join(", ")
-    ));
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "{op_id}: the request body is sent as {keep} (also offered: {})",
+            dropped.join(", ")
+        ));
+    }
+    if keep != "application/json" && is_json(&keep) {
+        // progenitor sends JSON only as `application/json`.
+        if let Some(media) = content.remove(&keep) {
+            content.insert("application/json".into(), media);
+        }
+        notes.push(format!(
+            "{op_id}: the request body, declared as {keep}, is sent as application/json"
+        ));
+    }
     op.insert("requestBody".into(), body);
 }
 
@@ -519,7 +570,7 @@ mod tests {
     #[test]
     fn keeps_only_application_json_request_bodies() {
         let mut d = doc(json!({"200": {"description": "ok"}}));
-        let notes = normalize(&mut d).unwrap();
+        let notes = normalize(&mut d).unwrap().notes;
         let content = d
             .pointer("/paths/~1x/post/requestBody/content")
             .unwrap()
@@ -594,7 +645,7 @@ mod tests {
     fn bodiless_successes_beside_typed_ones_make_the_success_optional() {
         let a = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
         let mut d = doc(json!({"200": a, "204": {"description": "empty"}}));
-        let notes = normalize(&mut d).unwrap();
+        let notes = normalize(&mut d).unwrap().notes;
         let op = &d["paths"]["/x"]["post"];
         assert_eq!(op[OPTIONAL_SUCCESS], json!(true));
         assert!(op["responses"].get("204").is_none());
@@ -616,7 +667,7 @@ mod tests {
                 "B": {"type": "string"}
             }}
         });
-        let notes = normalize(&mut d).unwrap();
+        let notes = normalize(&mut d).unwrap().notes;
         let a = &d["components"]["schemas"]["A"];
         assert!(a.get("required").is_none());
         assert_eq!(

@@ -951,10 +951,32 @@ pub fn rewrite(
     tolerate(&mut file);
     best_fitting_forms(&mut file);
     open_enums(&mut file);
+    through_runtime(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);
     Ok((file, operations))
+}
+
+/// Crates generated code names (`::uuid::Uuid` for `format: uuid`,
+/// `::regress::Regex` for `pattern`, `::chrono::…` for dates) are reached
+/// through `apikeys_runtime::deps`, so a provider crate compiles whatever
+/// formats its spec uses without listing them in its manifest.
+pub fn through_runtime(file: &mut syn::File) {
+    struct Deps;
+    impl VisitMut for Deps {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            let first = path.segments.first().map(|s| s.ident.to_string());
+            if path.leading_colon.is_some()
+                && matches!(first.as_deref(), Some("uuid" | "regress" | "chrono"))
+            {
+                let rest = &path.segments;
+                *path = syn::parse_quote!(::apikeys_runtime::deps::#rest);
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    Deps.visit_file_mut(file);
 }
 
 /// Makes progenitor's typed mock helpers match what the client sends: a
@@ -969,7 +991,7 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
             let text = mac.tokens.to_string();
             if mac.path.is_ident("format") && text.starts_with("\"^/") {
                 let raw = "value . to_string ()";
-                let fixed = "regex :: escape (& :: apikeys_runtime :: encode_path (& value . to_string ()))";
+                let fixed = "regex :: escape (& :: apikeys_runtime :: encode_display (& value))";
                 self.0 += text.matches(raw).count();
                 if let Ok(tokens) = text.replace(raw, fixed).parse() {
                     mac.tokens = tokens;
@@ -978,6 +1000,7 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
             syn::visit_mut::visit_macro_mut(self, mac);
         }
     }
+    through_runtime(file);
     let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
     let mut fix = PathValues(0);
     fix.visit_file_mut(file);

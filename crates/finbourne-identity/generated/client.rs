@@ -29,7 +29,9 @@ pub mod types {
             rename = "createdDate",
             deserialize_with = "::apikeys_runtime::de::lenient"
         )]
-        pub created_date: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_date: ::apikeys_runtime::deps::chrono::DateTime<
+            ::apikeys_runtime::deps::chrono::offset::Utc,
+        >,
         ///When the token stops working; none when it never expires.
         #[serde(
             rename = "deactivationDate",
@@ -38,7 +40,9 @@ pub mod types {
             deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::apikeys_runtime::deps::chrono::DateTime<
+                ::apikeys_runtime::deps::chrono::offset::Utc,
+            >,
         >,
         ///The name given at creation.
         #[serde(rename = "displayName")]
@@ -63,7 +67,9 @@ pub mod types {
             deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::apikeys_runtime::deps::chrono::DateTime<
+                ::apikeys_runtime::deps::chrono::offset::Utc,
+            >,
         >,
         ///A name for the token, at most 50 characters.
         #[serde(rename = "displayName")]
@@ -147,7 +153,9 @@ pub mod types {
             rename = "createdDate",
             deserialize_with = "::apikeys_runtime::de::lenient"
         )]
-        pub created_date: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_date: ::apikeys_runtime::deps::chrono::DateTime<
+            ::apikeys_runtime::deps::chrono::offset::Utc,
+        >,
         ///When the token stops working; none when it never expires.
         #[serde(
             rename = "deactivationDate",
@@ -156,7 +164,9 @@ pub mod types {
             deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
         pub deactivation_date: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::apikeys_runtime::deps::chrono::DateTime<
+                ::apikeys_runtime::deps::chrono::offset::Utc,
+            >,
         >,
         ///The name given at creation.
         #[serde(rename = "displayName")]

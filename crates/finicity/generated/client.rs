@@ -263,13 +263,17 @@ pub mod types {
     pub struct ThirdPartyAccessPeriod {
         ///When the grant ends.
         #[serde(rename = "endTime", deserialize_with = "::apikeys_runtime::de::lenient")]
-        pub end_time: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub end_time: ::apikeys_runtime::deps::chrono::DateTime<
+            ::apikeys_runtime::deps::chrono::offset::Utc,
+        >,
         ///When the grant starts.
         #[serde(
             rename = "startTime",
             deserialize_with = "::apikeys_runtime::de::lenient"
         )]
-        pub start_time: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub start_time: ::apikeys_runtime::deps::chrono::DateTime<
+            ::apikeys_runtime::deps::chrono::offset::Utc,
+        >,
         ///The kind of period.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
@@ -331,7 +335,11 @@ pub mod types {
             default,
             deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
-        pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub timestamp: ::std::option::Option<
+            ::apikeys_runtime::deps::chrono::DateTime<
+                ::apikeys_runtime::deps::chrono::offset::Utc,
+            >,
+        >,
     }
     ///Where and how the customer gave consent.
     #[derive(
@@ -410,7 +418,11 @@ pub mod types {
             default,
             deserialize_with = "::apikeys_runtime::de::lenient_option"
         )]
-        pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub timestamp: ::std::option::Option<
+            ::apikeys_runtime::deps::chrono::DateTime<
+                ::apikeys_runtime::deps::chrono::offset::Utc,
+            >,
+        >,
         ///The receipt format's version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,

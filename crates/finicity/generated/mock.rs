@@ -7,7 +7,7 @@ pub mod operations {
     //! wrappers for each operation. Each can be converted to
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
-    use crate::*;
+    use super::super::*;
     pub struct GenerateThirdPartyAccessKeyWhen(::httpmock::When);
     impl GenerateThirdPartyAccessKeyWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -91,7 +91,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -165,7 +165,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();

@@ -27,7 +27,7 @@ pub use builder::{ClientBuilder, GeneratedClient};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
-pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_path, path_segment};
+pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_display, encode_path, path_segment};
 pub use progenitor_client::ResponseValue;
 pub use retry::retry_after;
 pub use runtime::Runtime;
@@ -56,4 +56,14 @@ macro_rules! include_generated {
 
         pub use generated::{Client, types};
     };
+}
+
+/// Crates that generated code names, re-exported so that a provider crate's
+/// manifest does not have to list them: the codegen rewrites `::uuid::…`,
+/// `::regress::…` and `::chrono::…` into paths under this module.
+#[doc(hidden)]
+pub mod deps {
+    pub use chrono;
+    pub use regress;
+    pub use uuid;
 }

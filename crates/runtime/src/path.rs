@@ -33,6 +33,13 @@ pub fn encode_path(value: &str) -> std::borrow::Cow<'_, str> {
     utf8_percent_encode(value, SEGMENT).into()
 }
 
+/// [`encode_path`] for any displayable value (an id, a number, a UUID):
+/// what generated mock helpers match a path value against.
+#[doc(hidden)]
+pub fn encode_display<T: std::fmt::Display + ?Sized>(value: &T) -> String {
+    encode_path(&value.to_string()).into_owned()
+}
+
 /// The longest path segment sent, once encoded. Ids of these APIs are
 /// tens of characters; a longer value is a mistake, and servers refuse
 /// long URLs with errors that say less than this limit does.

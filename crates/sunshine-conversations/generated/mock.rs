@@ -7,7 +7,7 @@ pub mod operations {
     //! wrappers for each operation. Each can be converted to
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
-    use crate::*;
+    use super::super::*;
     pub struct ListCustomIntegrationKeysWhen(::httpmock::When);
     impl ListCustomIntegrationKeysWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -27,7 +27,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -37,7 +37,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -101,7 +101,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -111,7 +111,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -180,7 +180,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -190,7 +190,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -200,7 +200,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -266,7 +266,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -276,7 +276,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();
@@ -286,7 +286,7 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_path(& value.to_string()))
+                        ::apikeys_runtime::encode_display(& value))
                     ),
                 )
                 .unwrap();

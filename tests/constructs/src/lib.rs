@@ -6,11 +6,17 @@
 /// crates are; here only that they compile and behave.
 macro_rules! generated {
     ($($name:ident),* $(,)?) => {$(
-        #[allow(clippy::all, missing_docs, dead_code)]
+        #[allow(missing_docs, dead_code)]
         pub mod $name {
             include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+
+            /// The typed httpmock helpers generated beside the client, as a
+            /// provider crate's `mock` feature compiles them.
+            pub mod mock {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($name), "_mock.rs"));
+            }
         }
     )*};
 }
 
-generated!(published_forms, tolerance);
+generated!(published_forms, real_world, tolerance);
