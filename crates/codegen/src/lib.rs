@@ -439,7 +439,21 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
             .generate_tokens(&spec)
             .map_err(|e| e.to_string())
     })
-    .map_err(|m| fail(path, locate(&doc, &crate_name).unwrap_or_default(), m))?;
+    .map_err(|m| {
+        let at = locate(&doc, &crate_name).unwrap_or_default();
+        let todo = if at.is_empty() {
+            "the element could not be narrowed down"
+        } else {
+            "correct or simplify the element named"
+        };
+        fail(
+            path,
+            at,
+            format!(
+                "{m}. What to do: {todo}; if it is valid OpenAPI, it is a gap in apikeys-codegen: report it with this message"
+            ),
+        )
+    })?;
     let operation_ids: Vec<String> = spec
         .operations()
         .filter_map(|(_, _, op)| op.operation_id.clone())

@@ -94,3 +94,47 @@ fn a_dangling_reference_names_the_file_and_where_it_is() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_refused_component_is_named_by_its_pointer_among_many_operations() {
+    let mut text = format!("{HEAD}paths:\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  /things{i}:\n    get:\n      operationId: getThing{i}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '#/components/schemas/Good'}}\n"
+        ));
+    }
+    text.push_str("components:\n  schemas:\n    Good: {type: object, properties: {a: {type: string}}}\n    Code: {type: string, pattern: '(unclosed'}\n");
+    let path = spec("bad-pattern.yaml", &text);
+    let err = apikeys_codegen::generate(&path).unwrap_err();
+    assert_eq!(err.location, "/components/schemas/Code", "{err}");
+    assert!(err.message.contains("What to do"), "{err}");
+}
+
+#[test]
+fn a_refused_operation_is_found_by_halving_not_one_run_per_operation() {
+    // One operation among 64 has a path parameter its path does not have.
+    let mut text = format!("{HEAD}paths:\n");
+    for i in 0..64 {
+        let (params, tail) = if i == 41 {
+            (
+                "      parameters:\n        - {name: other, in: path, required: true, schema: {type: string}}\n",
+                "/{id}",
+            )
+        } else {
+            ("", "")
+        };
+        text.push_str(&format!(
+            "  /things{i}{tail}:\n    get:\n      operationId: getThing{i}\n{params}      responses:\n        '200': {{description: ok}}\n"
+        ));
+    }
+    let path = spec("one-bad-of-many.yaml", &text);
+    let started = std::time::Instant::now();
+    let Err(err) = apikeys_codegen::generate(&path) else {
+        panic!("the spec generated");
+    };
+    assert_eq!(
+        err.location, "/paths/~1things41~1{id}/get (getThing41)",
+        "{err}"
+    );
+    eprintln!("located in {:?}", started.elapsed());
+}
