@@ -21,10 +21,13 @@ impl VisitMut for Counts {
         // progenitor adds an `api-version` header (the spec's info.version)
         // to every request. None of our providers defines that header, and
         // some API gateways give it a meaning of their own: drop it.
+        // Only that statement: a spec's own `api-version` header parameter
+        // is set from the caller's value and stays.
         let before = block.stmts.len();
-        block
-            .stmts
-            .retain(|stmt| !quote!(#stmt).to_string().contains("\"api-version\""));
+        block.stmts.retain(|stmt| {
+            let text = quote!(#stmt).to_string();
+            !(text.contains("\"api-version\"") && text.contains("Self :: api_version ()"))
+        });
         let removed = before - block.stmts.len();
         self.api_version_headers += removed;
         if removed > 0 && !quote!(#block).to_string().contains("header_map . append") {
