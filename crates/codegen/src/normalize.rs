@@ -19,6 +19,11 @@
 //! | success statuses with and without a body | panics | drop the bodiless ones (any 2xx is a success); the success value is `Option<T>` |
 //! | 3.1 `anyOf`/`oneOf` of one schema and `{type: null}` | rejects the document | that schema, `nullable` |
 //! | `required: true` on a schema (not a parameter or body) | rejects the document | dropped: required-ness belongs to the parent's `required` list |
+//!
+//! The rules for other constructs of published specs (defaults, bounds,
+//! enum and name clashes, nullable components, `deepObject`, list headers,
+//! bodies the client cannot send) are in `published.rs`; the crate README
+//! has the whole table.
 
 use serde_json::{Map, Value, json};
 

@@ -58,10 +58,11 @@ macro_rules! include_generated {
     };
 }
 
-/// Crates that generated code names, re-exported so that a provider crate's
-/// manifest does not have to list them: the codegen rewrites `::uuid::…`,
-/// `::regress::…` and `::chrono::…` into paths under this module.
-#[doc(hidden)]
+/// Crates that generated types use, re-exported so that a provider crate's
+/// manifest does not have to list them (the codegen writes `::uuid::…`,
+/// `::regress::…` and `::chrono::…` as paths under this module), and so
+/// that callers can name them: `apikeys_runtime::deps::uuid::Uuid` for a
+/// `format: uuid` parameter, `deps::chrono::DateTime` for a date-time.
 pub mod deps {
     pub use chrono;
     pub use regress;
