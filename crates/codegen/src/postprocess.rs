@@ -553,6 +553,7 @@ fn types_module(file: &mut syn::File) -> Option<&mut Vec<Item>> {
 /// typify leaves the variants of `oneOf` enums without docs: give each
 /// one that names its form, so every public item is documented.
 fn document_variants(file: &mut syn::File) {
+    let has_doc = |attrs: &[syn::Attribute]| attrs.iter().any(|a| a.path().is_ident("doc"));
     for item in &mut file.items {
         let Item::Mod(module) = item else { continue };
         if module.ident != "types" {
@@ -562,14 +563,54 @@ fn document_variants(file: &mut syn::File) {
             continue;
         };
         for item in items {
-            let Item::Enum(e) = item else { continue };
-            let owner = e.ident.to_string();
-            for variant in &mut e.variants {
-                if variant.attrs.iter().any(|a| a.path().is_ident("doc")) {
-                    continue;
+            match item {
+                Item::Enum(e) => {
+                    let owner = e.ident.to_string();
+                    for variant in &mut e.variants {
+                        if has_doc(&variant.attrs) {
+                            continue;
+                        }
+                        let doc = format!("The `{}` form of a `{owner}`.", variant.ident);
+                        variant.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                    }
                 }
-                let doc = format!("The `{}` form of a `{owner}`.", variant.ident);
-                variant.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                // Specs often leave properties undescribed: the field is
+                // documented by the name the wire uses, so that a crate
+                // with `missing_docs` stays warning-free.
+                Item::Struct(st) => {
+                    let owner = st.ident.to_string();
+                    for field in st.fields.iter_mut() {
+                        let Some(ident) = &field.ident else { continue };
+                        if has_doc(&field.attrs) || !matches!(field.vis, syn::Visibility::Public(_))
+                        {
+                            continue;
+                        }
+                        let wire = field
+                            .attrs
+                            .iter()
+                            .filter_map(serde_metas)
+                            .flatten()
+                            .find_map(|meta| match meta {
+                                syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => {
+                                    match nv.value {
+                                        Expr::Lit(syn::ExprLit {
+                                            lit: syn::Lit::Str(s),
+                                            ..
+                                        }) => Some(s.value()),
+                                        _ => None,
+                                    }
+                                }
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| {
+                                ident.to_string().trim_start_matches("r#").to_owned()
+                            });
+                        let doc =
+                            format!("`{wire}` of a `{owner}` (the spec does not describe it).");
+                        field.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                    }
+                }
+                _ => {}
             }
         }
     }
