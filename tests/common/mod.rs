@@ -2,6 +2,8 @@
 //! contract (retries, timeouts, secrecy) every provider crate must meet.
 #![allow(dead_code)]
 
+pub mod fakes;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -109,28 +111,36 @@ impl Drop for ScriptedServer {
 
 impl ScriptedServer {
     pub async fn start(script: Vec<Reply>) -> Self {
+        let script = Mutex::new(VecDeque::from(script));
+        Self::serve(move |_| {
+            let mut script = script.lock().unwrap();
+            if script.len() > 1 {
+                script.pop_front().unwrap()
+            } else {
+                script.front().cloned().unwrap()
+            }
+        })
+        .await
+    }
+
+    /// A server whose every answer `handler` computes from the request:
+    /// the base of stateful fakes.
+    pub async fn serve(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::from(script)));
-        let (seen2, script2) = (seen.clone(), script.clone());
+        let handler = Arc::new(handler);
+        let seen2 = seen.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (seen, script) = (seen2.clone(), script2.clone());
+                let (seen, handler) = (seen2.clone(), handler.clone());
                 tokio::spawn(async move {
                     while let Some(request) = read_request(&mut socket).await {
+                        let reply = handler(&request);
                         seen.lock().unwrap().push(request);
-                        let reply = {
-                            let mut script = script.lock().unwrap();
-                            if script.len() > 1 {
-                                script.pop_front().unwrap()
-                            } else {
-                                script.front().cloned().unwrap()
-                            }
-                        };
                         tokio::time::sleep(reply.delay).await;
                         if !write_reply(&mut socket, &reply).await {
                             return;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use apikeys_codegen::{Output, Spec};
 
 /// Crates under `crates/` that are shared, not generated from a spec.
-const SHARED_CRATES: [&str; 3] = ["build", "codegen", "runtime"];
+const SHARED_CRATES: [&str; 5] = ["build", "cli", "codegen", "lifecycle", "runtime"];
 
 /// One committed file and what the specs produce for it now.
 struct Artifact {
@@ -767,9 +767,14 @@ fn published(root: &Path) -> Vec<String> {
         .filter_map(|e| e.file_name().to_str().map(|n| format!("apikeys-{n}")))
         .collect();
     providers.sort();
-    let mut all: Vec<String> = ["apikeys-runtime", "apikeys-codegen", "apikeys-build"]
-        .map(String::from)
-        .to_vec();
+    let mut all: Vec<String> = [
+        "apikeys-runtime",
+        "apikeys-codegen",
+        "apikeys-build",
+        "apikeys-lifecycle",
+    ]
+    .map(String::from)
+    .to_vec();
     all.extend(providers);
     all
 }

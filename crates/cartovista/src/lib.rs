@@ -6,6 +6,7 @@
 // spec's `x-rust-type`).
 extern crate self as apikeys_cartovista;
 
+mod keys;
 mod mode;
 mod tenant;
 
@@ -15,6 +16,7 @@ pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, HeaderCredentials, ResponseValue, RetryPolicy,
     Secret, Timeouts,
 };
+pub use keys::Keys;
 pub use mode::ApiModeEnum;
 pub use tenant::{Tenant, TenantUser};
 

@@ -4,6 +4,7 @@
 
 mod auth;
 mod config;
+mod keys;
 
 apikeys_runtime::include_generated!();
 
@@ -13,3 +14,4 @@ pub use apikeys_runtime::{
 };
 pub use auth::FbnAuth;
 pub use config::{Configuration, Resolved};
+pub use keys::Keys;

@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod keys;
 
 apikeys_runtime::include_generated!();
 
@@ -10,6 +11,7 @@ pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, ResponseValue, RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{EXPIRED_TOKEN_CODE, FinicityAuth, TOKEN_RENEW_AFTER};
+pub use keys::Keys;
 
 /// The error of the third-party access operations.
 pub type Error = apikeys_runtime::Error<types::ErrorMessage>;

@@ -3,6 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod keys;
 
 apikeys_runtime::include_generated!();
 
@@ -11,6 +12,7 @@ pub use apikeys_runtime::{
     RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{JwtAuth, Scope};
+pub use keys::Keys;
 
 /// The error every operation of this crate returns.
 pub type Error = apikeys_runtime::Error<types::ErrorResponse>;
