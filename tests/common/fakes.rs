@@ -130,6 +130,20 @@ fn authorized(kind: Kind, req: &Seen, keys: &[FakeKey]) -> bool {
     }
 }
 
+/// When a key was created, as the fakes that say so write it: the first
+/// key long ago, the others now.
+fn created(id: &str) -> String {
+    if id == "old" {
+        return "2026-01-02T03:04:05Z".into();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .to_rfc3339()
+}
+
 fn new_id(keys: &[FakeKey]) -> String {
     format!("k{}", keys.len() + 1)
 }
@@ -200,7 +214,7 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             let listed: Vec<Value> = keys
                 .iter()
                 .filter(|k| k.live)
-                .map(|k| json!({"id": k.id, "displayName": k.name, "createdDate": "2026-01-02T03:04:05Z"}))
+                .map(|k| json!({"id": k.id, "displayName": k.name, "createdDate": created(&k.id)}))
                 .collect();
             Reply::json(200, &Value::Array(listed).to_string())
         }
@@ -214,7 +228,7 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             keys.push(key.clone());
             Reply::json(
                 201,
-                &json!({"id": key.id, "displayName": key.name, "createdDate": "2026-11-23T10:00:00Z", "key": key.secret})
+                &json!({"id": key.id, "displayName": key.name, "createdDate": created(&key.id), "key": key.secret})
                     .to_string(),
             )
         }

@@ -1,0 +1,288 @@
+//! The `apikeys` binary against stateful loopback fakes: what it prints,
+//! its exit statuses, a dry run, and a rotation whose process is killed
+//! and then rerun.
+
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::fakes::{ADMIN_ID, ADMIN_SECRET, APP, Fake, INTEGRATION, Kind};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "apikeys-cli-{}-{name}-{}",
+        std::process::id(),
+        fastrand_like()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fastrand_like() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// Runs `apikeys args…` configured for the FINBOURNE fake (and the
+/// Sunshine one when given), in an empty folder with no other settings.
+async fn apikeys(
+    finbourne: &Fake,
+    sunshine: Option<&Fake>,
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_apikeys"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .env("FBN_IDENTITY_URL", finbourne.base_url())
+        .env("FBN_ACCESS_TOKEN", ADMIN_SECRET);
+    if let Some(sunshine) = sunshine {
+        command
+            .env("SUNSHINE_BASE_URL", sunshine.base_url())
+            .env("SUNSHINE_KEY_ID", ADMIN_ID)
+            .env("SUNSHINE_KEY_SECRET", ADMIN_SECRET)
+            .env("SUNSHINE_APP_ID", APP)
+            .env("SUNSHINE_INTEGRATION_ID", INTEGRATION);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().await.unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_audit_dry_run_and_rotate() {
+    let fake = Fake::start(Kind::Finbourne).await;
+    let sunshine = Fake::start(Kind::Sunshine).await;
+    let cwd = temp("rotate");
+
+    let listed = apikeys(
+        &fake,
+        None,
+        &cwd,
+        &["--output", "json", "finbourne", "keys", "list"],
+        &[],
+    )
+    .await;
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let keys: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(keys[0]["id"], "old");
+    assert_eq!(keys[0]["provider"], "finbourne");
+
+    // Both configured providers are audited; only FINBOURNE says when its
+    // keys were made, and its one key is older than 90 days: exit 3.
+    let audit = apikeys(
+        &fake,
+        Some(&sunshine),
+        &cwd,
+        &["audit", "--max-age", "90d"],
+        &[],
+    )
+    .await;
+    assert_eq!(audit.status.code(), Some(3), "{}", text(&audit.stderr));
+    assert!(
+        text(&audit.stdout).contains("old"),
+        "{}",
+        text(&audit.stdout)
+    );
+
+    let sink = format!("file:{}", cwd.join("new-key.json").display());
+    let journal = cwd.join("journal");
+    let rotate = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "finbourne",
+            "keys",
+            "rotate",
+            "old",
+            "--sink",
+            sink.as_str(),
+            "--journal",
+        ];
+        args.push(journal.to_str().unwrap());
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+
+    let dry = rotate(&["--dry-run"]);
+    let dry_args: Vec<&str> = dry.iter().map(String::as_str).collect();
+    let planned = apikeys(&fake, None, &cwd, &dry_args, &[]).await;
+    assert!(planned.status.success(), "{}", text(&planned.stderr));
+    assert!(
+        text(&planned.stdout).starts_with("would create"),
+        "{}",
+        text(&planned.stdout)
+    );
+    assert_eq!(
+        fake.keys.lock().unwrap().len(),
+        1,
+        "a dry run changed something"
+    );
+
+    let args = rotate(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = apikeys(&fake, None, &cwd, &args, &[]).await;
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let progress = text(&done.stderr);
+    for step in ["created", "stored", "verified", "revoked the old key"] {
+        assert!(progress.contains(step), "{progress}");
+    }
+    let new = fake.live();
+    assert_eq!(new.len(), 1);
+    assert!(!fake.key("old").unwrap().live);
+    // The secret went to the file only.
+    assert!(!text(&done.stdout).contains(&new[0].secret) && !progress.contains(&new[0].secret));
+    assert!(
+        std::fs::read_to_string(cwd.join("new-key.json"))
+            .unwrap()
+            .contains(&new[0].secret)
+    );
+
+    // A fresh audit finds nothing over the policy.
+    let audit = apikeys(&fake, None, &cwd, &["audit", "--max-age", "90d"], &[]).await;
+    assert_eq!(audit.status.code(), Some(0), "{}", text(&audit.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_killed_mid_way_is_finished_by_the_same_command() {
+    for point in [
+        "created",
+        "created-journaled",
+        "stored-journaled",
+        "revoked",
+    ] {
+        let fake = Fake::start(Kind::Finbourne).await;
+        let cwd = temp(point);
+        let sink = format!("file:{}", cwd.join("new-key.json").display());
+        let journal = cwd.join("journal");
+        let args = [
+            "finbourne",
+            "keys",
+            "rotate",
+            "old",
+            "--sink",
+            &sink,
+            "--journal",
+            journal.to_str().unwrap(),
+        ];
+        let killed = apikeys(&fake, None, &cwd, &args, &[("APIKEYS_FAULT", point)]).await;
+        assert!(
+            !killed.status.success() && killed.status.code().is_none(),
+            "{point}: {:?}",
+            killed.status
+        );
+        // A working key is held: the old one still works.
+        assert!(
+            fake.key("old").unwrap().live || point == "revoked",
+            "{point}"
+        );
+
+        let resumed = apikeys(&fake, None, &cwd, &args, &[]).await;
+        assert!(
+            resumed.status.success(),
+            "{point}: {}",
+            text(&resumed.stderr)
+        );
+        assert!(
+            text(&resumed.stderr).contains("resuming"),
+            "{point}: {}",
+            text(&resumed.stderr)
+        );
+        let live = fake.live();
+        assert_eq!(live.len(), 1, "{point}: {live:?}");
+        assert_ne!(live[0].id, "old");
+        let stored = std::fs::read_to_string(cwd.join("new-key.json")).unwrap();
+        assert!(stored.contains(&live[0].secret), "{point}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_revoke_and_what_is_printed() {
+    let fake = Fake::start(Kind::Finbourne).await;
+    let cwd = temp("create");
+    // A secret is printed only when asked for.
+    let shown = apikeys(
+        &fake,
+        None,
+        &cwd,
+        &[
+            "finbourne",
+            "keys",
+            "create",
+            "--name",
+            "ci",
+            "--sink",
+            "stdout",
+        ],
+        &[],
+    )
+    .await;
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let secret = fake.key("k2").unwrap().secret;
+    assert!(text(&shown.stdout).contains(&secret));
+
+    let file = format!("file:{}", cwd.join("k.json").display());
+    let quiet = apikeys(
+        &fake,
+        None,
+        &cwd,
+        &[
+            "finbourne",
+            "keys",
+            "create",
+            "--name",
+            "ci2",
+            "--sink",
+            &file,
+        ],
+        &[],
+    )
+    .await;
+    assert!(quiet.status.success());
+    let secret = fake.key("k3").unwrap().secret;
+    assert!(!text(&quiet.stdout).contains(&secret) && !text(&quiet.stderr).contains(&secret));
+
+    // No sink: a usage error, and nothing created.
+    let refused = apikeys(
+        &fake,
+        None,
+        &cwd,
+        &["finbourne", "keys", "create", "--name", "x"],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(fake.keys.lock().unwrap().len(), 3);
+
+    let revoked = apikeys(
+        &fake,
+        None,
+        &cwd,
+        &["finbourne", "keys", "revoke", "k2"],
+        &[],
+    )
+    .await;
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert!(!fake.key("k2").unwrap().live);
+
+    // A provider that is not configured is named, with what to set.
+    let unset = apikeys(&fake, None, &cwd, &["cartovista", "keys", "list"], &[]).await;
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(
+        text(&unset.stderr).contains("CARTOVISTA_API_KEY"),
+        "{}",
+        text(&unset.stderr)
+    );
+}
