@@ -12,6 +12,9 @@ mod tenant;
 
 apikeys_runtime::include_generated!();
 
+/// The provider-neutral key lifecycle and rotation (`apikeys-lifecycle`),
+/// re-exported: [`Keys`] implements [`lifecycle::KeyLifecycle`].
+pub use apikeys_lifecycle as lifecycle;
 pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, HeaderCredentials, ResponseValue, RetryPolicy,
     Secret, Timeouts,

@@ -7,6 +7,9 @@ mod keys;
 
 apikeys_runtime::include_generated!();
 
+/// The provider-neutral key lifecycle and rotation (`apikeys-lifecycle`),
+/// re-exported: [`Keys`] implements [`lifecycle::KeyLifecycle`].
+pub use apikeys_lifecycle as lifecycle;
 pub use apikeys_runtime::{
     AuthError, AuthorizationHeader, BuildError, ClientBuilder, ErrorKind, ResponseValue,
     RetryPolicy, Secret, Timeouts,
