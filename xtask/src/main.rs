@@ -757,7 +757,8 @@ fn a_client_builds_with_credentials() {{
 }
 
 /// The crates a user can depend on, in the order cargo packages them: the
-/// shared ones, then every provider (a crate with a `generated/` folder).
+/// shared ones, then every provider (a crate with a `generated/` folder),
+/// then the `apikeys` command-line tool, which depends on all of them.
 fn published(root: &Path) -> Vec<String> {
     let mut providers: Vec<String> = std::fs::read_dir(root.join("crates"))
         .into_iter()
@@ -776,6 +777,7 @@ fn published(root: &Path) -> Vec<String> {
     .map(String::from)
     .to_vec();
     all.extend(providers);
+    all.push("apikeys".into());
     all
 }
 
