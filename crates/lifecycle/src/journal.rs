@@ -38,8 +38,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io:
         .and_then(|n| n.to_str())
         .unwrap_or("apikeys");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // A leftover of a crashed writer would keep its own permissions.
+    let _ = fs::remove_file(&tmp);
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -138,3 +138,61 @@ impl Sink for StdoutSink {
         "standard output".into()
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::{Credential, KeyId, Secret};
+
+    fn credential() -> Credential {
+        Credential::new(
+            "test",
+            &KeyId::new("k9"),
+            vec![("token", Secret::new("s3cr3t-value"))],
+        )
+    }
+
+    #[test]
+    fn a_command_receives_the_credentials_on_stdin_only() {
+        let dir = std::env::temp_dir().join(format!("apikeys-sink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("received.json");
+        let script = format!(
+            "cat > '{}'; echo \"$@\" > '{}.args'",
+            out.display(),
+            out.display()
+        );
+        let sink = CommandSink::new("sh", vec!["-c".into(), script, "sh".into()]);
+        sink.store(&credential()).unwrap();
+        let received = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(Credential::from_json(&received), Some(credential()));
+        let args = std::fs::read_to_string(format!("{}.args", out.display())).unwrap();
+        assert!(!args.contains("s3cr3t"), "{args}");
+        assert!(!sink.describe().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_command_that_fails_is_a_failure() {
+        let sink = CommandSink::new("sh", vec!["-c".into(), "cat > /dev/null; exit 3".into()]);
+        let err = sink.store(&credential()).unwrap_err();
+        assert!(err.to_string().contains("failed"), "{err}");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        let missing = CommandSink::new("/nonexistent/apikeys-sink", vec![]);
+        assert!(missing.store(&credential()).is_err());
+    }
+
+    #[test]
+    fn a_file_is_replaced_whole_with_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let path =
+            std::env::temp_dir().join(format!("apikeys-file-sink-{}.json", std::process::id()));
+        std::fs::write(&path, "an older key").unwrap();
+        let sink = FileSink::new(&path);
+        sink.store(&credential()).unwrap();
+        assert_eq!(sink.load(), Some(credential()));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let debug = format!("{:?}", credential());
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+    }
+}
