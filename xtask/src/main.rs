@@ -31,7 +31,32 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Regenerates every spec under `root/openapi` and pairs specs with crates.
+/// Which crate generates which spec, as each crate declares it: the
+/// `apikeys_build::run("<spec>")` call in its build script. Spec name →
+/// folder under `crates/`.
+fn declared_specs(root: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut declared = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(root.join("crates"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(build) = std::fs::read_to_string(entry.path().join("build.rs")) else {
+            continue;
+        };
+        let spec = build
+            .split_once("apikeys_build::run(\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(spec, _)| spec.to_owned());
+        if let (Some(spec), Some(dir)) = (spec, entry.file_name().to_str()) {
+            declared.insert(spec, dir.to_owned());
+        }
+    }
+    declared
+}
+
+/// Regenerates every spec under `root/openapi` and pairs specs with crates
+/// as the crates declare them.
 fn plan(root: &Path) -> Plan {
     let started = Instant::now();
     let mut plan = Plan {
@@ -47,15 +72,15 @@ fn plan(root: &Path) -> Plan {
             return plan;
         }
     };
+    let declared = declared_specs(root);
     for Spec { name, path } in &specs {
-        let crate_dir = root.join("crates").join(name);
-        let build_rs = std::fs::read_to_string(crate_dir.join("build.rs")).unwrap_or_default();
-        if !build_rs.contains(&format!("apikeys_build::run(\"{name}\")")) {
+        let Some(crate_dir) = declared.get(name).map(|dir| root.join("crates").join(dir)) else {
             plan.problems.push(format!(
-                "openapi/{} has no crate: crates/{name}/build.rs must call apikeys_build::run(\"{name}\")",
+                "openapi/{} has no crate: a crate's build.rs must call apikeys_build::run(\"{name}\") (`cargo xtask new-provider {name}` writes one)",
                 path.file_name().and_then(|f| f.to_str()).unwrap_or_default()
             ));
-        }
+            continue;
+        };
         let one = Instant::now();
         match apikeys_codegen::generate(path) {
             Ok(output) => {
@@ -82,6 +107,13 @@ fn plan(root: &Path) -> Plan {
             Err(e) => plan.problems.push(e.to_string()),
         }
     }
+    for (spec, dir) in &declared {
+        if !specs.iter().any(|s| &s.name == spec) {
+            plan.problems.push(format!(
+                "crates/{dir}/build.rs declares the spec {spec}, but openapi/ has no {spec}.yaml"
+            ));
+        }
+    }
     if let Ok(entries) = std::fs::read_dir(root.join("crates")) {
         let mut dirs: Vec<String> = entries
             .filter_map(|e| e.ok())
@@ -90,9 +122,9 @@ fn plan(root: &Path) -> Plan {
             .collect();
         dirs.sort();
         for dir in dirs {
-            if !SHARED_CRATES.contains(&dir.as_str()) && !specs.iter().any(|s| s.name == dir) {
+            if !SHARED_CRATES.contains(&dir.as_str()) && !declared.values().any(|d| *d == dir) {
                 plan.problems.push(format!(
-                    "crates/{dir} has no spec: add openapi/{dir}.yaml or list it as a shared crate in xtask"
+                    "crates/{dir} declares no spec: its build.rs must call apikeys_build::run(\"<spec>\"), or list it as a shared crate in xtask"
                 ));
             }
         }
