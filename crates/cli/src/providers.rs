@@ -5,7 +5,7 @@
 use apikeys_lifecycle::KeyLifecycle;
 
 /// The providers the tool knows, as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
     /// Sunshine Conversations custom integration keys.
     Sunshine,
