@@ -1110,7 +1110,34 @@ mod tests {
             report.contains("openapi/orphan.yaml has no crate"),
             "{report}"
         );
-        assert!(report.contains("crates/lonely has no spec"), "{report}");
+        assert!(
+            report.contains("crates/lonely declares no spec"),
+            "{report}"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn the_pairing_is_what_each_crate_declares_not_its_folder_name() {
+        let dir = scratch_copy();
+        // The same crate in a folder of another name still pairs with its
+        // spec, through the spec its build script names.
+        std::fs::rename(
+            dir.join("crates/finicity"),
+            dir.join("crates/finicity-client"),
+        )
+        .unwrap();
+        check(&dir).unwrap();
+        // A build script naming a spec that does not exist is reported.
+        std::fs::create_dir_all(dir.join("crates/ghostly")).unwrap();
+        std::fs::write(dir.join("crates/ghostly/Cargo.toml"), "").unwrap();
+        std::fs::write(
+            dir.join("crates/ghostly/build.rs"),
+            "fn main() { apikeys_build::run(\"ghost\"); }",
+        )
+        .unwrap();
+        let report = check(&dir).unwrap_err();
+        assert!(report.contains("declares the spec ghost"), "{report}");
         std::fs::remove_dir_all(dir).ok();
     }
 }
