@@ -535,3 +535,42 @@ async fn a_sink_that_fails_leaves_no_new_key_live() {
         assert_eq!(live, ["old"], "{kind:?}");
     }
 }
+
+#[tokio::test]
+async fn verifying_a_new_key_never_follows_a_redirect_with_it() {
+    use apikeys_lifecycle::Secret;
+    use common::{Reply, ScriptedServer};
+    let elsewhere = ScriptedServer::start(vec![Reply::json(200, "{}")]).await;
+    let redirecting = ScriptedServer::start(vec![Reply::redirect(
+        307,
+        &format!("{}/steal", elsewhere.base_url),
+    )])
+    .await;
+    let credentials = [
+        (
+            Kind::Sunshine,
+            vec![("key_id", "k2"), ("secret", "new-secret-1")],
+        ),
+        (Kind::Finbourne, vec![("token", "new-secret-1")]),
+        (
+            Kind::Cartovista,
+            vec![("api_key", "cv-2"), ("secret_key", "new-secret-1")],
+        ),
+    ];
+    for (kind, parts) in credentials {
+        let keys = keys_for(kind, &redirecting.base_url);
+        let parts = parts
+            .into_iter()
+            .map(|(n, v)| (n, Secret::new(v)))
+            .collect();
+        let credential = Credential::new(keys.provider(), &KeyId::new("k2"), parts);
+        let err = keys.verify(&credential).await.unwrap_err();
+        assert!(err.to_string().contains("307"), "{kind:?}: {err}");
+        assert!(!err.to_string().contains("new-secret-1"), "{kind:?}: {err}");
+    }
+    assert_eq!(redirecting.requests().len(), 3);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "a new credential left its origin"
+    );
+}

@@ -8,7 +8,7 @@
 
 use apikeys_lifecycle::{
     BoxFuture, Credential, KeyId, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind,
-    NewKey, Verification, call_error, is_gone,
+    NewKey, Verification, call_error, revoked,
 };
 use apikeys_runtime::deps::chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -120,21 +120,11 @@ impl KeyLifecycle for Keys {
         credential: &'a Credential,
     ) -> BoxFuture<'a, Result<Verification, LifecycleError>> {
         Box::pin(async move {
-            let missing = || {
-                LifecycleError::new(
-                    LifecycleErrorKind::Api,
-                    "the credential has no api_key or secret_key",
-                )
-            };
-            let api_key = credential.part("api_key").ok_or_else(missing)?;
-            let secret = credential.part("secret_key").ok_or_else(missing)?;
-            let auth = credentials(api_key.clone(), Some(secret.clone()))
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Refused, e.to_string()))?;
-            let with_new_key = Client::builder()
-                .base_url(self.client.base_url())
-                .auth(auth)
-                .build()
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Api, e.to_string()))?;
+            let api_key = credential.require("api_key")?.clone();
+            let secret = credential.require("secret_key")?.clone();
+            let with_new_key = credentials(api_key, Some(secret))
+                .and_then(|auth| self.client.with_auth(auth))
+                .map_err(LifecycleError::refused)?;
             self.user(&with_new_key)
                 .get_access_keys()
                 .await
@@ -145,16 +135,12 @@ impl KeyLifecycle for Keys {
 
     fn revoke<'a>(&'a self, id: &'a KeyId) -> BoxFuture<'a, Result<(), LifecycleError>> {
         Box::pin(async move {
-            match self
+            let result = self
                 .user(&self.client)
                 .tenant()
                 .delete_api_key(id.expose())
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if is_gone(&e) => Ok(()),
-                Err(e) => Err(call_error("revoking a key", &e)),
-            }
+                .await;
+            revoked(result, "revoking a key")
         })
     }
 }

@@ -229,6 +229,21 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
                 )
             }
 
+            /// A copy of this client that authenticates with `auth`
+            /// instead: same base URL, connection pool (and so TLS and
+            /// proxy settings), timeouts and retry policy. What a new key
+            /// is verified with.
+            pub fn with_auth(
+                &self,
+                auth: impl ::apikeys_runtime::Auth,
+            ) -> Result<Self, ::apikeys_runtime::AuthError> {
+                Ok(Self::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.with_auth(auth)?,
+                ))
+            }
+
             /// A copy of this client with other timeouts; the copy shares
             /// the connection pool and the credentials.
             pub fn with_timeouts(&self, timeouts: ::apikeys_runtime::Timeouts) -> Self {
@@ -289,17 +304,24 @@ fn render(spec_file: &str, notes: &[String], skipped: &[normalize::Skipped], bod
     out
 }
 
+/// progenitor's client for `spec`, a panic inside it turned into an error.
+fn client_tokens(
+    spec: &openapiv3::OpenAPI,
+    crate_name: &str,
+) -> Result<proc_macro2::TokenStream, String> {
+    no_panic(|| {
+        Generator::new(&settings(crate_name))
+            .generate_tokens(spec)
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// Whether progenitor refuses `doc`.
 fn refuses(doc: &serde_json::Value, crate_name: &str) -> bool {
     let Ok(spec) = serde_json::from_value::<openapiv3::OpenAPI>(doc.clone()) else {
         return true;
     };
-    no_panic(|| {
-        Generator::new(&settings(crate_name))
-            .generate_tokens(&spec)
-            .map_err(|e| e.to_string())
-    })
-    .is_err()
+    client_tokens(&spec, crate_name).is_err()
 }
 
 /// Halves `items` until one is left that `fails` alone: a handful of
@@ -434,12 +456,7 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
     let spec_file = format!("{name}.{ext}");
 
-    let tokens = no_panic(|| {
-        Generator::new(&settings(&crate_name))
-            .generate_tokens(&spec)
-            .map_err(|e| e.to_string())
-    })
-    .map_err(|m| {
+    let tokens = client_tokens(&spec, &crate_name).map_err(|m| {
         let at = locate(&doc, &crate_name).unwrap_or_default();
         let todo = if at.is_empty() {
             "the element could not be narrowed down"

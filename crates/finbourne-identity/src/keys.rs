@@ -3,7 +3,7 @@
 
 use apikeys_lifecycle::{
     BoxFuture, Credential, KeyId, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind,
-    NewKey, Verification, call_error, is_gone,
+    NewKey, Verification, call_error, revoked,
 };
 
 use crate::{Client, FbnAuth, types};
@@ -96,16 +96,10 @@ impl KeyLifecycle for Keys {
         credential: &'a Credential,
     ) -> BoxFuture<'a, Result<Verification, LifecycleError>> {
         Box::pin(async move {
-            let token = credential.part("token").ok_or_else(|| {
-                LifecycleError::new(LifecycleErrorKind::Api, "the credential has no token")
-            })?;
-            let auth = FbnAuth::access_token(token.clone(), None)
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Refused, e.to_string()))?;
-            let with_new_token = Client::builder()
-                .base_url(self.client.base_url())
-                .auth(auth)
-                .build()
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Api, e.to_string()))?;
+            let token = credential.require("token")?.clone();
+            let with_new_token = FbnAuth::access_token(token, None)
+                .and_then(|auth| self.client.with_auth(auth))
+                .map_err(LifecycleError::refused)?;
             with_new_token
                 .list_own_api_keys()
                 .await
@@ -116,11 +110,10 @@ impl KeyLifecycle for Keys {
 
     fn revoke<'a>(&'a self, id: &'a KeyId) -> BoxFuture<'a, Result<(), LifecycleError>> {
         Box::pin(async move {
-            match self.client.delete_api_key(id.expose()).await {
-                Ok(_) => Ok(()),
-                Err(e) if is_gone(&e) => Ok(()),
-                Err(e) => Err(call_error("revoking a token", &e)),
-            }
+            revoked(
+                self.client.delete_api_key(id.expose()).await,
+                "revoking a token",
+            )
         })
     }
 }

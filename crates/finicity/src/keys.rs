@@ -13,7 +13,7 @@
 
 use apikeys_lifecycle::{
     BoxFuture, Credential, KeyId, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind,
-    NewKey, Secret, Verification, call_error, is_gone,
+    NewKey, Secret, Verification, call_error, revoked,
 };
 
 use crate::{Client, types};
@@ -68,7 +68,7 @@ impl KeyLifecycle for Keys {
                 .and_then(|r| r.timestamp);
             // The receipt and its proof are what the third party is given.
             let receipt = serde_json::to_string(&answer)
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Api, e.to_string()))?;
+                .map_err(|e| LifecycleError::api("recording the receipt", e))?;
             let credential = Credential::new(
                 "finicity",
                 &info.id,
@@ -91,11 +91,8 @@ impl KeyLifecycle for Keys {
 
     fn revoke<'a>(&'a self, id: &'a KeyId) -> BoxFuture<'a, Result<(), LifecycleError>> {
         Box::pin(async move {
-            match self.client.revoke_third_party_access_key(id.expose()).await {
-                Ok(_) => Ok(()),
-                Err(e) if is_gone(&e) => Ok(()),
-                Err(e) => Err(call_error("revoking a third-party access key", &e)),
-            }
+            let result = self.client.revoke_third_party_access_key(id.expose()).await;
+            revoked(result, "revoking a third-party access key")
         })
     }
 

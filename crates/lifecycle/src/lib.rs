@@ -153,6 +153,16 @@ impl Credential {
         self.parts.iter().find(|(n, _)| n == name).map(|(_, s)| s)
     }
 
+    /// The part named `name`, or an error saying it is missing.
+    pub fn require(&self, name: &str) -> Result<&Secret, LifecycleError> {
+        self.part(name).ok_or_else(|| {
+            LifecycleError::new(
+                LifecycleErrorKind::Api,
+                format!("the {} credential has no `{name}`", self.provider),
+            )
+        })
+    }
+
     /// The credential as one JSON object, `{"provider": …, "key": …,
     /// "<part>": …}`: what sinks receive. The returned text holds the
     /// secrets.
@@ -251,6 +261,14 @@ impl LifecycleError {
     pub fn api(what: &str, error: impl fmt::Display) -> Self {
         Self::new(LifecycleErrorKind::Api, format!("{what}: {error}"))
     }
+
+    /// Credentials that cannot be used (refused before any call).
+    pub fn refused(error: impl fmt::Display) -> Self {
+        Self::new(
+            LifecycleErrorKind::Refused,
+            format!("the new credentials: {error}"),
+        )
+    }
 }
 
 impl fmt::Display for LifecycleError {
@@ -290,9 +308,20 @@ pub trait KeyLifecycle: Send + Sync {
     }
 }
 
-/// Whether a failed call means "the key is not there": a 404 or 410.
-pub fn is_gone<E>(error: &apikeys_runtime::Error<E>) -> bool {
-    matches!(error.status().map(|s| s.as_u16()), Some(404 | 410))
+/// The outcome of a revoke call: a key that is already gone (404 or 410)
+/// counts as revoked; `what` names the call in an error.
+pub fn revoked<T, E>(
+    result: Result<T, apikeys_runtime::Error<E>>,
+    what: &str,
+) -> Result<(), LifecycleError>
+where
+    apikeys_runtime::Error<E>: fmt::Display,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => Ok(()),
+        Err(e) => Err(call_error(what, &e)),
+    }
 }
 
 /// A failed provider call as a [`LifecycleError`]: 401 and 403 are

@@ -93,6 +93,16 @@ impl Runtime {
         }
     }
 
+    /// A copy with other credentials, checked as the builder checks them;
+    /// everything else (timeouts, retries, limits) is shared.
+    pub fn with_auth(&self, auth: impl Auth) -> Result<Self, crate::AuthError> {
+        auth.validate()?;
+        Ok(Self {
+            auth: Some(Arc::new(auth)),
+            ..self.clone()
+        })
+    }
+
     /// A copy with other timeouts (set on each request from now on).
     #[must_use]
     pub fn with_timeouts(&self, timeouts: Timeouts) -> Self {

@@ -611,6 +611,22 @@ impl Client {
             self.inner.with_retry_policy(policy),
         )
     }
+    /// A copy of this client that authenticates with `auth`
+    /// instead: same base URL, connection pool (and so TLS and
+    /// proxy settings), timeouts and retry policy. What a new key
+    /// is verified with.
+    pub fn with_auth(
+        &self,
+        auth: impl ::apikeys_runtime::Auth,
+    ) -> Result<Self, ::apikeys_runtime::AuthError> {
+        Ok(
+            Self::new_with_client(
+                &self.baseurl,
+                self.client.clone(),
+                self.inner.with_auth(auth)?,
+            ),
+        )
+    }
     /// A copy of this client with other timeouts; the copy shares
     /// the connection pool and the credentials.
     pub fn with_timeouts(&self, timeouts: ::apikeys_runtime::Timeouts) -> Self {

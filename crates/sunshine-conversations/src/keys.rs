@@ -3,7 +3,7 @@
 
 use apikeys_lifecycle::{
     BoxFuture, Credential, KeyId, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind,
-    NewKey, Verification, call_error, is_gone,
+    NewKey, Verification, call_error, revoked,
 };
 
 use crate::{Client, basic_auth, types};
@@ -97,21 +97,11 @@ impl KeyLifecycle for Keys {
         credential: &'a Credential,
     ) -> BoxFuture<'a, Result<Verification, LifecycleError>> {
         Box::pin(async move {
-            let missing = || {
-                LifecycleError::new(
-                    LifecycleErrorKind::Api,
-                    "the credential has no key_id or secret",
-                )
-            };
-            let key_id = credential.part("key_id").ok_or_else(missing)?;
-            let secret = credential.part("secret").ok_or_else(missing)?;
-            let auth = basic_auth(key_id.expose(), secret.clone())
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Refused, e.to_string()))?;
-            let with_new_key = Client::builder()
-                .base_url(self.client.base_url())
-                .auth(auth)
-                .build()
-                .map_err(|e| LifecycleError::new(LifecycleErrorKind::Api, e.to_string()))?;
+            let key_id = credential.require("key_id")?;
+            let secret = credential.require("secret")?.clone();
+            let with_new_key = basic_auth(key_id.expose(), secret)
+                .and_then(|auth| self.client.with_auth(auth))
+                .map_err(LifecycleError::refused)?;
             with_new_key
                 .get_custom_integration_key(&self.app_id, &self.integration_id, key_id.expose())
                 .await
@@ -122,15 +112,11 @@ impl KeyLifecycle for Keys {
 
     fn revoke<'a>(&'a self, id: &'a KeyId) -> BoxFuture<'a, Result<(), LifecycleError>> {
         Box::pin(async move {
-            match self
+            let result = self
                 .client
                 .delete_custom_integration_key(&self.app_id, &self.integration_id, id.expose())
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if is_gone(&e) => Ok(()),
-                Err(e) => Err(call_error("revoking a key", &e)),
-            }
+                .await;
+            revoked(result, "revoking a key")
         })
     }
 }
