@@ -236,7 +236,7 @@ fn drop_boolean_required(value: &mut Value) -> bool {
 }
 
 /// Follows a local `$ref` (`#/components/<kind>/<name>`) once.
-fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value {
     let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
         return value;
     };

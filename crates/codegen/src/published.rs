@@ -11,7 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::{ToPascalCase, ToSnakeCase};
 use serde_json::{Map, Value, json};
 
-use crate::normalize::{METHODS, escape};
+use crate::normalize::{METHODS, escape, resolve};
+
+/// A `$ref` into `#/components/…` followed once, as an owned value.
+fn resolve_ref(value: &Value, components: &Value) -> Value {
+    resolve(value, components).clone()
+}
 
 /// An operation left out of the client, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +200,35 @@ fn parses_as(format: Option<&str>, s: &str) -> bool {
 pub(crate) fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
     let mut dropped_defaults = Vec::new();
     let mut bounds = Vec::new();
+    let mut flattened = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
+        // String enums whose values differ only in punctuation or case
+        // (`v1.0`, `v1_0`, `v1-0`) would need two Rust variants of one
+        // name: typify gives up on the whole spec. The field stays a
+        // string; every value is still sent and read.
+        if schema.get("type").and_then(Value::as_str) == Some("string")
+            && let Some(Value::Array(values)) = schema.get("enum")
+        {
+            let mut names = BTreeSet::new();
+            let clash = values
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|v| !names.insert(pascal(v)));
+            if clash {
+                let listed = values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let described = match schema.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d} One of: {listed}."),
+                    None => format!("One of: {listed}."),
+                };
+                schema.insert("description".into(), Value::String(described));
+                schema.remove("enum");
+                flattened.push(at.to_owned());
+            }
+        }
         // A default the schema itself does not allow: typify refuses the
         // whole spec ("value does not conform to the given schema"). The
         // default only documents what the server assumes; drop it.
@@ -224,36 +257,6 @@ pub(crate) fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
                         bounds.push(format!("{at}/{key}"));
                     }
                 }
-            }
-        }
-    });
-    let mut flattened = Vec::new();
-    for_each_schema(doc, &mut |at, schema| {
-        // String enums whose values differ only in punctuation or case
-        // (`v1.0`, `v1_0`, `v1-0`) would need two Rust variants of one
-        // name: typify gives up on the whole spec. The field stays a
-        // string; every value is still sent and read.
-        if schema.get("type").and_then(Value::as_str) == Some("string")
-            && let Some(Value::Array(values)) = schema.get("enum")
-        {
-            let mut names = BTreeSet::new();
-            let clash = values
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|v| !names.insert(pascal(v)));
-            if clash {
-                let listed = values
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let described = match schema.get("description").and_then(Value::as_str) {
-                    Some(d) => format!("{d} One of: {listed}."),
-                    None => format!("One of: {listed}."),
-                };
-                schema.insert("description".into(), Value::String(described));
-                schema.remove("enum");
-                flattened.push(at.to_owned());
             }
         }
     });
@@ -379,18 +382,6 @@ pub(crate) fn sendable(media_type: &str) -> bool {
     )
 }
 
-/// Resolves a parameter that is a `$ref` into `#/components/parameters`.
-fn resolve_parameter(param: &Value, components: &Value) -> Value {
-    match param.get("$ref").and_then(Value::as_str) {
-        Some(target) => target
-            .strip_prefix("#/components/")
-            .and_then(|rest| components.pointer(&format!("/{rest}")))
-            .cloned()
-            .unwrap_or_else(|| param.clone()),
-        None => param.clone(),
-    }
-}
-
 /// Operation-level rules for one operation at `pointer`. Returns why the
 /// operation cannot be generated, if it cannot.
 pub(crate) fn operation(
@@ -423,7 +414,7 @@ pub(crate) fn operation(
         let mut expanded = Vec::new();
         for (i, raw) in params.iter().enumerate() {
             let here = format!("{at}/{i}");
-            let mut param = resolve_parameter(raw, components);
+            let mut param = resolve_ref(raw, components);
             let location = param.get("in").and_then(Value::as_str).unwrap_or("");
             let name = param
                 .get("name")
@@ -432,7 +423,7 @@ pub(crate) fn operation(
                 .to_owned();
             let style = param.get("style").and_then(Value::as_str).unwrap_or("");
             let schema = param.get("schema").cloned().unwrap_or(Value::Null);
-            let schema = resolve_parameter(&schema, components);
+            let schema = resolve_ref(&schema, components);
             if location == "query" && style == "deepObject" {
                 // `filter[owner]=x` is what a deepObject of scalar
                 // properties puts on the wire: one query parameter per
@@ -487,7 +478,7 @@ pub(crate) fn operation(
     // A request body only multipart, XML or another type progenitor cannot
     // send: no faithful client for this operation.
     if let Some(body) = op.get("requestBody") {
-        let body = resolve_parameter(body, components);
+        let body = resolve_ref(body, components);
         if let Some(content) = body.get("content").and_then(Value::as_object)
             && !content.is_empty()
             && !content

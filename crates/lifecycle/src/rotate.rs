@@ -349,11 +349,7 @@ impl<'a> Rotation<'a> {
                     self.fault(FaultPoint::CreatedJournaled)?;
                     if let Err(e) = self.sink.store(&new.credential) {
                         // Not stored: the new key must not stay live.
-                        self.revoke_new(&entry, &tag).await.map_err(failed)?;
-                        entry.step = Step::Started;
-                        entry.new = None;
-                        entry.new_id = None;
-                        journal.save(&entry)?;
+                        self.discard_new(&mut entry, &journal, &tag).await?;
                         return Err(RotationError::Sink(e));
                     }
                     self.fault(FaultPoint::Stored)?;
@@ -366,14 +362,11 @@ impl<'a> Rotation<'a> {
                 Step::Created => {
                     // Resumed: whether the secret reached the sink is
                     // unknown. The new key is replaced, never trusted.
-                    self.revoke_new(&entry, &tag).await.map_err(failed)?;
-                    if let Some(new) = &entry.new {
-                        self.say(Progress::RevokedLeftover(KeyId::new(new.clone())));
+                    let new = entry.new.clone();
+                    self.discard_new(&mut entry, &journal, &tag).await?;
+                    if let Some(new) = new {
+                        self.say(Progress::RevokedLeftover(KeyId::new(new)));
                     }
-                    entry.step = Step::Started;
-                    entry.new = None;
-                    entry.new_id = None;
-                    journal.save(&entry)?;
                 }
                 Step::Stored => {
                     let stored = fresh.take().or_else(|| {
@@ -384,11 +377,7 @@ impl<'a> Rotation<'a> {
                     let Some(credential) = stored else {
                         // Stored where it cannot be read back: verifying
                         // needs the secret, so the key is replaced.
-                        self.revoke_new(&entry, &tag).await.map_err(failed)?;
-                        entry.step = Step::Started;
-                        entry.new = None;
-                        entry.new_id = None;
-                        journal.save(&entry)?;
+                        self.discard_new(&mut entry, &journal, &tag).await?;
                         continue;
                     };
                     let verification = self.keys.verify(&credential).await.map_err(|e| {
@@ -448,6 +437,25 @@ impl<'a> Rotation<'a> {
                 self.say(Progress::RevokedLeftover(key.id));
             }
         }
+        Ok(())
+    }
+
+    /// Revokes the rotation's new key and journals the rotation as back at
+    /// its start, to create another.
+    async fn discard_new(
+        &self,
+        entry: &mut Entry,
+        journal: &Journal,
+        tag: &str,
+    ) -> Result<(), RotationError> {
+        let step = entry.step;
+        self.revoke_new(entry, tag)
+            .await
+            .map_err(|error| RotationError::Provider { step, error })?;
+        entry.step = Step::Started;
+        entry.new = None;
+        entry.new_id = None;
+        journal.save(entry)?;
         Ok(())
     }
 
