@@ -25,7 +25,13 @@ struct Plan {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` (and so `cargo xtask`) sets CARGO_MANIFEST_DIR for the
+    // process: the checkout being worked on, even when the binary was built
+    // from another checkout sharing the target folder.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
