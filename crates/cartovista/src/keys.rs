@@ -10,7 +10,8 @@ use apikeys_lifecycle::{
     BoxFuture, Credential, KeyId, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind,
     NewKey, Verification, call_error, revoked,
 };
-use apikeys_runtime::deps::chrono::{DateTime, NaiveDateTime, Utc};
+use apikeys_runtime::de::Lenient;
+use apikeys_runtime::deps::chrono::{DateTime, Utc};
 
 use crate::{Client, TenantUser, credentials, types};
 
@@ -37,17 +38,10 @@ impl Keys {
     }
 }
 
-/// CartoVista writes times with or without an offset; without one, UTC.
+/// CartoVista writes times with or without an offset (without one, UTC):
+/// read as the runtime reads every date-time field.
 fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
-    let text = text?;
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
+    text.and_then(<DateTime<Utc> as Lenient>::from_str)
 }
 
 impl KeyLifecycle for Keys {
