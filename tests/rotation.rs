@@ -190,6 +190,14 @@ async fn every_provider_lists_creates_verifies_and_revokes() {
                         .any(|k| k.name.as_deref() == Some("ci manual")),
                     "{kind:?}"
                 );
+                // Creation times, where the API gives them (CartoVista's
+                // without an offset), are read.
+                if kind != Kind::Sunshine {
+                    assert!(
+                        listed.iter().all(|k| k.created.is_some()),
+                        "{kind:?}: {listed:?}"
+                    );
+                }
             }
         }
         keys.revoke(&new.info.id).await.unwrap();
