@@ -648,7 +648,7 @@ async fn loose_answers_decode_as_the_official_sdk_reads_them() {
 async fn an_undecodable_create_answer_keeps_the_secret_and_says_the_key_exists() {
     let server = ScriptedServer::start(vec![Reply::json(
         201,
-        r#"{"key":{"id":42,"displayName":"x","secret":"shown-once-K3y"}}"#,
+        r#"{"key":{"id":{"v":42},"displayName":"x","secret":"shown-once-K3y"}}"#,
     )])
     .await;
     let client = Sunshine::client(&server.base_url, Timeouts::new());

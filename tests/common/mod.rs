@@ -255,6 +255,7 @@ pub struct Failure {
     pub kind: apikeys_runtime::ErrorKind,
     pub status: Option<u16>,
     pub attempts: u32,
+    pub retryable: bool,
     pub display: String,
     pub debug: String,
 }
@@ -264,6 +265,7 @@ impl<E: std::fmt::Debug> From<apikeys_runtime::Error<E>> for Failure {
         Self {
             kind: e.kind(),
             status: e.status().map(|s| s.as_u16()),
+            retryable: e.is_retryable(),
             attempts: e.attempts(),
             display: e.to_string(),
             debug: format!("{e:?}"),
@@ -507,8 +509,21 @@ pub async fn cut_bodies_are_retried<P: Provider>() {
     let failure = P::create(&client).await.expect_err("cut short");
     assert_eq!(
         failure.kind,
-        apikeys_runtime::ErrorKind::Transport,
+        apikeys_runtime::ErrorKind::OutcomeUnknown,
         "{failure:?}"
+    );
+    assert!(!failure.retryable, "{failure:?}");
+    assert_eq!(
+        failure.status,
+        Some(P::OK.0),
+        "the status that arrived is kept"
+    );
+    assert!(
+        failure
+            .display
+            .contains("check (list the keys) before repeating"),
+        "{}",
+        failure.display
     );
     assert_eq!(server.requests().len(), 1);
 }

@@ -70,13 +70,39 @@ impl fmt::Debug for FbnAuth {
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: Secret,
+    /// Read leniently (see [`lifetime`]): services send it as a number, a
+    /// string, a float, or a negative "unknown".
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    token_type: Option<String>,
     #[serde(default)]
     refresh_token: Option<Secret>,
 }
 
-/// The token endpoint's error body (RFC 6749 §5.2).
+/// The longest a token is used without renewal, whatever `expires_in`
+/// says; also the lifetime of one whose `expires_in` is missing or
+/// unreadable would be one hour.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A token's lifetime from its `expires_in`: whole or fractional seconds,
+/// as a number or a string; missing, unreadable, zero or negative values
+/// mean the default hour, and anything longer than a day is a day.
+fn lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let seconds = match expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s > 0.0 => {
+            Duration::from_secs_f64(s.min(MAX_TOKEN_LIFETIME.as_secs_f64()))
+        }
+        _ => DEFAULT_TOKEN_LIFETIME,
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenError {
     error: String,
@@ -165,7 +191,7 @@ impl FbnAuth {
             None => self.password(ctx, grant).await?,
         };
         *self.refresh.lock().unwrap_or_else(|p| p.into_inner()) = answer.refresh_token.clone();
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
+        let lifetime = lifetime(answer.expires_in.as_ref());
         let margin = (lifetime / 10).max(Duration::from_secs(30));
         let use_for = lifetime.saturating_sub(margin).max(Duration::from_secs(1));
         Ok((
@@ -194,8 +220,17 @@ impl FbnAuth {
 fn app_header(app_name: Option<String>) -> Result<Option<HeaderValue>, AuthError> {
     app_name
         .map(|name| {
-            HeaderValue::from_str(&name)
-                .map_err(|_| AuthError::new("the application name cannot be sent in a header"))
+            // Visible ASCII and spaces only: other bytes reach servers as
+            // whatever their header parser makes of them.
+            let visible = name.bytes().all(|b| (0x20..0x7f).contains(&b));
+            visible
+                .then(|| HeaderValue::from_str(&name).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    AuthError::new(
+                        "the application name cannot be sent in a header: use letters, digits, spaces and ASCII punctuation only",
+                    )
+                })
         })
         .transpose()
 }
@@ -234,33 +269,75 @@ async fn token_request(
         .await
         .map_err(|e| unavailable("answer could not be read", e))?
         .ok_or_else(|| AuthError::new("the token endpoint's answer is too large"))?;
+    let reason = serde_json::from_slice::<TokenError>(&body).ok();
     if !status.is_success() {
-        let reason = serde_json::from_slice::<TokenError>(&body)
+        let reason = reason
             .map(|e| format!(" ({})", e.error))
             .unwrap_or_default();
         let kind = AuthErrorKind::of_status(status);
         let code = status.as_u16();
         let message = match kind {
             AuthErrorKind::Refused => format!(
-                "the token endpoint refused the grant: HTTP {code}{reason}; it is not sent again by this client: check the username, password, client id and secret, then build the client again"
+                "the token endpoint refused the grant: HTTP {code}{reason}; it is not sent again by this client: check the username, password, client id and secret, then call Client::reset_credentials or build the client again"
             ),
             AuthErrorKind::Unavailable => format!(
                 "the token endpoint is unavailable: HTTP {code}{reason}; a later call tries again"
             ),
             _ => format!(
-                "the token endpoint answered HTTP {code} (a redirect is not followed, so that the password stays with the configured token URL); check the token URL"
+                "the token endpoint answered HTTP {code} (a redirect is not followed, so that the password stays with the configured token URL); check the token URL, then call Client::reset_credentials"
             ),
         };
         return Err(AuthError::of(kind, message));
     }
-    serde_json::from_slice(&body)
-        .map_err(|_| AuthError::new("the token endpoint's answer has no access_token"))
+    // An OAuth error in a success answer is still a refusal.
+    if let Some(refusal) = reason {
+        return Err(AuthError::of(
+            AuthErrorKind::Refused,
+            format!(
+                "the token endpoint refused the grant ({}); it is not sent again by this client: check the settings, then call Client::reset_credentials or build the client again",
+                refusal.error
+            ),
+        ));
+    }
+    // Anything else unreadable (a proxy's or portal's page, a body cut
+    // short) is an outage: retried after the backoff.
+    let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|_| {
+        AuthError::of(
+            AuthErrorKind::Unavailable,
+            format!(
+                "the token endpoint answered HTTP {} without an access_token (a proxy's or portal's page, say); a later call tries again after a backoff, or at once after Client::reset_credentials",
+                status.as_u16()
+            ),
+        )
+    })?;
+    match answer.token_type.as_deref().map(str::trim) {
+        None | Some("") => Ok(answer),
+        Some(t) if t.eq_ignore_ascii_case("bearer") => Ok(answer),
+        Some(other) => Err(AuthError::new(format!(
+            "the token endpoint issued a token of type \"{}\", which this client cannot send (it sends bearer tokens only): ask for a bearer token, then call Client::reset_credentials",
+            other
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(40)
+                .collect::<String>()
+        ))),
+    }
 }
 
-/// A token answer is a few kilobytes; more is not a token answer.
 const MAX_TOKEN_ANSWER: usize = 256 * 1024;
 
 impl Auth for FbnAuth {
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.token.reset())
+    }
+
+    fn endpoints(&self) -> Vec<String> {
+        match &self.mode {
+            Mode::Grant(grant) => vec![grant.token_url.clone()],
+            Mode::AccessToken(_) => Vec::new(),
+        }
+    }
+
     fn authorize<'a>(
         &'a self,
         ctx: AuthContext<'a>,

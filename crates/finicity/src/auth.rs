@@ -146,29 +146,41 @@ where
             AuthErrorKind::Timeout,
             "partner authentication did not answer in time; a later call tries again".to_owned(),
         ),
-        (ErrorKind::Transport, _) => (
+        (ErrorKind::Transport | ErrorKind::OutcomeUnknown, _) => (
             AuthErrorKind::Unavailable,
             "partner authentication could not be reached; a later call tries again".to_owned(),
+        ),
+        // A success without a token: a proxy's or a login portal's page,
+        // or a body cut short. Not a refusal: an outage that passes.
+        (_, Some(status)) if status.is_success() => (
+            AuthErrorKind::Unavailable,
+            format!(
+                "partner authentication answered HTTP {} without a usable token (a proxy's or portal's page, say); a later call tries again after a backoff, or at once after Client::reset_credentials",
+                status.as_u16()
+            ),
         ),
         (_, Some(status)) => {
             let kind = AuthErrorKind::of_status(status);
             let code = status.as_u16();
             let message = match kind {
                 AuthErrorKind::Refused => format!(
-                    "partner authentication was refused (HTTP {code}); it is not repeated automatically, since five refusals lock the partner account: check the partner id and secret, then build the client again or call FinicityAuth::reset"
+                    "partner authentication was refused (HTTP {code}); it is not repeated automatically, since five refusals lock the partner account: check the partner id and secret, then call Client::reset_credentials (or FinicityAuth::reset), or build the client again"
                 ),
                 AuthErrorKind::Unavailable => format!(
                     "partner authentication is unavailable (HTTP {code}); a later call tries again"
                 ),
+                _ if status.is_redirection() => format!(
+                    "partner authentication answered HTTP {code}, a redirect, which is not followed so that the partner secret stays with the configured origin; check the base URL, then call Client::reset_credentials"
+                ),
                 _ => format!(
-                    "partner authentication answered HTTP {code} (a redirect is not followed, so that the partner secret stays with the configured origin); check the base URL"
+                    "partner authentication answered HTTP {code}, which is neither a token nor a refusal; check the base URL, then call Client::reset_credentials"
                 ),
             };
             (kind, message)
         }
         (_, None) => (
-            AuthErrorKind::Invalid,
-            "partner authentication gave no usable token".to_owned(),
+            AuthErrorKind::Unavailable,
+            "partner authentication gave no usable token; a later call tries again".to_owned(),
         ),
     };
     AuthError::of(kind, message).because(e)
@@ -228,6 +240,10 @@ impl Auth for FinicityAuth {
             }
             true
         })
+    }
+
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.token.reset())
     }
 
     fn scheme(&self) -> &'static str {

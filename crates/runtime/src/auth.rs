@@ -212,6 +212,22 @@ pub trait Auth: Send + Sync + 'static {
         Box::pin(async { false })
     }
 
+    /// Forgets a kept failure to obtain credentials (a refused or
+    /// unreadable token answer), so that the next call tries again at
+    /// once. What `Client::reset_credentials` calls; the default, for
+    /// credentials that are never obtained, does nothing.
+    fn reset(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    /// URLs these credentials call besides the base URL (a token URL), so
+    /// that [`crate::ClientBuilder::build`] holds them to the same rules
+    /// (no plain http off this machine without an opt-in). The default:
+    /// none.
+    fn endpoints(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// A short name of the scheme for `Debug` output ("basic", "bearer").
     fn scheme(&self) -> &'static str;
 

@@ -4,15 +4,18 @@
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::ResponseValue;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+
+use crate::loose;
 
 /// An answer read whole: status, headers and body. What generated
 /// operations decode.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Answer {
+    method: Method,
     status: StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
@@ -52,15 +55,17 @@ pub(crate) enum Outcome {
     Answer(Answer),
     /// An answer whose body passed the limit (its body is left empty).
     TooLarge(Answer),
-    /// No answer, or one whose body could not be read.
-    Failed(reqwest::Error),
+    /// No answer, or one whose body could not be read: then the status and
+    /// headers that did arrive are kept (in an `Answer` with an empty body).
+    Failed(reqwest::Error, Option<Answer>),
 }
 
 impl Outcome {
+    /// The status that arrived, even when the body then failed.
     pub(crate) fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Answer(a) | Self::TooLarge(a) => Some(a.status),
-            Self::Failed(_) => None,
+            Self::Answer(a) | Self::TooLarge(a) | Self::Failed(_, Some(a)) => Some(a.status),
+            Self::Failed(_, None) => None,
         }
     }
 
@@ -68,7 +73,7 @@ impl Outcome {
     /// retrying.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
-            Self::Failed(_) => true,
+            Self::Failed(e, _) => !crate::transport::is_tls(e),
             other => other.status().is_some_and(crate::is_retryable_status),
         }
     }
@@ -76,7 +81,7 @@ impl Outcome {
     pub(crate) fn into_result(self) -> reqwest::Result<Answer> {
         match self {
             Self::Answer(a) | Self::TooLarge(a) => Ok(a),
-            Self::Failed(e) => Err(e),
+            Self::Failed(e, _) => Err(e),
         }
     }
 }
@@ -84,8 +89,13 @@ impl Outcome {
 /// Reads an answer's whole body, at most `limit` bytes of it. A body over
 /// the limit (by its `Content-Length`, or as it streams) is not read
 /// further: the response is dropped, and its connection with it.
-pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -> Outcome {
+pub(crate) async fn read_answer(
+    method: Method,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Outcome {
     let mut answer = Answer {
+        method,
         status: response.status(),
         version: response.version(),
         headers: std::mem::take(response.headers_mut()),
@@ -97,9 +107,14 @@ pub(crate) async fn read_answer(mut response: reqwest::Response, limit: usize) -
             Outcome::Answer(answer)
         }
         Ok(None) => Outcome::TooLarge(answer),
-        Err(e) => Outcome::Failed(e),
+        Err(e) => Outcome::Failed(e, Some(answer)),
     }
 }
+
+/// The most reserved ahead of the bytes that arrived, whatever the
+/// `Content-Length` says: a server that announces 2^62 bytes gets a buffer
+/// that grows as they come.
+const MAX_PREALLOCATION: usize = 1 << 20;
 
 /// The whole body of `response`, or `None` when it is larger than `limit`
 /// bytes (announced by `Content-Length`, or as it streams): reading stops
@@ -118,7 +133,7 @@ pub async fn read_limited(
     let mut rest = BytesMut::new();
     while let Some(chunk) = response.chunk().await? {
         let read = first.as_ref().map_or(0, Bytes::len) + rest.len();
-        if read + chunk.len() > limit {
+        if read.saturating_add(chunk.len()) > limit {
             return Ok(None);
         }
         match &first {
@@ -126,9 +141,15 @@ pub async fn read_limited(
             Some(head) => {
                 if rest.is_empty() {
                     // One allocation of the announced size, not a series
-                    // of doublings.
-                    let announced = announced.unwrap_or(0) as usize;
-                    rest.reserve(announced.clamp(read + chunk.len(), limit));
+                    // of doublings; but never more than is read in a
+                    // moment, whatever a server announces.
+                    let announced = usize::try_from(announced.unwrap_or(0)).unwrap_or(usize::MAX);
+                    rest.reserve(
+                        announced
+                            .min(limit)
+                            .min(MAX_PREALLOCATION)
+                            .max(read + chunk.len()),
+                    );
                     rest.extend_from_slice(head);
                 }
                 rest.extend_from_slice(&chunk);
@@ -154,19 +175,29 @@ impl<E> From<Undecodable> for progenitor_client::Error<E> {
     }
 }
 
-/// Decodes an answer's JSON body into `T` (an error body, say).
+/// Decodes an answer's JSON body into `T` (an error body, say), strictly
+/// and then tolerantly (see [`success`]).
 #[doc(hidden)]
 pub fn decode<T: DeserializeOwned>(answer: Answer) -> Result<ResponseValue<T>, Undecodable> {
-    match serde_json::from_slice(&answer.body) {
+    let read = serde_json::from_slice(&answer.body).or_else(|_| loose::from_slice(&answer.body));
+    match read {
         Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
         Err(e) => Err(Undecodable(answer.body, e)),
     }
 }
 
 /// Decodes a success answer (any 2xx) into the operation's success type.
-/// An empty body (a 204, or a 200 without content) is read as `{}`, then
-/// as `null`, so that an operation whose success carries no data succeeds
-/// however the service says so; a body the type needs stays an error.
+///
+/// The strict reading comes first (it is the fast one). When it fails:
+/// - an empty body reads as `{}`, then `null`, so that an operation whose
+///   success carries no data succeeds however the service says so; but a
+///   POST or PATCH (a create) reads it as `null` only, so that a create
+///   answered without its key is an error, never an empty success;
+/// - JSON the strict reading refused is read tolerantly (see `loose.rs`:
+///   a byte-order mark, lone surrogates, repeated keys, scalars in another
+///   JSON type, `null` lists);
+/// - a body that is not JSON reads as a string where the success type is
+///   one (a secret sent as `text/plain`), and a DELETE's as an empty body.
 #[doc(hidden)]
 // The error type is progenitor's: the generated code this plugs into
 // returns it.
@@ -175,17 +206,46 @@ pub fn success<T, E>(answer: Answer) -> Result<ResponseValue<T>, progenitor_clie
 where
     T: DeserializeOwned,
 {
-    let inner = match serde_json::from_slice(&answer.body) {
-        Ok(inner) => inner,
-        Err(e) if answer.body.iter().all(u8::is_ascii_whitespace) => {
-            match serde_json::from_str("{}").or_else(|_| serde_json::from_str("null")) {
-                Ok(inner) => inner,
-                Err(_) => return Err(Undecodable(answer.body, e).into()),
+    match read_success(&answer) {
+        Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
+        Err(e) => Err(Undecodable(answer.body, e).into()),
+    }
+}
+
+fn read_success<T: DeserializeOwned>(answer: &Answer) -> Result<T, serde_json::Error> {
+    let body = &answer.body;
+    let strict = match serde_json::from_slice(body) {
+        Ok(inner) => return Ok(inner),
+        Err(e) => e,
+    };
+    let creates = matches!(answer.method, Method::POST | Method::PATCH);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return read_empty(creates).ok_or(strict);
+    }
+    match loose::parse(body) {
+        Ok(value) => loose::from_value(value),
+        Err(_) => {
+            // Not JSON: the strict reading's error says so, whatever the
+            // readings below find.
+            let Ok(text) = std::str::from_utf8(body) else {
+                return Err(strict);
+            };
+            let as_text = loose::from_value(serde_json::Value::String(text.trim().to_owned()));
+            match as_text {
+                Ok(inner) => Ok(inner),
+                Err(_) if answer.method == Method::DELETE => read_empty(false).ok_or(strict),
+                Err(_) => Err(strict),
             }
         }
-        Err(e) => return Err(Undecodable(answer.body, e).into()),
-    };
-    Ok(ResponseValue::new(inner, answer.status, answer.headers))
+    }
+}
+
+/// The success type read from nothing: `{}` then `null`, or `null` alone.
+fn read_empty<T: DeserializeOwned>(null_only: bool) -> Option<T> {
+    if !null_only && let Ok(inner) = serde_json::from_str("{}") {
+        return Some(inner);
+    }
+    serde_json::from_str("null").ok()
 }
 
 /// A success that carries no data (`ResponseValue<()>`), whatever the body.

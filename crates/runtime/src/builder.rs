@@ -36,6 +36,7 @@ pub struct ClientBuilder<C> {
     base_url: Option<String>,
     auth: Option<Arc<dyn Auth>>,
     no_auth: bool,
+    allow_insecure_http: bool,
     timeouts: Timeouts,
     retry: RetryPolicy,
     max_response_bytes: usize,
@@ -48,6 +49,7 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
         f.debug_struct("ClientBuilder")
             .field("base_url_set", &self.base_url.is_some())
             .field("auth", &self.auth.as_ref().map(|a| a.scheme()))
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
@@ -70,6 +72,7 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             base_url: None,
             auth: None,
             no_auth: false,
+            allow_insecure_http: false,
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
@@ -103,6 +106,16 @@ impl<C: GeneratedClient> ClientBuilder<C> {
     /// client of such an API with no `.auth(...)` fails.
     pub fn no_auth(mut self) -> Self {
         self.no_auth = true;
+        self
+    }
+
+    /// Allows plain `http://` to a host that is not this machine, for the
+    /// base URL and any URL the credentials call (a token URL). Without it
+    /// [`ClientBuilder::build`] refuses such a URL: credentials and keys
+    /// would cross the network unencrypted. `http://localhost` and
+    /// loopback addresses need no opt-in. Building with it logs a warning.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
         self
     }
 
@@ -167,9 +180,20 @@ impl<C: GeneratedClient> ClientBuilder<C> {
                 .map(|s| s.to_string())
                 .ok_or(BuildError::MissingBaseUrl)?,
         };
-        check_base_url(&base)?;
+        let parsed = check_base_url(&base)?;
+        if let Err(why) = check_cleartext("the base URL", &parsed, self.allow_insecure_http) {
+            return Err(BuildError::InvalidBaseUrl(why));
+        }
         match &self.auth {
-            Some(auth) => auth.validate()?,
+            Some(auth) => {
+                auth.validate()?;
+                for endpoint in auth.endpoints() {
+                    if let Ok(url) = reqwest::Url::parse(&endpoint) {
+                        check_cleartext("the credentials' URL", &url, self.allow_insecure_http)
+                            .map_err(|why| BuildError::Auth(crate::AuthError::new(why)))?;
+                    }
+                }
+            }
             None if C::REQUIRES_AUTH && !self.no_auth => return Err(BuildError::MissingAuth),
             None => {}
         }
@@ -179,10 +203,7 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             Some(http) => http,
             None => {
                 runtime = runtime.with_own_client();
-                reqwest::Client::builder()
-                    .connect_timeout(self.timeouts.connect)
-                    .timeout(self.timeouts.attempt)
-                    .user_agent(C::USER_AGENT)
+                own_http_client(self.timeouts, &runtime.user_agent)
             }
         };
         let http = http
@@ -193,10 +214,54 @@ impl<C: GeneratedClient> ClientBuilder<C> {
     }
 }
 
+/// The HTTP client the builder makes when the caller gives none: the
+/// connect and attempt timeouts, our User-Agent, no redirects.
+pub(crate) fn own_http_client(
+    timeouts: Timeouts,
+    user_agent: &reqwest::header::HeaderValue,
+) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .timeout(timeouts.attempt)
+        .user_agent(user_agent.clone())
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// Whether `url` names this machine (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Refuses plain `http` to a host that is not this machine unless `allowed`;
+/// when allowed, says so in a warning. `what` names the URL in messages;
+/// the URL itself is not repeated.
+fn check_cleartext(what: &str, url: &reqwest::Url, allowed: bool) -> Result<(), String> {
+    if url.scheme() != "http" || is_loopback(url) {
+        return Ok(());
+    }
+    if !allowed {
+        return Err(format!(
+            "{what} is plain http to a host that is not this machine, so credentials and keys would cross the network unencrypted: use https, or call .allow_insecure_http() on the builder if the network is yours"
+        ));
+    }
+    tracing::warn!(
+        host = url.host_str().unwrap_or_default(),
+        "{what} is plain http: credentials and keys cross the network unencrypted (allowed by allow_insecure_http)"
+    );
+    Ok(())
+}
+
 /// Refuses a base URL that is not absolute http(s), or that carries a
 /// query, a fragment or user info. The URL is never repeated: it may hold
 /// a password.
-fn check_base_url(base: &str) -> Result<(), BuildError> {
+fn check_base_url(base: &str) -> Result<reqwest::Url, BuildError> {
     let invalid = |why: &str| Err(BuildError::InvalidBaseUrl(why.to_owned()));
     let parsed = match reqwest::Url::parse(base) {
         Ok(url) => url,
@@ -222,5 +287,5 @@ fn check_base_url(base: &str) -> Result<(), BuildError> {
     if parsed.fragment().is_some() {
         return invalid("it has a fragment (#...): remove it");
     }
-    Ok(())
+    Ok(parsed)
 }

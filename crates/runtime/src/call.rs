@@ -18,6 +18,7 @@ use tracing::field::Empty;
 
 use crate::body::{Answer, Outcome, read_answer};
 use crate::retry::{Decision, Facts, decide, is_idempotent, retry_after};
+use crate::transport::{is_tls, surely_not_sent, tls_problem};
 use crate::{AuthContext, AuthError, AuthErrorKind, Error, ErrorKind, Runtime};
 
 /// A copy of `request` for the next attempt. Without a body (GET, DELETE)
@@ -57,6 +58,11 @@ struct CallRecord {
     body: Bytes,
     /// A failure progenitor's error type cannot carry.
     failure: Option<Failure>,
+    /// Whether the request may not be repeated (POST, PATCH).
+    non_idempotent: bool,
+    /// Whether the last attempt failed after its request may have reached
+    /// the service (so, for a create, the outcome is unknown).
+    maybe_carried_out: bool,
 }
 
 /// Failures found while sending, reported by [`Call::finish`].
@@ -110,7 +116,7 @@ impl<'r> Call<'r> {
             runtime,
             operation_id,
             started,
-            deadline: started + runtime.timeouts.total,
+            deadline: deadline_after(started, runtime.timeouts.total),
             span,
             record: Mutex::new(CallRecord::default()),
         }
@@ -143,7 +149,11 @@ impl<'r> Call<'r> {
     ) -> Result<reqwest::Result<Answer>, Stopped> {
         self.prepare(http, base_url, &mut request).await?;
         let runtime = self.runtime;
-        let idempotent = is_idempotent(request.method()) || runtime.retry.retry_non_idempotent;
+        let safe = is_idempotent(request.method());
+        self.record(|r| r.non_idempotent = !safe);
+        let idempotent = safe || runtime.retry.retry_non_idempotent;
+        // Retry tokens this call drew from the client's budget.
+        let mut drawn = 0u32;
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
@@ -163,9 +173,11 @@ impl<'r> Call<'r> {
             // A body past the limit is not asked for again: the next
             // answer would be as large.
             if let Outcome::TooLarge(_) = outcome {
+                runtime.budget.settle(&outcome, drawn);
                 return Err(Stopped);
             }
             let Some(mut retry) = next else {
+                runtime.budget.settle(&outcome, drawn);
                 return Ok(outcome.into_result());
             };
             let facts = Facts {
@@ -176,7 +188,8 @@ impl<'r> Call<'r> {
                     Outcome::Answer(a) => retry_after(a.headers()),
                     _ => None,
                 },
-                failed: matches!(outcome, Outcome::Failed(_)),
+                // A TLS failure repeats: it is returned, not retried.
+                failed: matches!(&outcome, Outcome::Failed(e, _) if !is_tls(e)),
                 may_renew: !renewed && runtime.auth.is_some(),
                 // The clock is read only when a retry is possible.
                 time_left: if outcome.is_transient() {
@@ -185,8 +198,31 @@ impl<'r> Call<'r> {
                     Duration::ZERO
                 },
             };
-            match decide(&facts, &runtime.retry) {
-                Decision::Return => return Ok(outcome.into_result()),
+            let decision = match decide(&facts, &runtime.retry) {
+                // A retry is paid from the client's budget; an empty
+                // budget means the service has been failing for many
+                // calls, and another attempt would only add to its load.
+                Decision::Retry(delay) => match runtime.budget.draw(&outcome, &runtime.retry) {
+                    Some(cost) => {
+                        drawn += cost;
+                        Decision::Retry(delay)
+                    }
+                    None => {
+                        tracing::info!(
+                            parent: &self.span,
+                            attempt,
+                            "not retrying: the client's retry budget is spent"
+                        );
+                        Decision::Return
+                    }
+                },
+                other => other,
+            };
+            match decision {
+                Decision::Return => {
+                    runtime.budget.settle(&outcome, drawn);
+                    return Ok(outcome.into_result());
+                }
                 Decision::Renew => {
                     renewed = true;
                     if !self.renew(http, base_url, &outcome, &mut retry).await {
@@ -226,9 +262,10 @@ impl<'r> Call<'r> {
         if !runtime.own_client || remaining < timeouts.attempt {
             *request.timeout_mut() = Some(timeouts.attempt.min(remaining));
         }
+        let method = request.method().clone();
         let outcome = match http.execute(request).await {
-            Ok(response) => read_answer(response, runtime.max_response_bytes).await,
-            Err(e) => Outcome::Failed(e),
+            Ok(response) => read_answer(method, response, runtime.max_response_bytes).await,
+            Err(e) => Outcome::Failed(e, None),
         };
         tracing::debug!(
             parent: &self.span,
@@ -304,6 +341,7 @@ impl<'r> Call<'r> {
         self.record(|r| {
             r.attempts = attempt;
             r.status = outcome.status();
+            r.maybe_carried_out = matches!(outcome, Outcome::Failed(e, _) if !surely_not_sent(e));
             match outcome {
                 Outcome::Answer(answer) if !answer.status().is_success() => {
                     r.headers = answer.headers().clone();
@@ -313,6 +351,11 @@ impl<'r> Call<'r> {
                     r.headers = answer.headers().clone();
                     r.body = Bytes::new();
                     r.failure = Some(Failure::TooLarge { limit });
+                }
+                // The status and headers arrived, the body did not.
+                Outcome::Failed(_, Some(answer)) => {
+                    r.headers = answer.headers().clone();
+                    r.body = Bytes::new();
                 }
                 _ if !r.body.is_empty() || !r.headers.is_empty() => {
                     r.headers = HeaderMap::new();
@@ -358,6 +401,16 @@ impl<'r> Call<'r> {
     }
 }
 
+/// When a call that began at `started` must be over: `total` later, or,
+/// for a total too large to add to an `Instant`, in a century.
+fn deadline_after(started: Instant, total: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    started
+        .checked_add(total)
+        .or_else(|| started.checked_add(CENTURY))
+        .unwrap_or(started)
+}
+
 fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS.iter().find_map(|name| {
         headers
@@ -400,6 +453,7 @@ fn translate<E: DeserializeOwned>(
     use progenitor_client::Error as P;
     let failure = record.failure.take();
     let last_status = record.status;
+    let outcome_unknown = record.non_idempotent && record.maybe_carried_out;
     let base = |kind| with_context(Error::new(kind, operation_id), record);
     match error {
         P::ErrorResponse(value) => {
@@ -438,7 +492,19 @@ fn translate<E: DeserializeOwned>(
         P::CommunicationError(source)
         | P::ResponseBodyError(source)
         | P::InvalidUpgrade(source) => {
-            let kind = if source.is_timeout() {
+            let tls = source.is_connect().then(|| tls_problem(&source)).flatten();
+            let kind = if let Some(tls) = tls {
+                let mut root: &(dyn std::error::Error + 'static) = &source;
+                while let Some(next) = root.source() {
+                    root = next;
+                }
+                let why = format!("{} ({root})", tls.advice());
+                let mut err = base(ErrorKind::Tls);
+                err.inner.source = Some(why.into());
+                return err;
+            } else if outcome_unknown {
+                ErrorKind::OutcomeUnknown
+            } else if source.is_timeout() {
                 ErrorKind::Timeout
             } else {
                 ErrorKind::Transport

@@ -76,6 +76,7 @@ impl Timeouts {
 /// | `initial_backoff` | 200 ms, doubled each retry, with jitter (half fixed, half random) |
 /// | `max_backoff` | 5 s |
 /// | `max_retry_after` | 30 s: a longer `Retry-After` is not waited for; the error is returned |
+/// | `retry_budget` | 500 tokens per client: a retry costs `retry_cost` (5), one after a timeout `timeout_retry_cost` (10); a call that succeeds returns what it drew, or 1 token. With the budget spent, calls are not retried until calls succeed again |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
@@ -89,6 +90,12 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
     /// Also retry POST and PATCH. Only for calls that are safe to repeat.
     pub retry_non_idempotent: bool,
+    /// Tokens in the client's retry budget, shared by all its calls.
+    pub retry_budget: u32,
+    /// Tokens a retry costs.
+    pub retry_cost: u32,
+    /// Tokens a retry after a timeout costs.
+    pub timeout_retry_cost: u32,
 }
 
 impl Default for RetryPolicy {
@@ -99,6 +106,9 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(30),
             retry_non_idempotent: false,
+            retry_budget: 500,
+            retry_cost: 5,
+            timeout_retry_cost: 10,
         }
     }
 }
@@ -149,6 +159,18 @@ impl RetryPolicy {
     #[must_use]
     pub fn retry_non_idempotent(mut self, yes: bool) -> Self {
         self.retry_non_idempotent = yes;
+        self
+    }
+
+    /// Sets the client's retry budget (see the type's table): `tokens` in
+    /// all, `cost` per retry, `timeout_cost` per retry after a timeout. A
+    /// cost of 0 makes retries free, so that only `max_attempts` bounds
+    /// them, as before budgets: only for a service that is yours.
+    #[must_use]
+    pub fn retry_budget(mut self, tokens: u32, cost: u32, timeout_cost: u32) -> Self {
+        self.retry_budget = tokens;
+        self.retry_cost = cost;
+        self.timeout_retry_cost = timeout_cost;
         self
     }
 

@@ -31,6 +31,17 @@ pub enum ErrorKind {
     /// (`ClientBuilder::max_response_bytes`); it was not read further and
     /// the connection was dropped.
     TooLarge,
+    /// A call that must not run twice (a POST or PATCH: a create) was
+    /// sent, but its answer was not read whole: the connection broke or
+    /// timed out after the request left, or the body was cut short. The
+    /// service may have carried it out. Never retryable: look (list the
+    /// keys) before repeating it. The status and headers are kept when
+    /// they arrived.
+    OutcomeUnknown,
+    /// TLS failed: the server's certificate was refused, the server
+    /// answered an `https` URL in plain HTTP, or the handshake failed. Not
+    /// retried: the next attempt would fail the same way.
+    Tls,
 }
 
 /// A failed call: which operation, what the service answered, and why.
@@ -143,6 +154,9 @@ impl<E> Error<E> {
     /// Whether trying the same call again may succeed: connection failures,
     /// timeouts, the statuses 408, 429, 502, 503 and 504, and a credentials
     /// endpoint that was unavailable (never a refusal of the credentials).
+    ///
+    /// Never for [`ErrorKind::OutcomeUnknown`], [`ErrorKind::Tls`] or
+    /// [`ErrorKind::Decode`].
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
@@ -168,6 +182,24 @@ impl<E> Error<E> {
     /// Whether the call ran out of time.
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == ErrorKind::Timeout
+    }
+}
+
+/// `url` without a `user:password@` part.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url.strip_prefix("//").unwrap_or(url)),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{rest}"),
+        None if url.starts_with("//") => format!("//{rest}"),
+        None => rest.to_owned(),
     }
 }
 
@@ -205,11 +237,30 @@ impl<E> fmt::Display for Error<E> {
         write!(f, "{} failed: ", self.inner.operation_id)?;
         match self.inner.kind {
             ErrorKind::Status => write!(f, "HTTP {}", self.inner.status.unwrap_or_default())?,
+            ErrorKind::Decode if self.inner.body.iter().all(u8::is_ascii_whitespace) => write!(
+                f,
+                "the service carried out the call (HTTP {}) but its answer carried no data: whatever it created (a key, a secret) did not reach us; list before repeating the call",
+                self.inner.status.map(|s| s.as_u16()).unwrap_or_default()
+            )?,
             ErrorKind::Decode => write!(
                 f,
                 "the service carried out the call (HTTP {}) but its answer does not decode, so do not repeat the call: the raw answer, which may hold a secret shown only once, is in Error::body_secret()",
                 self.inner.status.map(|s| s.as_u16()).unwrap_or_default()
             )?,
+            ErrorKind::OutcomeUnknown => {
+                f.write_str("the request was sent but its answer was not read whole")?;
+                if let Some(status) = self.inner.status {
+                    write!(
+                        f,
+                        " (HTTP {} arrived, then the body broke off)",
+                        status.as_u16()
+                    )?;
+                }
+                f.write_str(
+                    ", so the service may have carried it out: check (list the keys) before repeating it, or a second key may be created",
+                )?;
+            }
+            ErrorKind::Tls => f.write_str("TLS failed")?,
             ErrorKind::Transport => f.write_str("the connection failed")?,
             ErrorKind::Timeout => f.write_str("timed out")?,
             ErrorKind::Auth => f.write_str("authentication failed")?,
@@ -221,9 +272,9 @@ impl<E> fmt::Display for Error<E> {
             )?,
         }
         if let Some(location) = self.redirect_location() {
-            // Without the query: it may carry a token of the redirecting
-            // service.
-            let shown = location.split(['?', '#']).next().unwrap_or_default();
+            // Without the query, which may carry a token of the
+            // redirecting service, nor a user or password.
+            let shown = without_userinfo(location.split(['?', '#']).next().unwrap_or_default());
             write!(
                 f,
                 ": the service redirects to {shown}, which is not followed so that credentials never leave the configured origin; if the API has moved, set the base URL to the new address"

@@ -10,10 +10,12 @@ mod config;
 #[doc(hidden)]
 pub mod de;
 mod error;
+mod loose;
 mod path;
 mod retry;
 mod runtime;
 mod secret;
+mod transport;
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

@@ -2,13 +2,74 @@
 //! gave into what to do next, without I/O, so that it reads (and is
 //! tested) as a table.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
 use crate::RetryPolicy;
+use crate::body::Outcome;
 use crate::error::is_retryable_status;
+
+/// A client's retry budget, shared by all its calls (and by the copies
+/// `with_retry_policy`, `with_auth` and `with_timeouts` make), as in the
+/// AWS SDKs' standard retry mode: a retry draws tokens (more after a
+/// timeout), a call that succeeds gives back what it drew, or one token
+/// when it needed no retry. While a service fails every call the budget
+/// runs dry, and from then on each call makes one attempt: the service
+/// sees about the load its callers make, not three times that. It fills
+/// again as calls succeed.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    tokens: AtomicU32,
+    capacity: u32,
+}
+
+impl Budget {
+    /// A full budget of `capacity` tokens.
+    pub(crate) fn new(capacity: u32) -> Self {
+        Self {
+            tokens: AtomicU32::new(capacity),
+            capacity,
+        }
+    }
+
+    /// The tokens left.
+    pub(crate) fn tokens(&self) -> u32 {
+        self.tokens.load(Ordering::Relaxed)
+    }
+
+    /// Takes the cost of a retry after `outcome` (a timeout costs more);
+    /// `None`, taking nothing, when too few tokens are left.
+    pub(crate) fn draw(&self, outcome: &Outcome, policy: &RetryPolicy) -> Option<u32> {
+        let timed_out = matches!(outcome, Outcome::Failed(e, _) if e.is_timeout());
+        let cost = if timed_out {
+            policy.timeout_retry_cost
+        } else {
+            policy.retry_cost
+        };
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
+            .ok()
+            .map(|_| cost)
+    }
+
+    /// After a call's last attempt: an answer that is not a transient
+    /// failure returns what the call drew, or one token if it drew none.
+    pub(crate) fn settle(&self, outcome: &Outcome, drawn: u32) {
+        if outcome.is_transient() {
+            return;
+        }
+        let refill = drawn.max(1);
+        let capacity = self.capacity;
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                (t < capacity).then(|| t.saturating_add(refill).min(capacity))
+            });
+    }
+}
 
 /// What [`decide`] knows of an attempt.
 #[derive(Debug, Clone, Copy)]

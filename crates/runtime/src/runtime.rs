@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use reqwest::header::HeaderValue;
 
+use crate::retry::Budget;
 use crate::{Auth, RetryPolicy, Timeouts};
 
 /// State a generated client carries: credentials, timeouts, retry policy
@@ -17,6 +18,9 @@ pub struct Runtime {
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeouts: Timeouts,
     pub(crate) retry: RetryPolicy,
+    /// The retry budget, shared by every call of this client and its
+    /// copies.
+    pub(crate) budget: Arc<Budget>,
     /// The largest body read from an answer.
     pub(crate) max_response_bytes: usize,
     /// Whether the HTTP client was built by [`crate::ClientBuilder`], with
@@ -32,6 +36,7 @@ impl fmt::Debug for Runtime {
             .field("user_agent", &self.user_agent)
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
+            .field("retry_tokens", &self.budget.tokens())
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
@@ -51,6 +56,7 @@ impl Runtime {
             user_agent: HeaderValue::from_str(user_agent)
                 .unwrap_or_else(|_| HeaderValue::from_static("apikeys")),
             timeouts,
+            budget: Arc::new(Budget::new(retry.retry_budget)),
             retry,
             max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
             own_client: false,
@@ -84,13 +90,34 @@ impl Runtime {
         self.retry
     }
 
-    /// A copy with another retry policy.
+    /// A copy with another retry policy. It shares this client's retry
+    /// budget unless the policy sets another size.
     #[must_use]
     pub fn with_retry_policy(&self, retry: RetryPolicy) -> Self {
+        let budget = if retry.retry_budget == self.retry.retry_budget {
+            Arc::clone(&self.budget)
+        } else {
+            Arc::new(Budget::new(retry.retry_budget))
+        };
         Self {
             retry,
+            budget,
             ..self.clone()
         }
+    }
+
+    /// Forgets a kept failure to obtain credentials (see
+    /// [`Auth::reset`]): the way out after a token endpoint refused or
+    /// answered garbage, once the cause is fixed.
+    pub async fn reset_credentials(&self) {
+        if let Some(auth) = &self.auth {
+            auth.reset().await;
+        }
+    }
+
+    /// Tokens left in the retry budget (see [`RetryPolicy::retry_budget`]).
+    pub fn retry_tokens(&self) -> u32 {
+        self.budget.tokens()
     }
 
     /// A copy with other credentials, checked as the builder checks them;
@@ -103,7 +130,9 @@ impl Runtime {
         })
     }
 
-    /// A copy with other timeouts (set on each request from now on).
+    /// A copy with other timeouts (set on each request from now on). The
+    /// connect timeout is the HTTP client's: see
+    /// [`Runtime::with_timeouts_and_http`], which applies it too.
     #[must_use]
     pub fn with_timeouts(&self, timeouts: Timeouts) -> Self {
         Self {
@@ -111,5 +140,33 @@ impl Runtime {
             own_client: false,
             ..self.clone()
         }
+    }
+
+    /// A copy with other timeouts, and the HTTP client that goes with it.
+    /// For an HTTP client [`crate::ClientBuilder`] made, a new one when the
+    /// connect timeout changes (it does not share the first one's
+    /// connections); a caller's own HTTP client is kept, and its connect
+    /// timeout stays the caller's.
+    pub fn with_timeouts_and_http(
+        &self,
+        http: &reqwest::Client,
+        timeouts: Timeouts,
+    ) -> (Self, reqwest::Client) {
+        if self.own_client && timeouts.connect != self.timeouts.connect {
+            match crate::builder::own_http_client(timeouts, &self.user_agent).build() {
+                Ok(fresh) => {
+                    let runtime = Self {
+                        timeouts,
+                        ..self.clone()
+                    };
+                    return (runtime, fresh);
+                }
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "could not build an HTTP client with the new connect timeout; keeping the old one"
+                ),
+            }
+        }
+        (self.with_timeouts(timeouts), http.clone())
     }
 }

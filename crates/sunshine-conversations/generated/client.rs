@@ -627,17 +627,25 @@ impl Client {
             ),
         )
     }
-    /// A copy of this client with other timeouts; the copy shares
-    /// the connection pool and the credentials.
+    /// A copy of this client with other timeouts, all of them
+    /// applied; it shares the credentials, and the connection pool
+    /// unless the connect timeout changes (see
+    /// `Runtime::with_timeouts_and_http`).
     pub fn with_timeouts(&self, timeouts: ::apikeys_runtime::Timeouts) -> Self {
-        Self::new_with_client(
-            &self.baseurl,
-            self.client.clone(),
-            self.inner.with_timeouts(timeouts),
-        )
+        let (runtime, client) = self
+            .inner
+            .with_timeouts_and_http(&self.client, timeouts);
+        Self::new_with_client(&self.baseurl, client, runtime)
     }
     /// The base URL every path is joined to.
     pub fn base_url(&self) -> &str {
         &self.baseurl
+    }
+    /// Forgets a kept failure to obtain credentials (a token
+    /// endpoint that refused, or answered without a token), so that
+    /// the next call tries again at once: the way out once the
+    /// cause is fixed. Shared with every copy of this client.
+    pub async fn reset_credentials(&self) {
+        self.inner.reset_credentials().await
     }
 }

@@ -68,8 +68,9 @@ impl JwtAuth {
         }
     }
 
-    /// Gives every token an `exp` claim `ttl` after it is minted; a new
-    /// token is minted once 90% of `ttl` has passed.
+    /// Gives every token an `exp` claim `ttl` after it is minted (at most
+    /// the end of year 9999, whatever `ttl`); a new token is minted once 90%
+    /// of `ttl` has passed.
     pub fn expires_after(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
@@ -94,7 +95,10 @@ impl JwtAuth {
             .as_secs();
         let mut claims = serde_json::json!({ "scope": self.scope.as_str(), "iat": now });
         if let Some(ttl) = self.ttl {
-            claims["exp"] = (now + ttl.as_secs()).into();
+            // However long the ttl, the expiry stays a date every JWT
+            // reader takes (at most the last second of year 9999).
+            const LATEST_EXP: u64 = 253_402_300_799;
+            claims["exp"] = now.saturating_add(ttl.as_secs()).min(LATEST_EXP).into();
         }
         let signing_input = format!(
             "{}.{}",
