@@ -158,6 +158,27 @@ async fn delete_and_generate_secret_send_no_body() {
 }
 
 #[tokio::test]
+async fn a_secret_sent_as_plain_text_reaches_the_caller() {
+    // The bare secret as text/plain (with or without a newline), and as a
+    // JSON string in a gzip-coded answer: each is the secret, whole.
+    let server = ScriptedServer::start(vec![
+        Reply::text(200, "s3cr3t-Plain\n"),
+        Reply::text(200, "s3cr3t-Plain"),
+        Reply::json(200, "\"s3cr3t-Plain\"").encoded("gzip"),
+    ])
+    .await;
+    let c = client(&server.base_url);
+    for _ in 0..3 {
+        let secret = c
+            .api_key_generate_secret_key(TENANT, "k1")
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(secret.expose(), "s3cr3t-Plain");
+    }
+}
+
+#[tokio::test]
 async fn the_typed_mock_helpers_work() {
     let server = MockServer::start_async().await;
     let mock = server.api_key_generate_secret_key(|when, then| {

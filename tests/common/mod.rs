@@ -35,7 +35,7 @@ impl Seen {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
     pub delay: Duration,
     pub misbehave: Misbehave,
 }
@@ -89,9 +89,42 @@ impl Reply {
         self
     }
 
+    /// The body encoded with `coding` (gzip, deflate or br), and the
+    /// `content-encoding` header that says so.
+    pub fn encoded(mut self, coding: &str) -> Self {
+        self.body = encode(coding, &self.body);
+        self.header("content-encoding", coding)
+    }
+
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
+    }
+}
+
+/// `body` encoded with `coding`: gzip, deflate (zlib, as HTTP means it) or br.
+pub fn encode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match coding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(body).unwrap();
+            e.finish().unwrap()
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(body).unwrap();
+            e.finish().unwrap()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            {
+                let mut e = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                e.write_all(body).unwrap();
+            }
+            out
+        }
+        other => panic!("no encoder for {other}"),
     }
 }
 
@@ -179,9 +212,9 @@ async fn write_reply(socket: &mut tokio::net::TcpStream, reply: &Reply) -> bool 
         return false;
     }
     match reply.misbehave {
-        Misbehave::No => socket.write_all(reply.body.as_bytes()).await.is_ok(),
+        Misbehave::No => socket.write_all(&reply.body).await.is_ok(),
         Misbehave::CutShort => {
-            let _ = socket.write_all(reply.body.as_bytes()).await;
+            let _ = socket.write_all(&reply.body).await;
             false
         }
         Misbehave::Endless => {
@@ -528,6 +561,87 @@ pub async fn cut_bodies_are_retried<P: Provider>() {
     assert_eq!(server.requests().len(), 1);
 }
 
+/// Answers in every content coding the clients advertise read as plain
+/// ones; the clients advertise exactly those; and the body limit counts
+/// decoded bytes, so a small answer that inflates past it is `TooLarge`.
+pub async fn coded_answers_decode<P: Provider>() {
+    for coding in ["gzip", "deflate", "br"] {
+        let server =
+            ScriptedServer::start(vec![Reply::json(P::OK.0, P::OK.1).encoded(coding)]).await;
+        let client = P::client(&server.base_url, fast_timeouts());
+        P::idempotent(&client)
+            .await
+            .unwrap_or_else(|e| panic!("{coding}: {e:?}"));
+        let asked = server.requests()[0]
+            .header("accept-encoding")
+            .unwrap_or_default()
+            .to_owned();
+        let mut offered: Vec<&str> = asked.split(',').map(str::trim).collect();
+        offered.sort_unstable();
+        assert_eq!(offered, ["br", "deflate", "gzip"], "{asked}");
+    }
+    // 64 MiB of spaces (valid JSON padding) in about 64 KiB of gzip.
+    let mut bomb = Reply::json(P::OK.0, "");
+    bomb.body = vec![b' '; 64 << 20];
+    let server = ScriptedServer::start(vec![bomb.encoded("gzip")]).await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let failure = P::idempotent(&client)
+        .await
+        .expect_err("inflates past the limit");
+    assert_eq!(
+        failure.kind,
+        apikeys_runtime::ErrorKind::TooLarge,
+        "{failure:?}"
+    );
+}
+
+/// A create answered 2xx without a body is an error that says nothing it
+/// created reached us, never an empty success; a delete answered with any
+/// body (`200 text/plain OK`) is a success.
+pub async fn data_less_answers<P: Provider>() {
+    for status in [200, 201] {
+        let server = ScriptedServer::start(vec![Reply::text(status, "")]).await;
+        let client = P::client(&server.base_url, fast_timeouts());
+        let failure = P::create(&client).await.expect_err("no key in the answer");
+        assert_eq!(
+            failure.kind,
+            apikeys_runtime::ErrorKind::Decode,
+            "{failure:?}"
+        );
+        assert!(!failure.retryable);
+        assert!(
+            failure.display.contains("carried no data"),
+            "{}",
+            failure.display
+        );
+    }
+    for body in ["OK", "<html>done</html>", ""] {
+        let server = ScriptedServer::start(vec![Reply::text(200, body)]).await;
+        let client = P::client(&server.base_url, fast_timeouts());
+        P::destroy(&client, "k1")
+            .await
+            .unwrap_or_else(|e| panic!("{body:?}: {e:?}"));
+    }
+}
+
+/// A create whose answer never comes (the attempt times out after the
+/// request left) has an unknown outcome: not retryable, not repeated.
+pub async fn unanswered_creates_are_outcome_unknown<P: Provider>() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(P::OK.0, P::OK.1).after(Duration::from_secs(3)),
+    ])
+    .await;
+    let client = P::client(&server.base_url, fast_timeouts());
+    let failure = P::create(&client).await.expect_err("no answer in time");
+    assert_eq!(
+        failure.kind,
+        apikeys_runtime::ErrorKind::OutcomeUnknown,
+        "{failure:?}"
+    );
+    assert!(!failure.retryable);
+    assert_eq!(server.requests().len(), 1);
+}
+
 /// A subscriber that writes every event and span field into a buffer.
 #[derive(Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -677,6 +791,21 @@ macro_rules! runtime_contract {
             #[tokio::test]
             async fn cut_bodies_are_retried() {
                 common::cut_bodies_are_retried::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn coded_answers_decode() {
+                common::coded_answers_decode::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn data_less_answers() {
+                common::data_less_answers::<$p>().await;
+            }
+
+            #[tokio::test]
+            async fn unanswered_creates_are_outcome_unknown() {
+                common::unanswered_creates_are_outcome_unknown::<$p>().await;
             }
         }
     };

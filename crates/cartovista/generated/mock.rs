@@ -373,3 +373,32 @@ impl MockServerExt for ::httpmock::MockServer {
         })
     }
 }
+/// Every model the spec's answers are read into, for tests that
+/// decode generated instances of each: its name, its JSON Schema,
+/// and a reader that reads a body as a success answer is read and
+/// writes the value back as JSON.
+pub mod models {
+    /// One model: name, schema, reader.
+    pub type Model = (
+        &'static str,
+        fn() -> ::schemars::schema::RootSchema,
+        fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+    );
+    /// Every model, by name.
+    pub const ALL: &[Model] = &[
+        (
+            "AccessKeyDto",
+            ::apikeys_runtime::de::schema_of::<super::super::types::AccessKeyDto>,
+            ::apikeys_runtime::de::read_back::<super::super::types::AccessKeyDto>,
+        ),
+        (
+            "CreateApiKeyParameter",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::CreateApiKeyParameter,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::CreateApiKeyParameter,
+            >,
+        ),
+    ];
+}

@@ -73,6 +73,15 @@ impl<'de> Deserialize<'de> for ApiModeEnum {
                     other => Ok(ApiModeEnum::Other(other.to_string())),
                 }
             }
+            /// `1.0` is mode 1 (services that hold numbers as floats write
+            /// it so); another float is kept as written.
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ApiModeEnum, E> {
+                if v.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&v) {
+                    self.visit_u64(v as u64)
+                } else {
+                    Ok(ApiModeEnum::Other(v.to_string()))
+                }
+            }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ApiModeEnum, E> {
                 match u64::try_from(v) {
                     Ok(v) => self.visit_u64(v),

@@ -487,9 +487,10 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         .filter(|(_, _, op)| op.extensions.contains_key(normalize::OPTIONAL_SUCCESS))
         .filter_map(|(_, _, op)| op.operation_id.clone())
         .collect();
-    let (file, operations) =
+    let (mut file, operations) =
         postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
             .map_err(|m| fail(path, "", m))?;
+    let readable = postprocess::readable_models(&mut file);
     let models = count_models(&file);
     let client = render(&spec_file, &notes, &skipped, &prettyplease::unparse(&file));
 
@@ -507,6 +508,7 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         )
     })?;
     postprocess::rewrite_mock(&mut mock_file).map_err(|m| fail(path, "", m))?;
+    mock_file.items.push(postprocess::models_module(&readable));
     let mock = render(&spec_file, &[], &[], &prettyplease::unparse(&mock_file));
 
     Ok(Output {

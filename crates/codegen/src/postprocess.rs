@@ -1028,6 +1028,69 @@ pub fn through_runtime(file: &mut syn::File) {
 /// regex-escaped (progenitor puts the raw value into the path regex, so an
 /// id needing encoding never matched and one with `.` or `+` matched too
 /// much).
+/// The models of a generated client that are read from answers and
+/// written back (structs and enums deriving `Deserialize`, `Serialize` and
+/// `JsonSchema`), by name.
+pub fn readable_models(client: &mut syn::File) -> Vec<String> {
+    let Some(items) = types_module(client) else {
+        return Vec::new();
+    };
+    let derives = |attrs: &[syn::Attribute]| {
+        attrs
+            .iter()
+            .filter(|a| a.path().is_ident("derive"))
+            .map(|a| quote!(#a).to_string())
+            .collect::<String>()
+    };
+    let mut names: Vec<String> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), derives(&s.attrs))),
+            Item::Enum(e) => Some((e.ident.to_string(), derives(&e.attrs))),
+            _ => None,
+        })
+        .filter(|(_, d)| {
+            d.contains("Deserialize") && d.contains("Serialize") && d.contains("JsonSchema")
+        })
+        .map(|(name, _)| name)
+        .collect();
+    names.sort();
+    names
+}
+
+/// A `models` module for the mock file: every readable model with its
+/// JSON Schema and a reader that reads a body as success answers are read
+/// and writes the value back, for the tests of tolerant reading.
+pub fn models_module(names: &[String]) -> Item {
+    let entries = names.iter().map(|name| {
+        let ty = syn::Ident::new(name, proc_macro2::Span::call_site());
+        quote! {
+            (
+                #name,
+                ::apikeys_runtime::de::schema_of::<super::super::types::#ty>,
+                ::apikeys_runtime::de::read_back::<super::super::types::#ty>,
+            )
+        }
+    });
+    syn::parse_quote! {
+        /// Every model the spec's answers are read into, for tests that
+        /// decode generated instances of each: its name, its JSON Schema,
+        /// and a reader that reads a body as a success answer is read and
+        /// writes the value back as JSON.
+        pub mod models {
+            /// One model: name, schema, reader.
+            pub type Model = (
+                &'static str,
+                fn() -> ::schemars::schema::RootSchema,
+                fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+            );
+
+            /// Every model, by name.
+            pub const ALL: &[Model] = &[#(#entries),*];
+        }
+    }
+}
+
 pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     struct PathValues(usize);
     impl VisitMut for PathValues {

@@ -281,3 +281,47 @@ impl MockServerExt for ::httpmock::MockServer {
         })
     }
 }
+/// Every model the spec's answers are read into, for tests that
+/// decode generated instances of each: its name, its JSON Schema,
+/// and a reader that reads a body as a success answer is read and
+/// writes the value back as JSON.
+pub mod models {
+    /// One model: name, schema, reader.
+    pub type Model = (
+        &'static str,
+        fn() -> ::schemars::schema::RootSchema,
+        fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+    );
+    /// Every model, by name.
+    pub const ALL: &[Model] = &[
+        (
+            "ApiKey",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ApiKey>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ApiKey>,
+        ),
+        (
+            "CreateApiKey",
+            ::apikeys_runtime::de::schema_of::<super::super::types::CreateApiKey>,
+            ::apikeys_runtime::de::read_back::<super::super::types::CreateApiKey>,
+        ),
+        (
+            "CreatedApiKey",
+            ::apikeys_runtime::de::schema_of::<super::super::types::CreatedApiKey>,
+            ::apikeys_runtime::de::read_back::<super::super::types::CreatedApiKey>,
+        ),
+        (
+            "LusidProblemDetails",
+            ::apikeys_runtime::de::schema_of::<super::super::types::LusidProblemDetails>,
+            ::apikeys_runtime::de::read_back::<super::super::types::LusidProblemDetails>,
+        ),
+        (
+            "LusidValidationProblemDetails",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::LusidValidationProblemDetails,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::LusidValidationProblemDetails,
+            >,
+        ),
+    ];
+}

@@ -357,3 +357,125 @@ impl MockServerExt for ::httpmock::MockServer {
         })
     }
 }
+/// Every model the spec's answers are read into, for tests that
+/// decode generated instances of each: its name, its JSON Schema,
+/// and a reader that reads a body as a success answer is read and
+/// writes the value back as JSON.
+pub mod models {
+    /// One model: name, schema, reader.
+    pub type Model = (
+        &'static str,
+        fn() -> ::schemars::schema::RootSchema,
+        fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+    );
+    /// Every model, by name.
+    pub const ALL: &[Model] = &[
+        (
+            "AccessToken",
+            ::apikeys_runtime::de::schema_of::<super::super::types::AccessToken>,
+            ::apikeys_runtime::de::read_back::<super::super::types::AccessToken>,
+        ),
+        (
+            "ErrorCode",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorCode>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorCode>,
+        ),
+        (
+            "ErrorDetail",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorDetail>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorDetail>,
+        ),
+        (
+            "ErrorMessage",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorMessage>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorMessage>,
+        ),
+        (
+            "ErrorWrapper",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorWrapper>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorWrapper>,
+        ),
+        (
+            "Errors",
+            ::apikeys_runtime::de::schema_of::<super::super::types::Errors>,
+            ::apikeys_runtime::de::read_back::<super::super::types::Errors>,
+        ),
+        (
+            "PartnerCredentials",
+            ::apikeys_runtime::de::schema_of::<super::super::types::PartnerCredentials>,
+            ::apikeys_runtime::de::read_back::<super::super::types::PartnerCredentials>,
+        ),
+        (
+            "ThirdPartyAccessKeyData",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessKeyData,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessKeyData,
+            >,
+        ),
+        (
+            "ThirdPartyAccessKeyReceiptData",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessKeyReceiptData,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessKeyReceiptData,
+            >,
+        ),
+        (
+            "ThirdPartyAccessPeriod",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessPeriod,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessPeriod,
+            >,
+        ),
+        (
+            "ThirdPartyAccessProduct",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessProduct,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessProduct,
+            >,
+        ),
+        (
+            "ThirdPartyAccessProof",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessProof,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessProof,
+            >,
+        ),
+        (
+            "ThirdPartyAccessProvenance",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessProvenance,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessProvenance,
+            >,
+        ),
+        (
+            "ThirdPartyAccessReceipt",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessReceipt,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessReceipt,
+            >,
+        ),
+        (
+            "ThirdPartyAccessReceiptData",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::ThirdPartyAccessReceiptData,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::ThirdPartyAccessReceiptData,
+            >,
+        ),
+    ];
+}

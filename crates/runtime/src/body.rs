@@ -212,6 +212,12 @@ where
     }
 }
 
+/// A JSON body read as a success answer's is: strictly, then tolerantly
+/// (without the rules for empty and non-JSON bodies).
+pub(crate) fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(body).or_else(|_| loose::from_slice(body))
+}
+
 fn read_success<T: DeserializeOwned>(answer: &Answer) -> Result<T, serde_json::Error> {
     let body = &answer.body;
     let strict = match serde_json::from_slice(body) {

@@ -7,7 +7,8 @@
 //! | `null` | optional array or map | absent (empty) |
 //! | `"true"` / `"false"` | boolean | the boolean |
 //! | `"42"` | integer or number | the number |
-//! | a date-time without offset | date-time | that time in UTC |
+//! | `42.0` or `"42.0"` | integer | the integer |
+//! | a date-time in another form (see [`date_time`]), or epoch seconds or milliseconds | date-time | that time |
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -66,15 +67,23 @@ impl Lenient for bool {
 macro_rules! lenient_integer {
     ($($t:ty),*) => {$(
         impl Lenient for $t {
-            const EXPECTING: &'static str = "an integer (or one written as a string)";
+            const EXPECTING: &'static str = "an integer (or one written as a string or an integral float)";
             fn from_i64(v: i64) -> Option<Self> {
                 Self::try_from(v).ok()
             }
             fn from_u64(v: u64) -> Option<Self> {
                 Self::try_from(v).ok()
             }
+            fn from_f64(v: f64) -> Option<Self> {
+                // 2^63 is exact as a float; whole numbers below it fit i64.
+                let fits = v.fract() == 0.0 && v.abs() < 9_223_372_036_854_775_808.0;
+                fits.then(|| Self::try_from(v as i64).ok()).flatten()
+            }
             fn from_str(v: &str) -> Option<Self> {
-                v.trim().parse().ok()
+                let v = v.trim();
+                v.parse()
+                    .ok()
+                    .or_else(|| v.parse::<f64>().ok().and_then(Self::from_f64))
             }
         }
     )*};
@@ -103,15 +112,95 @@ macro_rules! lenient_float {
 lenient_float!(f32, f64);
 
 impl Lenient for chrono::DateTime<chrono::Utc> {
-    const EXPECTING: &'static str = "an RFC 3339 date-time";
-    fn from_str(v: &str) -> Option<Self> {
-        let v = v.trim();
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-            return Some(t.with_timezone(&chrono::Utc));
-        }
-        // No offset: .NET services write UTC times so.
-        v.parse::<chrono::NaiveDateTime>().ok().map(|t| t.and_utc())
+    const EXPECTING: &'static str = "a date-time (RFC 3339, or epoch seconds or milliseconds)";
+    fn from_i64(v: i64) -> Option<Self> {
+        from_epoch(v as f64)
     }
+    fn from_u64(v: u64) -> Option<Self> {
+        from_epoch(v as f64)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        from_epoch(v)
+    }
+    fn from_str(v: &str) -> Option<Self> {
+        date_time(v)
+    }
+}
+
+/// Epoch numbers at or past this are milliseconds: as seconds they would
+/// be past the year 5000, as milliseconds they are after March 1973.
+const EPOCH_MILLIS_FROM: f64 = 100_000_000_000.0;
+
+/// A time from epoch seconds, or milliseconds (see [`EPOCH_MILLIS_FROM`]).
+fn from_epoch(v: f64) -> Option<chrono::DateTime<chrono::Utc>> {
+    if !v.is_finite() {
+        return None;
+    }
+    let millis = if v.abs() >= EPOCH_MILLIS_FROM {
+        v
+    } else {
+        v * 1000.0
+    };
+    // Whole milliseconds; beyond ±2^53 a float is no exact count anyway.
+    let millis = millis.round();
+    if millis.abs() > 9_007_199_254_740_992.0 {
+        return None;
+    }
+    chrono::DateTime::from_timestamp_millis(millis as i64)
+}
+
+/// A date-time in the forms services write: RFC 3339, with a space or a
+/// lower-case `t` for the `T`, 0 to 9 fraction digits, an offset with or
+/// without its colon (`+0000`, `+00`) or none (read as UTC, as .NET
+/// services mean it), epoch seconds or milliseconds as text, and .NET's
+/// `/Date(1700000000000)/` (an offset after the milliseconds is ignored:
+/// they are UTC).
+pub fn date_time(v: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    let v = v.trim();
+    if let Some(inner) = v
+        .strip_prefix("/Date(")
+        .and_then(|rest| rest.strip_suffix(")/"))
+    {
+        let digits_end = inner
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+            .map_or(inner.len(), |(i, _)| i);
+        let millis: i64 = inner[..digits_end].parse().ok()?;
+        return DateTime::from_timestamp_millis(millis);
+    }
+    if !v.is_empty()
+        && v.trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+    {
+        return from_epoch(v.parse().ok()?);
+    }
+    // The date and the time, joined by `T` whatever the service used.
+    let mut text = v.to_owned();
+    if text.len() > 10 && matches!(text.as_bytes()[10], b' ' | b't') {
+        text.replace_range(10..11, "T");
+    }
+    if text.ends_with('z') {
+        text.pop();
+        text.push('Z');
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(&text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // An offset without its colon, or hours alone.
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(&text, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    // No offset.
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&text, format) {
+            return Some(t.and_utc());
+        }
+    }
+    None
 }
 
 struct LenientVisitor<T>(PhantomData<T>);
@@ -181,6 +270,33 @@ where
     deserializer.deserialize_option(Opt(PhantomData))
 }
 
+/// Reads `body` as a success answer's JSON is read (strictly, then
+/// tolerantly) and writes the value back as JSON: what tests of tolerant
+/// reading compare. The error names the place that failed, never a value.
+#[doc(hidden)]
+pub fn read_back<T>(body: &[u8]) -> Result<serde_json::Value, String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let value: T = crate::body::read_json(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => e.to_string(),
+        _ => format!(
+            "{:?} at line {}, column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })?;
+    serde_json::to_value(&value).map_err(|e| e.to_string())
+}
+
+/// The JSON Schema of `T`, as `schemars` derives it from the generated
+/// type (what the tests of tolerant reading make instances from).
+#[doc(hidden)]
+pub fn schema_of<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
+    schemars::schema_for!(T)
+}
+
 /// One form of a joined type: the JSON keys it knows, and how to read it.
 #[doc(hidden)]
 pub type Form<T> = (
@@ -245,6 +361,44 @@ mod tests {
         let m: Model =
             serde_json::from_str(r#"{"count":7,"when":"2026-11-01T10:00:00+02:00"}"#).unwrap();
         assert_eq!(m.when.unwrap().to_rfc3339(), "2026-11-01T08:00:00+00:00");
+    }
+
+    #[test]
+    fn date_times_in_the_forms_services_write() {
+        let want = "2026-11-01T10:00:00+00:00";
+        for form in [
+            "2026-11-01T10:00:00Z",
+            "2026-11-01T10:00:00+0000",
+            "2026-11-01T12:00:00+0200",
+            "2026-11-01T12:00:00+02",
+            "2026-11-01T05:00:00-05:00",
+            "2026-11-01 10:00:00Z",
+            "2026-11-01t10:00:00z",
+            "2026-11-01T10:00:00",
+            "2026-11-01 10:00:00",
+            "2026-11-01T10:00:00.000000000Z",
+            "2026-11-01T10:00:00.0000000",
+            "1793527200",
+            "1793527200000",
+            " 1793527200.000 ",
+            "/Date(1793527200000)/",
+            "/Date(1793527200000+0000)/",
+        ] {
+            let got = date_time(form).map(|t| t.to_rfc3339());
+            assert_eq!(got.as_deref(), Some(want), "{form}");
+        }
+        for number in [1_793_527_200_f64, 1_793_527_200_000_f64] {
+            assert_eq!(from_epoch(number).unwrap().to_rfc3339(), want);
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "/Date(x)/",
+            "1e400",
+        ] {
+            assert_eq!(date_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -15,6 +15,9 @@ mod path;
 mod retry;
 mod runtime;
 mod secret;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 mod transport;
 
 #[cfg(feature = "test-util")]

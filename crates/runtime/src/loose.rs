@@ -301,8 +301,14 @@ impl<'de> Deserializer<'de> for Loose {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
-            // A unit variant written as a number (`1` for `"1"`).
-            Value::Number(n) => visitor.visit_enum(number_text(&n).into_deserializer()),
+            // A unit variant written as a number (`1` or `1.0` for `"1"`).
+            Value::Number(n) => {
+                let text = match n.as_f64().and_then(whole) {
+                    Some(i) if !n.is_i64() && !n.is_u64() => i.to_string(),
+                    _ => number_text(&n),
+                };
+                visitor.visit_enum(text.into_deserializer())
+            }
             other => other.deserialize_enum(name, variants, visitor),
         }
     }

@@ -419,3 +419,61 @@ impl MockServerExt for ::httpmock::MockServer {
         })
     }
 }
+/// Every model the spec's answers are read into, for tests that
+/// decode generated instances of each: its name, its JSON Schema,
+/// and a reader that reads a body as a success answer is read and
+/// writes the value back as JSON.
+pub mod models {
+    /// One model: name, schema, reader.
+    pub type Model = (
+        &'static str,
+        fn() -> ::schemars::schema::RootSchema,
+        fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+    );
+    /// Every model, by name.
+    pub const ALL: &[Model] = &[
+        (
+            "ApiKey",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ApiKey>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ApiKey>,
+        ),
+        (
+            "EmptyResponse",
+            ::apikeys_runtime::de::schema_of::<super::super::types::EmptyResponse>,
+            ::apikeys_runtime::de::read_back::<super::super::types::EmptyResponse>,
+        ),
+        (
+            "ErrorItem",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorItem>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorItem>,
+        ),
+        (
+            "ErrorResponse",
+            ::apikeys_runtime::de::schema_of::<super::super::types::ErrorResponse>,
+            ::apikeys_runtime::de::read_back::<super::super::types::ErrorResponse>,
+        ),
+        (
+            "IntegrationApiKey",
+            ::apikeys_runtime::de::schema_of::<super::super::types::IntegrationApiKey>,
+            ::apikeys_runtime::de::read_back::<super::super::types::IntegrationApiKey>,
+        ),
+        (
+            "IntegrationApiKeyListResponse",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::IntegrationApiKeyListResponse,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::IntegrationApiKeyListResponse,
+            >,
+        ),
+        (
+            "IntegrationApiKeyResponse",
+            ::apikeys_runtime::de::schema_of::<
+                super::super::types::IntegrationApiKeyResponse,
+            >,
+            ::apikeys_runtime::de::read_back::<
+                super::super::types::IntegrationApiKeyResponse,
+            >,
+        ),
+    ];
+}

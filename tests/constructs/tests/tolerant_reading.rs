@@ -1,0 +1,40 @@
+//! Tolerant reading of every model of every construct spec: see the
+//! workspace's `tests/tolerant_reading.rs`, which does the same for the
+//! providers' specs.
+
+use apikeys_constructs::{published_forms, real_world, tolerance};
+use apikeys_runtime::testing::{Model, check};
+
+fn assert_reads_every_form(spec: &str, models: &[Model]) {
+    let report = check(models);
+    println!(
+        "{spec}: {} models, {} cases, {} fields in unions untried, skipped {:?}",
+        report.models, report.cases, report.in_unions, report.skipped
+    );
+    assert!(
+        report.models > 0 && report.cases > 0,
+        "{spec}: nothing checked"
+    );
+    assert!(
+        report.failures.is_empty(),
+        "{spec}: {} of {} cases did not read as the original:\n{}",
+        report.failures.len(),
+        report.cases,
+        report.failures.join("\n")
+    );
+}
+
+#[test]
+fn published_forms_reads_every_form() {
+    assert_reads_every_form("published_forms", published_forms::mock::models::ALL);
+}
+
+#[test]
+fn real_world_reads_every_form() {
+    assert_reads_every_form("real_world", real_world::mock::models::ALL);
+}
+
+#[test]
+fn tolerance_reads_every_form() {
+    assert_reads_every_form("tolerance", tolerance::mock::models::ALL);
+}
