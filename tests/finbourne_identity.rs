@@ -631,6 +631,113 @@ async fn hundred_cold_calls(
     (tokens.requests().len(), errors)
 }
 
+/// `expires_in` in the forms token endpoints write gives a token that is
+/// used, for an hour when the value says nothing usable and at most a day.
+#[tokio::test]
+async fn expires_in_is_read_leniently() {
+    for expires_in in [
+        json!(-1),
+        json!("3600"),
+        json!(1e20),
+        json!(3599.5),
+        json!(null),
+        json!("soon"),
+        json!(0),
+    ] {
+        let answer =
+            json!({"access_token": "t1", "token_type": "bearer", "expires_in": expires_in});
+        let tokens = ScriptedServer::start(vec![Reply::json(200, &answer.to_string())]).await;
+        let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+        let c = grant_client(&tokens.base_url, &api.base_url);
+        for _ in 0..2 {
+            c.list_own_api_keys()
+                .await
+                .unwrap_or_else(|e| panic!("{expires_in}: {e}"));
+        }
+        assert_eq!(tokens.requests().len(), 1, "reused: {expires_in}");
+        assert_eq!(api.requests()[1].header("authorization"), Some("Bearer t1"));
+    }
+}
+
+/// A token of another type is refused with a clear error, never sent as a
+/// bearer token; a 2xx without a token is an outage, retryable, with
+/// `reset_credentials` as the way out; an OAuth error in a 2xx is a refusal.
+#[tokio::test]
+async fn token_answers_are_classified_by_what_they_mean() {
+    let api = ScriptedServer::start(vec![Reply::json(200, "[]")]).await;
+    let mac = json!({"access_token": "t1", "token_type": "mac", "expires_in": 60}).to_string();
+    let tokens = ScriptedServer::start(vec![Reply::json(200, &mac)]).await;
+    let c = grant_client(&tokens.base_url, &api.base_url);
+    let err = c.list_own_api_keys().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("\"mac\""), "{err}");
+    assert!(err.to_string().contains("bearer tokens only"), "{err}");
+
+    let portal = Reply::text(200, "<html>Sign in</html>").header("content-type", "text/html");
+    for garbage in [portal, Reply::json(200, "{}"), Reply::text(200, "")] {
+        let tokens = ScriptedServer::start(vec![
+            garbage.clone(),
+            Reply::json(200, &token_answer("t2", None, 3600)),
+        ])
+        .await;
+        let c = grant_client(&tokens.base_url, &api.base_url);
+        let err = c.list_own_api_keys().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Auth);
+        assert!(err.is_retryable(), "{garbage:?}: {err}");
+        assert!(err.to_string().contains("without an access_token"), "{err}");
+        assert!(err.to_string().contains("reset_credentials"), "{err}");
+        c.list_own_api_keys().await.unwrap_err();
+        assert_eq!(tokens.requests().len(), 1, "kept for the backoff");
+        c.reset_credentials().await;
+        c.list_own_api_keys().await.unwrap();
+        assert_eq!(tokens.requests().len(), 2);
+    }
+
+    let refusal = json!({"error": "invalid_grant"}).to_string();
+    let tokens = ScriptedServer::start(vec![Reply::json(200, &refusal)]).await;
+    let c = grant_client(&tokens.base_url, &api.base_url);
+    let err = c.list_own_api_keys().await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("invalid_grant"), "{err}");
+}
+
+/// Plain http to a token URL off this machine is refused when the client is
+/// built, unless the caller opts in; so is an application name a header
+/// cannot carry faithfully.
+#[test]
+fn insecure_token_urls_and_unsendable_names_are_refused_when_built() {
+    let settings = || {
+        grant_settings(
+            "http://login.example.com/oauth2/token",
+            "https://fbn.example.com/identity",
+        )
+        .resolve_with(|_| None)
+        .unwrap()
+    };
+    let err = settings().client_builder().unwrap().build().unwrap_err();
+    assert!(err.to_string().contains("allow_insecure_http"), "{err}");
+    settings()
+        .client_builder()
+        .unwrap()
+        .allow_insecure_http()
+        .build()
+        .expect("opted in");
+    for name in ["Résumé tool", "tab\there", "emoji 🔑"] {
+        let err = Configuration::new()
+            .access_token(PAT)
+            .identity_url("https://fbn.example.com/identity")
+            .app_name(name)
+            .secrets_file(write_secrets("{\"api\": {}}"))
+            .resolve_with(|_| None)
+            .unwrap()
+            .client_builder()
+            .err()
+            .unwrap_or_else(|| panic!("{name} was taken"));
+        assert!(err.to_string().contains("application name"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn a_refused_grant_is_sent_once_for_a_hundred_callers() {
     let (grants, errors) =

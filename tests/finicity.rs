@@ -388,6 +388,55 @@ async fn a_refused_authentication_is_sent_once_and_says_why() {
     assert_eq!(auth.calls_async().await, 1);
     assert_eq!(revoke.calls_async().await, 0);
     assert!(!format!("{err:?} {again:?}").contains(PARTNER_SECRET));
+    // The way out the message names, once the credentials are fixed.
+    assert!(text.contains("reset_credentials"), "{text}");
+    c.reset_credentials().await;
+    c.revoke_third_party_access_key(RECEIPT).await.unwrap_err();
+    assert_eq!(auth.calls_async().await, 2);
+}
+
+/// A 2xx without a usable token (a proxy's or login portal's page, an empty
+/// body, JSON without the token) is an outage that passes, not a refusal:
+/// retryable, asked again after the backoff, or at once after
+/// `reset_credentials`; and its message blames no redirect.
+#[tokio::test]
+async fn a_success_without_a_token_is_an_outage_with_a_way_out() {
+    let portal = Reply::text(200, "<html><body>Sign in to continue</body></html>")
+        .header("content-type", "text/html");
+    for garbage in [
+        portal,
+        Reply::json(200, "{}"),
+        Reply::json(200, r#"{"token":null}"#),
+        Reply::json(200, r#"{"token":{"value":"x"}}"#),
+        Reply::text(200, ""),
+    ] {
+        let server = ScriptedServer::start(vec![
+            garbage.clone(),
+            Reply::json(200, r#"{"token":"fresh"}"#),
+            Reply::json(204, ""),
+        ])
+        .await;
+        let clock = Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_900_000_000),
+        ));
+        let c = client_with(&server.base_url, partner().with_clock(clock));
+        let err = c.revoke_third_party_access_key("a").await.unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.kind(), ErrorKind::Auth, "{garbage:?}: {err:?}");
+        assert!(err.is_retryable(), "{garbage:?}: {text}");
+        assert!(
+            !text.contains("redirect") && !text.contains("lock"),
+            "{text}"
+        );
+        assert!(text.contains("without a usable token"), "{text}");
+        assert!(text.contains("reset_credentials"), "{text}");
+        // Within the backoff: the same error, no second request.
+        c.revoke_third_party_access_key("a").await.unwrap_err();
+        assert_eq!(server.requests().len(), 1);
+        c.reset_credentials().await;
+        c.revoke_third_party_access_key("a").await.unwrap();
+        assert_eq!(server.requests().len(), 3, "{garbage:?}");
+    }
 }
 
 #[tokio::test]

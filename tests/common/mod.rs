@@ -51,6 +51,9 @@ pub enum Misbehave {
     /// `Content-Length` announces the body plus 1,000 bytes; the body is
     /// sent and the connection closed (a reset mid-body).
     CutShort,
+    /// `Content-Length` announces this many bytes; the body is sent and the
+    /// connection closed.
+    Announces(u64),
 }
 
 impl Reply {
@@ -203,6 +206,7 @@ async fn write_reply(socket: &mut tokio::net::TcpStream, reply: &Reply) -> bool 
             head.push_str(&format!("content-length: {}\r\n", reply.body.len() + 1000))
         }
         Misbehave::Endless => head.push_str("transfer-encoding: chunked\r\n"),
+        Misbehave::Announces(n) => head.push_str(&format!("content-length: {n}\r\n")),
     }
     for (n, v) in &reply.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -213,7 +217,7 @@ async fn write_reply(socket: &mut tokio::net::TcpStream, reply: &Reply) -> bool 
     }
     match reply.misbehave {
         Misbehave::No => socket.write_all(&reply.body).await.is_ok(),
-        Misbehave::CutShort => {
+        Misbehave::CutShort | Misbehave::Announces(_) => {
             let _ = socket.write_all(&reply.body).await;
             false
         }
@@ -709,8 +713,25 @@ pub async fn secrets_never_printed<P: Provider>(extra: &[String]) {
     let post = P::create(&client).await.expect_err("500");
     let refused = P::client(&refused_base_url().await, fast_timeouts());
     let transport = P::idempotent(&refused).await.expect_err("refused");
+    // A redirect whose Location carries a user and password (of the
+    // redirecting service): shown without them, in the error and the log.
+    let mover = ScriptedServer::start(vec![Reply::redirect(
+        302,
+        "https://admin:pa55-in-Location@elsewhere.example/v2?sig=abc",
+    )])
+    .await;
+    let moved = P::idempotent(&P::client(&mover.base_url, fast_timeouts()))
+        .await
+        .expect_err("a redirect");
+    assert!(
+        moved.display.contains("https://elsewhere.example/v2"),
+        "{}",
+        moved.display
+    );
 
     let mut printed = vec![
+        moved.display,
+        moved.debug,
         get.display,
         get.debug,
         post.display,
@@ -723,7 +744,10 @@ pub async fn secrets_never_printed<P: Provider>(extra: &[String]) {
     let all = printed.join("\n");
     assert!(all.contains("apikeys.call"), "no span was traced: {all}");
     assert!(all.contains("attempt"), "no attempt was traced: {all}");
-    for secret in P::SECRETS {
+    for secret in P::SECRETS
+        .iter()
+        .chain(&["pa55-in-Location", "admin:", "sig=abc"])
+    {
         assert!(
             !all.contains(secret),
             "secret {secret:?} printed in:\n{all}"
