@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use apikeys_codegen::{Output, Spec};
 
+mod corpus;
+
 /// Crates under `crates/` that are shared, not generated from a spec.
 const SHARED_CRATES: [&str; 5] = ["build", "cli", "codegen", "lifecycle", "runtime"];
 
@@ -997,7 +999,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root, &args[1..]),
         Some("consumer") => consumer(&root),
         Some("new-provider") => new_provider(&root, &args[1..]),
-        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate".into()),
+        Some("corpus") => corpus::run(&root, &args[1..]),
+        Some("corpus-one") => corpus::one(&args[1..]),
+        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider|corpus>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate\n  corpus [DIR] [--compile N|all] [--only TEXT]  generate every published spec of a corpus (default ../shared/spec-corpus), and clippy the first N".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

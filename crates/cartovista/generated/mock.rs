@@ -24,14 +24,15 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::AccessKeyDto) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct ApiKeyUpdateAccessKeyThen(::httpmock::Then);
@@ -65,7 +66,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -75,7 +77,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/ApiKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -114,7 +117,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/ApiKey/.*/generateSecret$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -124,7 +128,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/ApiKey/{}/generateSecret$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -146,7 +151,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -168,7 +173,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -178,7 +184,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -204,7 +211,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -226,7 +233,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/{}/api/v2/User/.*/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -236,14 +244,15 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/.*/api/v2/User/{}/ApiKey$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::CreateApiKeyParameter) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct ApiKeyCreateAccessKeyThen(::httpmock::Then);
@@ -261,7 +270,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }

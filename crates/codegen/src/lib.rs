@@ -8,6 +8,8 @@
 
 #![warn(missing_docs)]
 
+mod fallback;
+mod lenient_spec;
 mod load;
 pub mod normalize;
 mod postprocess;
@@ -253,6 +255,17 @@ fn glue(spec: &openapiv3::OpenAPI) -> proc_macro2::TokenStream {
                 Self::new_with_client(&self.baseurl, client, runtime)
             }
 
+            /// A copy of this client that reads answers of up to `limit`
+            /// bytes (a large download, say); the copy shares the
+            /// connection pool and the credentials.
+            pub fn with_max_response_bytes(&self, limit: usize) -> Self {
+                Self::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.clone().with_max_response_bytes(limit),
+                )
+            }
+
             /// The base URL every path is joined to.
             pub fn base_url(&self) -> &str {
                 &self.baseurl
@@ -453,31 +466,88 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
 /// a user's own file).
 pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let mut doc = load(path)?;
-    let normalize::Report { notes, skipped } =
-        normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
-    let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(&doc).map_err(|e| {
-        let pointer = format!("/{}", e.path().to_string().replace('.', "/"));
-        fail(path, pointer, e.inner().to_string())
-    })?;
+    let normalize::Report {
+        mut notes,
+        mut skipped,
+    } = normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
     let crate_name = format!("apikeys-{name}");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
     let spec_file = format!("{name}.{ext}");
-
-    let tokens = client_tokens(&spec, &crate_name).map_err(|m| {
-        let at = locate(&doc, &crate_name).unwrap_or_default();
-        let todo = if at.is_empty() {
-            "the element could not be narrowed down"
-        } else {
-            "correct or simplify the element named"
+    // Fall back, never refuse: the element at fault gives way, and the
+    // rest generates (see `fallback.rs`).
+    for _ in 0..=fallback::MAX_FALLBACKS {
+        let attempt = generate_doc(&doc, &crate_name, &spec_file, &notes, &skipped);
+        let (fault, message) = match attempt {
+            Ok(output) => return Ok(output),
+            Err(failed) => failed,
         };
-        fail(
-            path,
-            at,
-            format!(
-                "{m}. What to do: {todo}; if it is valid OpenAPI, it is a gap in apikeys-codegen: report it with this message"
-            ),
-        )
+        match fallback::give_way(&mut doc, &fault, &message) {
+            Some(fallback::Fallback::Note(note)) => notes.push(note),
+            Some(fallback::Fallback::Skipped(skip)) => skipped.push(skip),
+            None => {
+                let at = match &fault {
+                    fallback::Fault::Schema(name) => {
+                        format!("/components/schemas/{}", normalize::escape(name))
+                    }
+                    fallback::Fault::Operation(p, m) => {
+                        format!("/paths/{}/{m}", normalize::escape(p))
+                    }
+                    fallback::Fault::Document => String::new(),
+                };
+                return Err(fail(
+                    path,
+                    at,
+                    format!(
+                        "{message}. What to do: correct or simplify the element named; if it is valid OpenAPI, it is a gap in apikeys-codegen: report it with this message"
+                    ),
+                ));
+            }
+        }
+    }
+    Err(fail(
+        path,
+        "",
+        format!(
+            "more than {} elements had to give way; the spec is too far from what the generator takes",
+            fallback::MAX_FALLBACKS
+        ),
+    ))
+}
+
+/// One generation of a normalized document; on failure, the element at
+/// fault (as far as it can be found) and the generator's message.
+fn generate_doc(
+    doc: &serde_json::Value,
+    crate_name: &str,
+    spec_file: &str,
+    notes: &[String],
+    skipped: &[normalize::Skipped],
+) -> Result<Output, (fallback::Fault, String)> {
+    let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let segments: Vec<String> = e
+            .path()
+            .iter()
+            .map(|s| match s {
+                serde_path_to_error::Segment::Map { key } => key.clone(),
+                serde_path_to_error::Segment::Seq { index } => index.to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        let mut fault = fallback::Fault::of_segments(&segments);
+        if fault == fallback::Fault::Document && segments.first().is_some_and(|s| s == "paths") {
+            // The path is lost inside the map of paths: the operation at
+            // fault is the first that does not parse alone.
+            fault = fallback::Fault::first_unparsable_operation(doc);
+        }
+        (fault, format!("/{}: {}", segments.join("/"), e.inner()))
     })?;
+    let located = |m: String| {
+        let fault = locate(doc, crate_name)
+            .map(|at| fallback::Fault::at(at.split(' ').next().unwrap_or_default()))
+            .unwrap_or(fallback::Fault::Document);
+        (fault, m)
+    };
+    let tokens = client_tokens(&spec, crate_name).map_err(located)?;
     let operation_ids: Vec<String> = spec
         .operations()
         .filter_map(|(_, _, op)| op.operation_id.clone())
@@ -487,29 +557,31 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         .filter(|(_, _, op)| op.extensions.contains_key(normalize::OPTIONAL_SUCCESS))
         .filter_map(|(_, _, op)| op.operation_id.clone())
         .collect();
+    let by_method = |m: String| {
+        let method = m
+            .strip_prefix("operation method ")
+            .and_then(|rest| rest.split([':', ' ']).next())
+            .unwrap_or_default();
+        (fallback::Fault::of_method(doc, method), m)
+    };
     let (mut file, operations) =
         postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
-            .map_err(|m| fail(path, "", m))?;
+            .map_err(by_method)?;
     let readable = postprocess::readable_models(&mut file);
     let models = count_models(&file);
-    let client = render(&spec_file, &notes, &skipped, &prettyplease::unparse(&file));
+    let client = render(spec_file, notes, skipped, &prettyplease::unparse(&file));
 
     let mock_tokens = no_panic(|| {
-        Generator::new(&settings(&crate_name))
+        Generator::new(&settings(crate_name))
             .httpmock(&spec, "super::super")
             .map_err(|e| e.to_string())
     })
-    .map_err(|m| fail(path, "", m))?;
-    let mut mock_file: syn::File = syn::parse2(mock_tokens).map_err(|e| {
-        fail(
-            path,
-            "",
-            format!("progenitor's mock output does not parse: {e}"),
-        )
-    })?;
-    postprocess::rewrite_mock(&mut mock_file).map_err(|m| fail(path, "", m))?;
+    .map_err(located)?;
+    let mut mock_file: syn::File = syn::parse2(mock_tokens)
+        .map_err(|e| located(format!("progenitor's mock output does not parse: {e}")))?;
+    postprocess::rewrite_mock(&mut mock_file).map_err(located)?;
     mock_file.items.push(postprocess::models_module(&readable));
-    let mock = render(&spec_file, &[], &[], &prettyplease::unparse(&mock_file));
+    let mock = render(spec_file, &[], &[], &prettyplease::unparse(&mock_file));
 
     Ok(Output {
         stats: Stats {
@@ -520,8 +592,8 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
         },
         client,
         mock,
-        notes,
-        skipped,
+        notes: notes.to_vec(),
+        skipped: skipped.to_vec(),
     })
 }
 

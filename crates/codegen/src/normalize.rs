@@ -86,6 +86,14 @@ fn check_refs(doc: &Value) -> Result<(), Problem> {
                     }
                 }
                 for (key, value) in map {
+                    // Example values and extensions are data, not the
+                    // document's structure: a `$ref` in them is text.
+                    let data = key == "example"
+                        || key.starts_with("x-")
+                        || (key == "value" && at.contains("/examples/"));
+                    if data {
+                        continue;
+                    }
                     let escaped = key.replace('~', "~0").replace('/', "~1");
                     walk(root, value, &format!("{at}/{escaped}"))?;
                 }
@@ -138,13 +146,23 @@ pub fn normalize(doc: &mut Value) -> Result<Report, Problem> {
         notes.push(format!(
             "the document is OpenAPI {version}: its 3.1 schema forms were rewritten as 3.0"
         ));
-    } else if !version.starts_with("3.0.") {
+    } else if version.starts_with("3.0.") {
+        // 3.0 documents written with 3.1's forms (`type: 'null'`, type
+        // lists) mean what 3.1 says.
+        let before = doc.clone();
+        downgrade_31(doc);
+        doc["openapi"] = Value::String(version.clone());
+        if *doc != before {
+            notes.push("3.1 schema forms (`type: 'null'`, lists of types, `const`) in this 3.0 document were rewritten as 3.0".into());
+        }
+    } else {
         return Err(problem(
             "/openapi",
             format!("OpenAPI {version} is not supported: use 3.0.x or 3.1.x"),
         ));
     }
 
+    skipped.extend(crate::lenient_spec::apply(doc, &mut notes));
     published::schemas(doc, &mut notes);
     published::distinct_operation_ids(doc, &mut notes);
     published::invented_names(doc, &mut notes);
@@ -493,6 +511,12 @@ fn downgrade_31(doc: &mut Value) {
                         map.remove("type");
                     }
                 }
+                // `type: null` alone: only null, which 3.0 says as a
+                // nullable value of any type.
+                if map.get("type").and_then(Value::as_str) == Some("null") {
+                    map.remove("type");
+                    map.insert("nullable".into(), Value::Bool(true));
+                }
                 // `anyOf: [X, {type: null}]` (or oneOf): X, nullable.
                 for key in ["anyOf", "oneOf"] {
                     let Some(Value::Array(options)) = map.get(key).cloned() else {
@@ -504,6 +528,11 @@ fn downgrade_31(doc: &mut Value) {
                     };
                     let rest: Vec<Value> =
                         options.iter().filter(|v| !is_null(v)).cloned().collect();
+                    // `oneOf: [A, B, {type: null}]`: A or B, nullable.
+                    if rest.len() > 1 && rest.len() < options.len() {
+                        map.insert(key.into(), Value::Array(rest.clone()));
+                        map.insert("nullable".into(), Value::Bool(true));
+                    }
                     if rest.len() == 1 && rest.len() < options.len() {
                         map.remove(key);
                         let only = rest.into_iter().next().unwrap_or_default();

@@ -791,6 +791,11 @@ fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
                     *expr = syn::parse_quote!(::apikeys_runtime::empty(response));
                     return;
                 }
+                // A download: its bytes, read within the body limit.
+                "ResponseValue::stream(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::stream(response));
+                    return;
+                }
                 "Error::UnexpectedResponse(response)" => {
                     *expr = syn::parse_quote!(::apikeys_runtime::unexpected(response));
                     return;
@@ -1091,6 +1096,47 @@ pub fn models_module(names: &[String]) -> Item {
     }
 }
 
+/// Makes progenitor's mock helpers compile for every parameter and body
+/// type the client takes: query and header values are written as the
+/// client writes them (`de::wire_texts`: a list as one query pair per item,
+/// an enum by its value) instead of `to_string()`, which lists and enums
+/// lack; JSON bodies of any type (a list, a boolean), not only objects.
+struct MockValues;
+
+impl VisitMut for MockValues {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        let method = call.method.to_string();
+        let args: Vec<String> = call.args.iter().map(|a| quote!(#a).to_string()).collect();
+        let receiver = &call.receiver;
+        match (method.as_str(), args.as_slice()) {
+            ("query_param", [_, value]) if value == "value . to_string ()" => {
+                let name = &call.args[0];
+                *expr = syn::parse_quote!({
+                    let mut when = #receiver;
+                    for text in ::apikeys_runtime::de::wire_texts(&value) {
+                        when = when.query_param(#name, text);
+                    }
+                    when
+                });
+            }
+            ("header", [_, value]) if value == "value . to_string ()" => {
+                let name = &call.args[0];
+                *expr = syn::parse_quote!(
+                    #receiver.header(#name, ::apikeys_runtime::de::wire_text(&value))
+                );
+            }
+            ("json_body_obj", [value]) if value == "value" => {
+                *expr = syn::parse_quote!(
+                    #receiver.json_body(::serde_json::to_value(&value).unwrap_or_default())
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     struct PathValues(usize);
     impl VisitMut for PathValues {
@@ -1098,7 +1144,9 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
             let text = mac.tokens.to_string();
             if mac.path.is_ident("format") && text.starts_with("\"^/") {
                 let raw = "value . to_string ()";
-                let fixed = "regex :: escape (& :: apikeys_runtime :: encode_display (& value))";
+                // Any parameter type (an enum, a list, a number) as the
+                // client writes it in a path segment.
+                let fixed = "regex :: escape (& :: apikeys_runtime :: encode_path (& :: apikeys_runtime :: de :: wire_text (& value)))";
                 self.0 += text.matches(raw).count();
                 if let Ok(tokens) = text.replace(raw, fixed).parse() {
                     mac.tokens = tokens;
@@ -1108,6 +1156,7 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
         }
     }
     through_runtime(file);
+    MockValues.visit_file_mut(file);
     let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
     let mut fix = PathValues(0);
     fix.visit_file_mut(file);

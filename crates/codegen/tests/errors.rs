@@ -14,34 +14,45 @@ fn spec(name: &str, text: &str) -> PathBuf {
 const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
 
 #[test]
-fn a_panic_inside_progenitor_becomes_an_error_naming_the_operation() {
+fn a_panic_inside_progenitor_skips_that_operation_only() {
     // A path parameter the path does not have: progenitor panics on it.
     let path = spec(
         "bad-param.yaml",
         &format!(
-            "{HEAD}paths:\n  /things/{{id}}:\n    get:\n      operationId: getThing\n      parameters:\n        - {{name: other, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok}}\n"
+            "{HEAD}paths:\n  /things/{{id}}:\n    get:\n      operationId: getThing\n      parameters:\n        - {{name: other, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok}}\n  /fine:\n    get:\n      operationId: fine\n      responses:\n        '204': {{description: ok}}\n"
         ),
     );
-    let err = apikeys_codegen::generate(&path).unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("bad-param.yaml"), "{text}");
-    assert!(text.contains("getThing"), "{text}");
-    assert!(text.contains("/paths/~1things~1{id}/get"), "{text}");
+    let out = apikeys_codegen::generate(&path).unwrap();
+    assert_eq!(out.stats.operations, 1);
+    assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
+    let skip = &out.skipped[0];
+    assert_eq!(skip.operation, "getThing");
+    assert_eq!(skip.pointer, "/paths/~1things~1{id}/get");
+    assert!(
+        out.client.contains("// skipped: getThing"),
+        "listed in the header"
+    );
+    assert!(out.client.contains("pub async fn fine"));
 }
 
 #[test]
-fn a_document_that_is_not_openapi_names_the_pointer() {
+fn only_a_document_that_is_not_openapi_is_refused() {
+    // An operation that is not OpenAPI is skipped; a document whose `info`
+    // is not OpenAPI is refused, naming the pointer.
     let path = spec(
-        "not-openapi.yaml",
+        "bad-operation.yaml",
         &format!("{HEAD}paths:\n  /x:\n    get:\n      operationId: x\n      responses: 12\n"),
     );
+    let out = apikeys_codegen::generate(&path).unwrap();
+    assert_eq!(out.skipped[0].operation, "x", "{:?}", out.skipped);
+    let path = spec("not-openapi.yaml", "openapi: 3.0.3\ninfo: 12\npaths: {}\n");
     let err = apikeys_codegen::generate(&path).unwrap_err();
     assert!(err.to_string().contains("not-openapi.yaml"), "{err}");
-    assert!(err.location.contains("paths"), "{err:?}");
+    assert!(err.message.contains("info"), "{err:?}");
 }
 
 #[test]
-fn broken_yaml_and_missing_operation_ids_are_named() {
+fn broken_yaml_is_refused_and_missing_operation_ids_are_made() {
     let broken = spec("broken.yaml", "openapi: [3.0.3\n");
     let err = apikeys_codegen::generate(&broken).unwrap_err();
     assert!(
@@ -52,12 +63,19 @@ fn broken_yaml_and_missing_operation_ids_are_named() {
     let no_id = spec(
         "no-id.yaml",
         &format!(
-            "{HEAD}paths:\n  /x:\n    get:\n      responses:\n        '200': {{description: ok}}\n"
+            "{HEAD}paths:\n  /x/{{id}}:\n    get:\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok}}\n"
         ),
     );
-    let err = apikeys_codegen::generate(&no_id).unwrap_err();
-    assert_eq!(err.location, "/paths/~1x/get");
-    assert!(err.message.contains("operationId"), "{err}");
+    let out = apikeys_codegen::generate(&no_id).unwrap();
+    assert!(
+        out.client.contains("pub async fn get_x_by_id"),
+        "made from method and path"
+    );
+    assert!(
+        out.notes.iter().any(|n| n.contains("operationId")),
+        "{:?}",
+        out.notes
+    );
 }
 
 #[test]
@@ -95,19 +113,33 @@ fn a_dangling_reference_names_the_file_and_where_it_is() {
     );
 }
 
+/// Schemas the generator cannot type, among many operations: each is read
+/// as any JSON value, with a note naming it; the operations stay.
 #[test]
-fn a_refused_component_is_named_by_its_pointer_among_many_operations() {
+fn a_schema_the_generator_cannot_type_becomes_a_json_value() {
     let mut text = format!("{HEAD}paths:\n");
     for i in 0..40 {
         text.push_str(&format!(
             "  /things{i}:\n    get:\n      operationId: getThing{i}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: '#/components/schemas/Good'}}\n"
         ));
     }
-    text.push_str("components:\n  schemas:\n    Good: {type: object, properties: {a: {type: string}}}\n    Code: {type: string, pattern: '(unclosed'}\n");
-    let path = spec("bad-pattern.yaml", &text);
-    let err = apikeys_codegen::generate(&path).unwrap_err();
-    assert_eq!(err.location, "/components/schemas/Code", "{err}");
-    assert!(err.message.contains("What to do"), "{err}");
+    text.push_str("components:\n  schemas:\n    Good: {type: object, properties: {a: {type: string}, odd: {$ref: '#/components/schemas/Odd'}, mixed: {$ref: '#/components/schemas/Mixed'}}}\n    Odd: {description: Anything but text., not: {type: string}}\n    Mixed: {type: string, enum: [a, 1, true]}\n");
+    let path = spec("untypeable.yaml", &text);
+    let out = apikeys_codegen::generate(&path).unwrap();
+    assert_eq!(out.stats.operations, 40);
+    for name in ["Odd", "Mixed"] {
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.starts_with(&format!("component `{name}` is read as any JSON value"))),
+            "{name}: {:?}",
+            out.notes
+        );
+    }
+    assert!(
+        out.client.contains("Anything but text."),
+        "the description is kept"
+    );
 }
 
 #[test]
@@ -129,12 +161,9 @@ fn a_refused_operation_is_found_by_halving_not_one_run_per_operation() {
     }
     let path = spec("one-bad-of-many.yaml", &text);
     let started = std::time::Instant::now();
-    let Err(err) = apikeys_codegen::generate(&path) else {
-        panic!("the spec generated");
-    };
-    assert_eq!(
-        err.location, "/paths/~1things41~1{id}/get (getThing41)",
-        "{err}"
-    );
-    eprintln!("located in {:?}", started.elapsed());
+    let out = apikeys_codegen::generate(&path).unwrap();
+    assert_eq!(out.stats.operations, 63);
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(out.skipped[0].pointer, "/paths/~1things41~1{id}/get");
+    eprintln!("located and skipped in {:?}", started.elapsed());
 }

@@ -24,7 +24,7 @@ pub mod operations {
             self.0
         }
         pub fn body(self, value: &types::ThirdPartyAccessKeyData) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct GenerateThirdPartyAccessKeyThen(::httpmock::Then);
@@ -41,7 +41,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessage) -> Self {
@@ -50,7 +50,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -59,7 +59,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -68,7 +68,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -91,14 +91,15 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::ThirdPartyAccessKeyData) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct UpdateThirdPartyAccessKeyThen(::httpmock::Then);
@@ -115,7 +116,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessage) -> Self {
@@ -124,7 +125,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -133,7 +134,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -142,7 +143,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -165,7 +166,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/aggregation/v1/partners/accessKey/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -189,7 +191,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -198,7 +200,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -207,7 +209,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -227,7 +229,7 @@ pub mod operations {
             self.0
         }
         pub fn body(self, value: &types::PartnerCredentials) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct CreateTokenThen(::httpmock::Then);
@@ -244,7 +246,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -253,7 +255,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -262,7 +264,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -271,7 +273,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }

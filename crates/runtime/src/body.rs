@@ -260,6 +260,36 @@ pub fn empty(answer: Answer) -> ResponseValue<()> {
     ResponseValue::new((), answer.status, answer.headers)
 }
 
+/// A success answer whose body is bytes (a file download): progenitor's
+/// `ByteStream` over the body, which was read whole within the client's
+/// body limit (4 MiB unless raised: `ClientBuilder::max_response_bytes`,
+/// or per copy of a client, `Client::with_max_response_bytes`). A stream,
+/// so that the signature is progenitor's; one chunk, so that no connection
+/// outlives the call.
+#[doc(hidden)]
+pub fn stream(answer: Answer) -> ResponseValue<progenitor_client::ByteStream> {
+    let chunks = OneChunk(Some(answer.body));
+    ResponseValue::new(
+        progenitor_client::ByteStream::new(Box::pin(chunks)),
+        answer.status,
+        answer.headers,
+    )
+}
+
+/// A stream of one chunk.
+struct OneChunk(Option<Bytes>);
+
+impl futures_core::Stream for OneChunk {
+    type Item = reqwest::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.take().map(Ok))
+    }
+}
+
 /// An answer with a status the spec does not declare, as progenitor's
 /// error for it.
 #[doc(hidden)]

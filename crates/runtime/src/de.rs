@@ -297,6 +297,34 @@ pub fn schema_of<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
     schemars::schema_for!(T)
 }
 
+/// A value as the client writes it in a path segment or header: a string
+/// as it is, a number or boolean in JSON, a list as its items joined by
+/// commas, anything else as JSON. For the generated mock helpers.
+#[doc(hidden)]
+pub fn wire_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(wire_text)
+            .collect::<Vec<_>>()
+            .join(","),
+        Ok(serde_json::Value::Null) => String::new(),
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A query value as the client sends it: one text per item of a list (a
+/// query pair each), else one.
+#[doc(hidden)]
+pub fn wire_texts<T: serde::Serialize + ?Sized>(value: &T) -> Vec<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Array(items)) => items.iter().map(wire_text).collect(),
+        _ => vec![wire_text(value)],
+    }
+}
+
 /// One form of a joined type: the JSON keys it knows, and how to read it.
 #[doc(hidden)]
 pub type Form<T> = (

@@ -27,7 +27,7 @@ pub use auth::{
     Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
     HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
-pub use body::{Answer, Undecodable, decode, empty, read_limited, success, unexpected};
+pub use body::{Answer, Undecodable, decode, empty, read_limited, stream, success, unexpected};
 pub use builder::{ClientBuilder, GeneratedClient};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};

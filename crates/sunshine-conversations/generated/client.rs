@@ -637,6 +637,16 @@ impl Client {
             .with_timeouts_and_http(&self.client, timeouts);
         Self::new_with_client(&self.baseurl, client, runtime)
     }
+    /// A copy of this client that reads answers of up to `limit`
+    /// bytes (a large download, say); the copy shares the
+    /// connection pool and the credentials.
+    pub fn with_max_response_bytes(&self, limit: usize) -> Self {
+        Self::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            self.inner.clone().with_max_response_bytes(limit),
+        )
+    }
     /// The base URL every path is joined to.
     pub fn base_url(&self) -> &str {
         &self.baseurl

@@ -27,7 +27,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -37,7 +38,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -58,7 +60,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -68,7 +70,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -78,7 +80,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -101,7 +103,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -111,14 +114,15 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::IntegrationApiKey) -> Self {
-            Self(self.0.json_body_obj(value))
+            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
         }
     }
     pub struct CreateCustomIntegrationKeyThen(::httpmock::Then);
@@ -135,7 +139,7 @@ pub mod operations {
                     .0
                     .status(201u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -145,7 +149,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -155,7 +159,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -180,7 +184,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -190,7 +195,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -200,7 +206,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -221,7 +228,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -231,7 +238,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -241,7 +248,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }
@@ -266,7 +273,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/{}/integrations/.*/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -276,7 +284,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/{}/keys/.*$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -286,7 +295,8 @@ pub mod operations {
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/apps/.*/integrations/.*/keys/{}$", regex::escape(&
-                        ::apikeys_runtime::encode_display(& value))
+                        ::apikeys_runtime::encode_path(&
+                        ::apikeys_runtime::de::wire_text(& value)))
                     ),
                 )
                 .unwrap();
@@ -307,7 +317,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -317,7 +327,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -327,7 +337,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body_obj(value),
+                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
             )
         }
     }

@@ -1,0 +1,195 @@
+//! Fall back, never refuse: when a spec that normalized still does not
+//! generate, the element at fault is found (a component schema, or an
+//! operation), and only it gives way. A schema the generator cannot type is
+//! read as any JSON value (`serde_json::Value`), keeping its description;
+//! an operation it cannot call is left out of the client. Each fallback is
+//! noted (in the generated header and `cargo xtask generate`'s output), and
+//! generation runs again, at most [`MAX_FALLBACKS`] times.
+
+use serde_json::{Value, json};
+
+use crate::normalize::{self, METHODS, Skipped};
+
+/// The most fallbacks one spec may take before it is refused.
+pub const MAX_FALLBACKS: usize = 64;
+
+/// Where a failure lies, as far as it could be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// A component schema, by name.
+    Schema(String),
+    /// An operation, by path and method.
+    Operation(String, String),
+    /// The whole document, or a place no fallback covers.
+    Document,
+}
+
+impl Fault {
+    /// The fault a JSON pointer (`/components/schemas/X/...` or
+    /// `/paths/{path}/{method}/...`) names.
+    pub fn at(pointer: &str) -> Self {
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        Self::of_segments(&segments)
+    }
+
+    /// The fault that path segments (`["paths", "/x", "get", ...]`) name.
+    pub fn of_segments(segments: &[String]) -> Self {
+        match segments {
+            [c, s, name, ..] if c == "components" && s == "schemas" => Self::Schema(name.clone()),
+            [p, path, method, ..] if p == "paths" && METHODS.contains(&method.as_str()) => {
+                Self::Operation(path.clone(), method.clone())
+            }
+            _ => Self::Document,
+        }
+    }
+
+    /// The first operation of `doc` that is not an OpenAPI operation on its
+    /// own (with its path item's parameters).
+    pub fn first_unparsable_operation(doc: &Value) -> Self {
+        let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+            return Self::Document;
+        };
+        for (path, item) in paths {
+            if serde_json::from_value::<openapiv3::PathItem>(item.clone()).is_ok() {
+                continue;
+            }
+            for method in METHODS {
+                if let Some(op) = item.get(method)
+                    && serde_json::from_value::<openapiv3::Operation>(op.clone()).is_err()
+                {
+                    return Self::Operation(path.clone(), method.to_owned());
+                }
+            }
+        }
+        Self::Document
+    }
+
+    /// The operation whose generated method is `method_name` (progenitor
+    /// names methods after operationIds, in snake case).
+    pub fn of_method(doc: &Value, method_name: &str) -> Self {
+        let squash = |s: &str| {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let wanted = squash(method_name);
+        let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+            return Self::Document;
+        };
+        for (path, item) in paths {
+            for method in METHODS {
+                let id = item
+                    .get(method)
+                    .and_then(|op| op.get("operationId"))
+                    .and_then(Value::as_str);
+                if id.is_some_and(|id| squash(id) == wanted) {
+                    return Self::Operation(path.clone(), method.to_owned());
+                }
+            }
+        }
+        Self::Document
+    }
+}
+
+/// What a fallback did.
+pub enum Fallback {
+    /// A note for the header: a schema now read as any JSON value.
+    Note(String),
+    /// An operation left out.
+    Skipped(Skipped),
+}
+
+/// Gives way at `fault` in `doc`, for `reason`; `None` when there is
+/// nothing to give (the document itself, or a schema already untyped).
+pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback> {
+    let reason = shorten(reason);
+    match fault {
+        Fault::Schema(name) => {
+            let schema =
+                doc.pointer_mut(&format!("/components/schemas/{}", normalize::escape(name)))?;
+            let description = schema.get("description").cloned();
+            let mut any = json!({});
+            if let Some(d) = description {
+                any["description"] = d;
+            }
+            if *schema == any {
+                return None;
+            }
+            *schema = any;
+            Some(Fallback::Note(format!(
+                "component `{name}` is read as any JSON value (serde_json::Value): {reason}"
+            )))
+        }
+        Fault::Operation(path, method) => {
+            let paths = doc.get_mut("paths")?.as_object_mut()?;
+            let item = paths.get_mut(path)?.as_object_mut()?;
+            let op = item.remove(method)?;
+            let operation = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or(method)
+                .to_owned();
+            if !METHODS.iter().any(|m| item.contains_key(*m)) {
+                paths.remove(path);
+            }
+            Some(Fallback::Skipped(Skipped {
+                operation,
+                pointer: format!("/paths/{}/{method}", normalize::escape(path)),
+                reason: format!("the generator cannot handle it ({reason})"),
+            }))
+        }
+        Fault::Document => None,
+    }
+}
+
+/// A generator's message on one line and at most 300 characters: some
+/// quote whole schemas.
+fn shorten(reason: &str) -> String {
+    let one_line: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut cut: String = one_line.chars().take(300).collect();
+    if one_line.chars().count() > 300 {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_read_from_pointers_and_method_names() {
+        assert_eq!(
+            Fault::at("/components/schemas/a~1b/properties/x"),
+            Fault::Schema("a/b".into())
+        );
+        assert_eq!(
+            Fault::at("/paths/~1keys~1{id}/get/responses"),
+            Fault::Operation("/keys/{id}".into(), "get".into())
+        );
+        assert_eq!(Fault::at("/components/responses/x"), Fault::Document);
+        let doc = json!({"paths": {"/k": {"post": {"operationId": "Create-Key"}}}});
+        assert_eq!(
+            Fault::of_method(&doc, "create_key"),
+            Fault::Operation("/k".into(), "post".into())
+        );
+    }
+
+    #[test]
+    fn giving_way_twice_at_one_schema_is_refused() {
+        let mut doc =
+            json!({"components": {"schemas": {"X": {"type": "object", "description": "d"}}}});
+        let fault = Fault::Schema("X".into());
+        assert!(give_way(&mut doc, &fault, "why").is_some());
+        assert_eq!(
+            doc["components"]["schemas"]["X"],
+            json!({"description": "d"})
+        );
+        assert!(give_way(&mut doc, &fault, "why").is_none());
+    }
+}

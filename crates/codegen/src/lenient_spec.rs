@@ -1,0 +1,336 @@
+//! Published specs depart from OpenAPI 3.0 in ways a reader can still
+//! make sense of. These rules take them as their authors meant them, each
+//! with a note, before the other normalizations run:
+//!
+//! | construct | what we do |
+//! |---|---|
+//! | no `paths` (a document of webhooks or components only) | an empty `paths`: a client of types only |
+//! | an operation without `operationId` | one made from the method and path (`get_users_by_id`), unique in the document |
+//! | a media type given as a `$ref` (to `#/components/mediaTypes/...`) | the media type it names, inlined |
+//! | a cookie parameter | left out: the client sends no cookies (a cookie store on the caller's `reqwest::ClientBuilder` can) |
+//! | a request body media type without a schema | any JSON value for JSON, bytes for other types |
+//! | `application/octet-stream` request body as a string of another format (`byte`) | bytes (`format: binary`) |
+//! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
+//! | a `pattern` the regular-expression engine cannot compile (`(?i)` flags) | dropped: values are not checked against it |
+//! | a websocket endpoint (`x-dropshot-websocket`, or a `101` answer) | the operation is skipped: the client cannot upgrade a connection |
+//! | a cycle of compositions: a parent whose `oneOf` lists children that are `allOf` the parent | the parent's `oneOf`/`anyOf` branches that close the cycle are dropped: the parent is the children's base type (typify would recurse without end) |
+
+use serde_json::{Map, Value, json};
+
+use crate::normalize::{METHODS, Skipped, escape, is_json};
+use crate::published::for_each_schema;
+
+/// Applies every rule of the table to `doc`; returns the operations it
+/// left out.
+pub(crate) fn apply(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
+    if let Some(map) = doc.as_object_mut()
+        && !map.get("paths").is_some_and(Value::is_object)
+    {
+        map.insert("paths".into(), json!({}));
+        notes.push("the document has no paths: the client has its types and no operations".into());
+    }
+    inline_media_type_refs(doc, notes);
+    composition_cycles(doc, notes);
+    let skipped = operations(doc, notes);
+    schemas(doc, notes);
+    skipped
+}
+
+/// `content: {type: {$ref: ...}}`: the media type named, inlined.
+fn inline_media_type_refs(doc: &mut Value, notes: &mut Vec<String>) {
+    fn walk(node: &mut Value, root: &Value, count: &mut usize) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(content)) = map.get_mut("content") {
+                    for media in content.values_mut() {
+                        let target = media
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix('#'))
+                            .and_then(|p| root.pointer(p))
+                            .cloned();
+                        if let Some(target) = target {
+                            *media = target;
+                            *count += 1;
+                        }
+                    }
+                }
+                map.values_mut().for_each(|v| walk(v, root, count));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, root, count)),
+            _ => {}
+        }
+    }
+    let root = doc.clone();
+    let mut count = 0;
+    walk(doc, &root, &mut count);
+    if count > 0 {
+        notes.push(format!(
+            "{count} media type(s) given as a `$ref` were inlined (a media type is not a component in OpenAPI 3.0)"
+        ));
+    }
+}
+
+/// Breaks every cycle made of composition references alone (a component's
+/// own `allOf`, `oneOf` and `anyOf` entries that are `$ref`s), by dropping
+/// a `oneOf`/`anyOf` branch on it (an `allOf` entry when there is none).
+/// A composition reference: from a component, by its `key` entry `index`,
+/// to the component named.
+type Edge = (String, &'static str, usize);
+
+fn composition_cycles(doc: &mut Value, notes: &mut Vec<String>) {
+    const KEYS: [&str; 3] = ["oneOf", "anyOf", "allOf"];
+    let target = |v: &Value| {
+        v.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .map(|n| n.replace("~1", "/").replace("~0", "~"))
+    };
+    // A bound on the work: each round removes one edge.
+    for _ in 0..1000 {
+        let Some(schemas) = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        let edges = |name: &str| -> Vec<Edge> {
+            let mut out = Vec::new();
+            if let Some(s) = schemas.get(name) {
+                for key in KEYS {
+                    if let Some(Value::Array(parts)) = s.get(key) {
+                        for (i, part) in parts.iter().enumerate() {
+                            if let Some(t) = target(part) {
+                                out.push((t, key, i));
+                            }
+                        }
+                    }
+                }
+            }
+            out
+        };
+        // A depth-first search for a cycle; the edge to cut on it.
+        let mut cut: Option<Edge> = None;
+        'search: for start in schemas.keys() {
+            let mut stack: Vec<(String, Vec<Edge>)> = vec![(start.clone(), Vec::new())];
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some((node, path)) = stack.pop() {
+                for (next, key, i) in edges(&node) {
+                    let mut route = path.clone();
+                    route.push((node.clone(), key, i));
+                    if next == *start {
+                        cut = route
+                            .iter()
+                            .find(|(_, k, _)| *k != "allOf")
+                            .or_else(|| route.last())
+                            .cloned();
+                        break 'search;
+                    }
+                    if seen.insert(next.clone()) {
+                        stack.push((next, route));
+                    }
+                }
+            }
+        }
+        let Some((name, key, index)) = cut else {
+            return;
+        };
+        let entry = doc
+            .pointer(&format!(
+                "/components/schemas/{}/{key}/{index}",
+                escape(&name)
+            ))
+            .and_then(target)
+            .unwrap_or_default();
+        let pointer = format!("/components/schemas/{}/{key}", escape(&name));
+        if let Some(Value::Array(parts)) = doc.pointer_mut(&pointer) {
+            parts.remove(index);
+            if parts.is_empty()
+                && let Some(Value::Object(schema)) =
+                    doc.pointer_mut(&format!("/components/schemas/{}", escape(&name)))
+            {
+                schema.remove(key);
+            }
+        }
+        notes.push(format!(
+            "`{name}`: `{entry}` in its `{key}` closes a cycle of compositions and was dropped"
+        ));
+    }
+}
+
+/// The method and path as an operation id: `get /users/{id}` is
+/// `get_users_by_id`.
+fn invented_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        id.push('_');
+        if let Some(param) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            id.push_str("by_");
+            id.push_str(param);
+        } else {
+            id.push_str(segment);
+        }
+    }
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+fn is_cookie(param: &Value, root: &Value) -> bool {
+    let resolved = param
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| root.pointer(p))
+        .unwrap_or(param);
+    resolved.get("in").and_then(Value::as_str) == Some("cookie")
+}
+
+fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
+    let root = doc.clone();
+    let mut taken: Vec<String> = Vec::new();
+    if let Some(paths) = root.get("paths").and_then(Value::as_object) {
+        for item in paths.values() {
+            for method in METHODS {
+                if let Some(id) = item
+                    .get(method)
+                    .and_then(|op| op.get("operationId"))
+                    .and_then(Value::as_str)
+                {
+                    taken.push(id.to_owned());
+                }
+            }
+        }
+    }
+    let mut skipped = Vec::new();
+    let (mut invented, mut cookies) = (0, 0);
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return skipped;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        if let Some(Value::Array(params)) = item.get_mut("parameters") {
+            let before = params.len();
+            params.retain(|p| !is_cookie(p, &root));
+            cookies += before - params.len();
+        }
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let pointer = format!("/paths/{}/{method}", escape(path));
+            if !op.get("operationId").is_some_and(Value::is_string) {
+                let base = invented_id(method, path);
+                let mut id = base.clone();
+                let mut n = 2;
+                while taken.iter().any(|t| t.eq_ignore_ascii_case(&id)) {
+                    id = format!("{base}{n}");
+                    n += 1;
+                }
+                taken.push(id.clone());
+                op.insert("operationId".into(), Value::String(id));
+                invented += 1;
+            }
+            let op_id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                let before = params.len();
+                params.retain(|p| !is_cookie(p, &root));
+                cookies += before - params.len();
+            }
+            request_body(op);
+            let websocket = op.contains_key("x-dropshot-websocket")
+                || op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .is_some_and(|r| r.contains_key("101"));
+            if websocket {
+                skipped.push(Skipped {
+                    operation: op_id,
+                    pointer,
+                    reason: "a websocket endpoint: the client cannot upgrade a connection".into(),
+                });
+            }
+        }
+        item.retain(|method, _| {
+            !skipped
+                .iter()
+                .any(|s| s.pointer == format!("/paths/{}/{method}", escape(path)))
+        });
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_none_or(|i| METHODS.iter().any(|m| i.contains_key(*m)))
+    });
+    if invented > 0 {
+        notes.push(format!(
+            "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
+        ));
+    }
+    if cookies > 0 {
+        notes.push(format!(
+            "{cookies} cookie parameter(s) are not sent: the client sends no cookies (a cookie store on your reqwest::ClientBuilder can)"
+        ));
+    }
+    skipped
+}
+
+/// A request body media type without a schema takes any JSON value, or
+/// bytes; an octet-stream body is bytes whatever string format it names.
+fn request_body(op: &mut Map<String, Value>) {
+    let Some(Value::Object(content)) = op.get_mut("requestBody").and_then(|b| b.get_mut("content"))
+    else {
+        return;
+    };
+    for (media_type, media) in content.iter_mut() {
+        let Some(media) = media.as_object_mut() else {
+            continue;
+        };
+        let json = is_json(media_type);
+        let schema = media.entry("schema").or_insert_with(|| {
+            if json {
+                json!({})
+            } else {
+                json!({"type": "string", "format": "binary"})
+            }
+        });
+        if media_type == "application/octet-stream"
+            && schema.get("type").and_then(Value::as_str) == Some("string")
+            && schema.get("format").and_then(Value::as_str) != Some("binary")
+        {
+            schema["format"] = json!("binary");
+        }
+    }
+}
+
+fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
+    let (mut formats, mut patterns) = (Vec::new(), Vec::new());
+    for_each_schema(doc, &mut |at, schema| {
+        let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+        if matches!(ty, "object" | "array" | "boolean") && schema.contains_key("format") {
+            schema.remove("format");
+            formats.push(at.to_owned());
+        }
+        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+            && regress::Regex::new(pattern).is_err()
+        {
+            schema.remove("pattern");
+            patterns.push(at.to_owned());
+        }
+    });
+    if !formats.is_empty() {
+        notes.push(format!(
+            "`format` on {} object, array or boolean schema(s) was dropped (first at {})",
+            formats.len(),
+            formats[0]
+        ));
+    }
+    if !patterns.is_empty() {
+        notes.push(format!(
+            "{} pattern(s) the regular-expression engine cannot compile were dropped, so values are not checked against them (first at {})",
+            patterns.len(),
+            patterns[0]
+        ));
+    }
+}

@@ -1,0 +1,378 @@
+//! `cargo xtask corpus [DIR] [--compile N|all] [--only TEXT]`: runs the
+//! codegen on every published spec of a corpus (by default
+//! `../shared/spec-corpus`, beside the checkout), each in a child process
+//! (a stack overflow or an abort in one spec cannot end the run), prints a
+//! table, and with `--compile` builds the first N generated clients, mock
+//! helpers included, with `cargo clippy -D warnings` in one scratch
+//! workspace under `target/corpus/`. The specs are read where they lie and
+//! nothing generated from them is written into the repository.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The longest one spec may take to generate.
+const PER_SPEC: Duration = Duration::from_secs(300);
+
+/// One spec's outcome, as the child prints it on its last line.
+struct Row {
+    spec: String,
+    outcome: Result<Counts, String>,
+    seconds: f64,
+}
+
+/// What a generated spec holds.
+struct Counts {
+    operations: usize,
+    models: usize,
+    skipped: usize,
+    fallbacks: usize,
+    notes: Vec<String>,
+}
+
+/// The corpus's spec files, sorted.
+fn specs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let folder = if dir.join("specs").is_dir() {
+        dir.join("specs")
+    } else {
+        dir.to_owned()
+    };
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .map_err(|e| format!("{}: {e}", folder.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// The crate name a corpus spec generates as: `corpus-<stem>`, lowercase
+/// letters, digits and dashes.
+fn crate_suffix(spec: &Path) -> String {
+    let stem = spec.file_stem().and_then(|s| s.to_str()).unwrap_or("spec");
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("corpus-{cleaned}")
+}
+
+/// The child: generates one spec and prints its counts (or its error) as
+/// the last line, `ok <ops> <models> <skipped> <fallbacks>` or `error
+/// <message>`, after one `note` line per note; with an output folder, writes
+/// the client and mock there.
+pub fn one(args: &[String]) -> Result<(), String> {
+    let spec = PathBuf::from(args.first().ok_or("corpus-one <spec> [out]")?);
+    let name = crate_suffix(&spec);
+    match apikeys_codegen::generate_as(&spec, &name) {
+        Ok(output) => {
+            if let Some(out) = args.get(1) {
+                let out = Path::new(out);
+                std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+                std::fs::write(out.join("client.rs"), &output.client).map_err(|e| e.to_string())?;
+                std::fs::write(out.join("mock.rs"), &output.mock).map_err(|e| e.to_string())?;
+            }
+            let fallbacks = output
+                .notes
+                .iter()
+                .filter(|n| n.starts_with("component `") && n.contains("any JSON value"))
+                .count();
+            for note in output.notes.iter().chain(
+                output
+                    .skipped
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .iter(),
+            ) {
+                println!("note {}", note.replace('\n', " "));
+            }
+            println!(
+                "ok {} {} {} {fallbacks}",
+                output.stats.operations,
+                output.stats.models,
+                output.skipped.len()
+            );
+        }
+        Err(e) => println!("error {}", e.to_string().replace('\n', " ")),
+    }
+    Ok(())
+}
+
+/// Runs the child for `spec`, within [`PER_SPEC`].
+fn run_one(spec: &Path, out: Option<&Path>) -> Row {
+    let started = Instant::now();
+    let name = spec
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let row = |outcome| Row {
+        spec: name.clone(),
+        outcome,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return row(Err(format!("cannot find xtask itself: {e}"))),
+    };
+    let mut command = Command::new(exe);
+    command.arg("corpus-one").arg(spec);
+    if let Some(out) = out {
+        command.arg(out);
+    }
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return row(Err(format!("cannot start: {e}"))),
+    };
+    // Wait with a limit: poll, since std has no timed wait.
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if started.elapsed() > PER_SPEC => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return row(Err(format!("no result in {} s", PER_SPEC.as_secs())));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return row(Err(e.to_string())),
+        }
+    }
+    let output = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => return row(Err(e.to_string())),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let notes: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("note "))
+        .map(str::to_owned)
+        .collect();
+    let last = stdout.lines().last().unwrap_or_default();
+    if let Some(counts) = last.strip_prefix("ok ") {
+        let n: Vec<usize> = counts.split(' ').filter_map(|c| c.parse().ok()).collect();
+        if let [operations, models, skipped, fallbacks] = n[..] {
+            return row(Ok(Counts {
+                operations,
+                models,
+                skipped,
+                fallbacks,
+                notes,
+            }));
+        }
+    }
+    if let Some(message) = last.strip_prefix("error ") {
+        return row(Err(message.to_owned()));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let why = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output");
+    row(Err(format!(
+        "the generator died ({}): {why}",
+        output.status
+    )))
+}
+
+/// `cargo xtask corpus`.
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut dir = root.join("../shared/spec-corpus");
+    let mut compile = 0usize;
+    let mut only: Option<String> = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--compile" => {
+                let n = rest.next().ok_or("--compile needs a count or `all`")?;
+                compile = if n == "all" {
+                    usize::MAX
+                } else {
+                    n.parse()
+                        .map_err(|_| format!("--compile {n}: not a count"))?
+                };
+            }
+            "--only" => only = Some(rest.next().ok_or("--only needs text")?.clone()),
+            other if !other.starts_with('-') => dir = PathBuf::from(other),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    let mut specs = specs(&dir)?;
+    if let Some(text) = &only {
+        specs.retain(|s| s.to_string_lossy().contains(text.as_str()));
+    }
+    if specs.is_empty() {
+        return Err(format!("no spec under {}", dir.display()));
+    }
+    let scratch = root.join("target/corpus");
+    let mut rows = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let out = (i < compile).then(|| scratch.join(crate_suffix(spec)));
+        let row = run_one(spec, out.as_deref());
+        match &row.outcome {
+            Ok(c) => println!(
+                "{:<32} {:>5} ops {:>5} models {:>4} skipped {:>4} as Value {:>6.1} s",
+                row.spec, c.operations, c.models, c.skipped, c.fallbacks, row.seconds
+            ),
+            Err(e) => println!("{:<32} FAILED {:>6.1} s: {e}", row.spec, row.seconds),
+        }
+        if std::env::var_os("CORPUS_NOTES").is_some()
+            && let Ok(c) = &row.outcome
+        {
+            for note in &c.notes {
+                println!("    {note}");
+            }
+        }
+        rows.push(row);
+    }
+    let generated = rows.iter().filter(|r| r.outcome.is_ok()).count();
+    println!(
+        "corpus: {generated}/{} specs generate ({} operations, {} skipped, {} schemas read as serde_json::Value)",
+        rows.len(),
+        rows.iter()
+            .filter_map(|r| r.outcome.as_ref().ok())
+            .map(|c| c.operations)
+            .sum::<usize>(),
+        rows.iter()
+            .filter_map(|r| r.outcome.as_ref().ok())
+            .map(|c| c.skipped)
+            .sum::<usize>(),
+        rows.iter()
+            .filter_map(|r| r.outcome.as_ref().ok())
+            .map(|c| c.fallbacks)
+            .sum::<usize>(),
+    );
+    let mut failed = rows.len() - generated;
+    if compile > 0 {
+        let built: Vec<String> = rows
+            .iter()
+            .zip(&specs)
+            .take(compile)
+            .filter(|(r, _)| r.outcome.is_ok())
+            .map(|(_, s)| crate_suffix(s))
+            .collect();
+        failed += clippy(root, &scratch, &built)?;
+    }
+    if failed > 0 {
+        return Err(format!("corpus: {failed} spec(s) failed"));
+    }
+    Ok(())
+}
+
+/// Builds each generated client in `crates` (folders under `scratch`
+/// holding `client.rs` and `mock.rs`) as a crate of one scratch workspace,
+/// and runs clippy with `-D warnings` on each; returns how many failed.
+fn clippy(root: &Path, scratch: &Path, crates: &[String]) -> Result<usize, String> {
+    let runtime = root.join("crates/runtime");
+    let manifest = |name: &str| {
+        format!(
+            r#"[package]
+name = "apikeys-{name}"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[features]
+mock = []
+
+[dependencies]
+apikeys-runtime = {{ path = "{runtime}" }}
+progenitor-client = "0.15.1"
+reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream"] }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = "1"
+schemars = {{ version = "0.8.22", features = ["chrono", "uuid1"] }}
+chrono = {{ version = "0.4.42", default-features = false, features = ["serde", "std"] }}
+httpmock = "0.8"
+regex = "1"
+"#,
+            runtime = runtime.display()
+        )
+    };
+    let lib = |name: &str| {
+        let ident = name.replace('-', "_");
+        format!(
+            r#"//! A client generated from a published spec, for `cargo xtask corpus`.
+#![allow(missing_docs)]
+extern crate self as apikeys_{ident};
+
+#[allow(clippy::all, clippy::pedantic)]
+mod generated {{
+    include!("../client.rs");
+}}
+
+#[cfg(feature = "mock")]
+#[allow(clippy::all, missing_docs)]
+pub mod mock {{
+    include!("../mock.rs");
+}}
+
+pub use generated::{{Client, types}};
+"#
+        )
+    };
+    for name in crates {
+        let dir = scratch.join(name);
+        let name = name.as_str();
+        std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("Cargo.toml"), manifest(name)).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("src/lib.rs"), lib(name)).map_err(|e| e.to_string())?;
+    }
+    let members: Vec<String> = crates.iter().map(|c| format!("\"{c}\"")).collect();
+    std::fs::write(
+        scratch.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    // The workspace's lock file, so that the scratch crates build with the
+    // versions the workspace is tested with.
+    let _ = std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut failed = 0;
+    for name in crates {
+        let started = Instant::now();
+        let output = Command::new(&cargo)
+            .args(["clippy", "--quiet", "--all-features", "-p"])
+            .arg(format!("apikeys-{name}"))
+            .args(["--", "-D", "warnings"])
+            .current_dir(scratch)
+            .env("CARGO_TARGET_DIR", root.join("target/corpus-target"))
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        if output.status.success() {
+            println!("clippy {name:<40} clean {seconds:>6.1} s");
+        } else {
+            failed += 1;
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("failed");
+            println!("clippy {name:<40} FAILED {seconds:>6.1} s: {first}");
+            if std::env::var_os("CORPUS_NOTES").is_some() {
+                println!("{stderr}");
+            }
+        }
+    }
+    Ok(failed)
+}
