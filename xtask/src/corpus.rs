@@ -1,4 +1,4 @@
-//! `cargo xtask corpus [DIR] [--compile N|all] [--only TEXT]`: runs the
+//! `cargo xtask corpus [DIR] [--compile N|all] [--only TEXT,TEXT]`: runs the
 //! codegen on every published spec of a corpus (by default
 //! `../shared/spec-corpus`, beside the checkout), each in a child process
 //! (a stack overflow or an abort in one spec cannot end the run), prints a
@@ -214,8 +214,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         }
     }
     let mut specs = specs(&dir)?;
-    if let Some(text) = &only {
-        specs.retain(|s| s.to_string_lossy().contains(text.as_str()));
+    if let Some(texts) = &only {
+        let names = |s: &Path| {
+            s.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        specs.retain(|s| texts.split(',').any(|t| names(s).contains(t)));
     }
     if specs.is_empty() {
         return Err(format!("no spec under {}", dir.display()));

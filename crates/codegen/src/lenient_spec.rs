@@ -6,11 +6,15 @@
 //! |---|---|
 //! | no `paths` (a document of webhooks or components only) | an empty `paths`: a client of types only |
 //! | an operation without `operationId` | one made from the method and path (`get_users_by_id`), unique in the document |
-//! | a media type given as a `$ref` (to `#/components/mediaTypes/...`) | the media type it names, inlined |
+//! | an operation without `responses` (3.1 allows it) | any 2xx is its success |
+//! | a media type, or a whole `content` map, given as a `$ref` (to `#/components/mediaTypes/...`) | what it names, inlined |
 //! | a cookie parameter | left out: the client sends no cookies (a cookie store on the caller's `reqwest::ClientBuilder` can) |
 //! | a request body media type without a schema | any JSON value for JSON, bytes for other types |
 //! | `application/octet-stream` request body as a string of another format (`byte`) | bytes (`format: binary`) |
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
+//! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
+//! | `required` names that are not properties (`id` beside a property `Id`) | matched to the property whatever its case, else dropped |
+//! | `x-dropshot-pagination` | dropped: no stream method (it needs the `futures` crate), the page-by-page method stays |
 //! | a `pattern` the regular-expression engine cannot compile (`(?i)` flags) | dropped: values are not checked against it |
 //! | a websocket endpoint (`x-dropshot-websocket`, or a `101` answer) | the operation is skipped: the client cannot upgrade a connection |
 //! | a cycle of compositions: a parent whose `oneOf` lists children that are `allOf` the parent | the parent's `oneOf`/`anyOf` branches that close the cycle are dropped: the parent is the children's base type (typify would recurse without end) |
@@ -41,6 +45,18 @@ fn inline_media_type_refs(doc: &mut Value, notes: &mut Vec<String>) {
     fn walk(node: &mut Value, root: &Value, count: &mut usize) {
         match node {
             Value::Object(map) => {
+                // The whole `content` map as a `$ref`.
+                let whole = map
+                    .get("content")
+                    .and_then(|c| c.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix('#'))
+                    .and_then(|p| root.pointer(p))
+                    .cloned();
+                if let Some(target) = whole {
+                    map.insert("content".into(), target);
+                    *count += 1;
+                }
                 if let Some(Value::Object(content)) = map.get_mut("content") {
                     for media in content.values_mut() {
                         let target = media
@@ -203,7 +219,7 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
         }
     }
     let mut skipped = Vec::new();
-    let (mut invented, mut cookies) = (0, 0);
+    let (mut invented, mut cookies, mut undescribed, mut paginated) = (0, 0, 0, 0);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return skipped;
     };
@@ -234,6 +250,19 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
                 invented += 1;
             }
             let op_id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            // Dropshot's pagination makes progenitor write stream methods
+            // that need the `futures` crate; the plain method stays.
+            if op.remove("x-dropshot-pagination").is_some() {
+                paginated += 1;
+            }
+            if !op.get("responses").is_some_and(Value::is_object) {
+                // 3.1 lets an operation leave its answers undescribed.
+                op.insert(
+                    "responses".into(),
+                    json!({"2XX": {"description": "not described by the spec"}}),
+                );
+                undescribed += 1;
+            }
             if let Some(Value::Array(params)) = op.get_mut("parameters") {
                 let before = params.len();
                 params.retain(|p| !is_cookie(p, &root));
@@ -266,6 +295,16 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     if invented > 0 {
         notes.push(format!(
             "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
+        ));
+    }
+    if paginated > 0 {
+        notes.push(format!(
+            "{paginated} paginated operation(s) (x-dropshot-pagination) have no stream method: call them page by page"
+        ));
+    }
+    if undescribed > 0 {
+        notes.push(format!(
+            "{undescribed} operation(s) describe no answers: any 2xx is their success, and its body is not read"
         ));
     }
     if cookies > 0 {
@@ -306,7 +345,57 @@ fn request_body(op: &mut Map<String, Value>) {
 
 fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
     let (mut formats, mut patterns) = (Vec::new(), Vec::new());
+    let mut typed = Vec::new();
+    let mut requireds = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
+        // A format alone says the type: `{format: date-time}` is a string.
+        let structural = [
+            "type",
+            "$ref",
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "enum",
+            "properties",
+            "items",
+        ];
+        if !structural.iter().any(|k| schema.contains_key(*k))
+            && let Some(format) = schema.get("format").and_then(Value::as_str)
+        {
+            let ty = match format {
+                "int32" | "int64" | "uint32" | "uint64" | "int8" | "int16" => Some("integer"),
+                "float" | "double" | "decimal" => Some("number"),
+                "date-time" | "date" | "time" | "uuid" | "email" | "uri" | "url" | "hostname"
+                | "ipv4" | "ipv6" | "byte" | "binary" | "password" => Some("string"),
+                _ => None,
+            };
+            if let Some(ty) = ty {
+                schema.insert("type".into(), json!(ty));
+                typed.push(at.to_owned());
+            }
+        }
+        // `required` naming a property the schema spells otherwise (`id`
+        // for `Id`) or not at all: typify would add a second field.
+        if let (Some(Value::Object(props)), Some(Value::Array(required))) =
+            (schema.get("properties"), schema.get("required"))
+        {
+            let mut fixed = Vec::new();
+            let mut changed = false;
+            for name in required.iter().filter_map(Value::as_str) {
+                if props.contains_key(name) {
+                    fixed.push(json!(name));
+                } else if let Some(actual) = props.keys().find(|k| k.eq_ignore_ascii_case(name)) {
+                    fixed.push(json!(actual));
+                    changed = true;
+                } else {
+                    changed = true;
+                }
+            }
+            if changed {
+                schema.insert("required".into(), Value::Array(fixed));
+                requireds.push(at.to_owned());
+            }
+        }
         let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
         if matches!(ty, "object" | "array" | "boolean") && schema.contains_key("format") {
             schema.remove("format");
@@ -319,6 +408,20 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
             patterns.push(at.to_owned());
         }
     });
+    if !requireds.is_empty() {
+        notes.push(format!(
+            "{} schema(s) require properties they spell otherwise or do not have: the names were matched to the properties, or dropped (first at {})",
+            requireds.len(),
+            requireds[0]
+        ));
+    }
+    if !typed.is_empty() {
+        notes.push(format!(
+            "{} schema(s) with a `format` and no `type` take the type the format names (first at {})",
+            typed.len(),
+            typed[0]
+        ));
+    }
     if !formats.is_empty() {
         notes.push(format!(
             "`format` on {} object, array or boolean schema(s) was dropped (first at {})",

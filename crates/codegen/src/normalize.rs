@@ -546,6 +546,60 @@ fn downgrade_31(doc: &mut Value) {
                         map.insert("nullable".into(), Value::Bool(true));
                     }
                 }
+                // The documented enum: `oneOf` of `const`s, each with a
+                // title or description. An enum, its values described.
+                for key in ["oneOf", "anyOf"] {
+                    let Some(Value::Array(options)) = map.get(key) else {
+                        continue;
+                    };
+                    let value_of = |o: &Value| -> Option<Value> {
+                        let o = o.as_object()?;
+                        let documentary = o.keys().all(|k| {
+                            matches!(
+                                k.as_str(),
+                                "const" | "enum" | "title" | "description" | "type"
+                            )
+                        });
+                        let value = match (o.get("const"), o.get("enum")) {
+                            (Some(c), None) => c.clone(),
+                            (None, Some(Value::Array(one))) if one.len() == 1 => one[0].clone(),
+                            _ => return None,
+                        };
+                        (documentary && !value.is_object() && !value.is_array()).then_some(value)
+                    };
+                    let values: Option<Vec<Value>> = options.iter().map(value_of).collect();
+                    let Some(values) = values.filter(|v| !v.is_empty()) else {
+                        continue;
+                    };
+                    let described: Vec<String> = options
+                        .iter()
+                        .zip(&values)
+                        .map(|(o, v)| {
+                            let name = o.get("title").and_then(Value::as_str).unwrap_or("");
+                            let text = o.get("description").and_then(Value::as_str).unwrap_or("");
+                            format!("`{v}` {name} {text}").trim().to_owned()
+                        })
+                        .collect();
+                    map.remove(key);
+                    map.insert("enum".into(), Value::Array(values));
+                    let mut description = map
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(|d| format!("{d}\n\n"))
+                        .unwrap_or_default();
+                    description.push_str(&format!("Values: {}", described.join("; ")));
+                    map.insert("description".into(), Value::String(description));
+                }
+                // A typed enum that is also `allOf` a reference (a subset of
+                // a documented enum): the enum says it all.
+                if map.contains_key("enum")
+                    && map.contains_key("type")
+                    && let Some(Value::Array(parts)) = map.get("allOf")
+                    && parts.len() == 1
+                    && parts[0].get("$ref").is_some()
+                {
+                    map.remove("allOf");
+                }
                 if let Some(c) = map.get("const").cloned()
                     && !c.is_object()
                 {

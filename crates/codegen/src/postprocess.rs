@@ -896,6 +896,8 @@ pub fn rewrite(
     counts.visit_file_mut(&mut file);
     let mut any_success = AnySuccess { widened: 0 };
     any_success.visit_file_mut(&mut file);
+    ExactStatusesFirst.visit_file_mut(&mut file);
+    Edition2024Keywords.visit_file_mut(&mut file);
 
     let mut operations = 0;
     for item in &mut file.items {
@@ -1096,6 +1098,42 @@ pub fn models_module(names: &[String]) -> Item {
     }
 }
 
+/// Puts the arms of every status match in an order where each can match:
+/// the success range, exact statuses, other ranges, then the rest. (A `default` answer turned
+/// into `4XX` beside an explicit `404` made the `404` arm unreachable.)
+struct ExactStatusesFirst;
+
+impl VisitMut for ExactStatusesFirst {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        syn::visit_mut::visit_expr_match_mut(self, m);
+        let scrutinee = &m.expr;
+        if quote!(#scrutinee).to_string().replace(' ', "") != "response.status().as_u16()" {
+            return;
+        }
+        // The success range stays first: no exact arm lies inside it (the
+        // declared successes were joined into it).
+        let rank = |arm: &syn::Arm| match &arm.pat {
+            Pat::Range(r) if quote!(#r).to_string().starts_with("200u16") => 0,
+            Pat::Lit(_) => 1,
+            Pat::Range(_) => 2,
+            _ => 3,
+        };
+        m.arms.sort_by_key(rank);
+    }
+}
+
+/// `gen` is reserved in edition 2024: an identifier of that name (a
+/// parameter or field called `gen`) is written `r#gen`.
+struct Edition2024Keywords;
+
+impl VisitMut for Edition2024Keywords {
+    fn visit_ident_mut(&mut self, ident: &mut syn::Ident) {
+        if ident == "gen" {
+            *ident = syn::Ident::new_raw("gen", ident.span());
+        }
+    }
+}
+
 /// Makes progenitor's mock helpers compile for every parameter and body
 /// type the client takes: query and header values are written as the
 /// client writes them (`de::wire_texts`: a list as one query pair per item,
@@ -1157,6 +1195,7 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     }
     through_runtime(file);
     MockValues.visit_file_mut(file);
+    Edition2024Keywords.visit_file_mut(file);
     let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
     let mut fix = PathValues(0);
     fix.visit_file_mut(file);

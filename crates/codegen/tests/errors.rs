@@ -41,7 +41,9 @@ fn only_a_document_that_is_not_openapi_is_refused() {
     // is not OpenAPI is refused, naming the pointer.
     let path = spec(
         "bad-operation.yaml",
-        &format!("{HEAD}paths:\n  /x:\n    get:\n      operationId: x\n      responses: 12\n"),
+        &format!(
+            "{HEAD}paths:\n  /x:\n    get:\n      operationId: x\n      parameters: 12\n      responses: {{}}\n"
+        ),
     );
     let out = apikeys_codegen::generate(&path).unwrap();
     assert_eq!(out.skipped[0].operation, "x", "{:?}", out.skipped);

@@ -304,11 +304,9 @@ pub fn schema_of<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
 pub fn wire_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
-        Ok(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(wire_text)
-            .collect::<Vec<_>>()
-            .join(","),
+        Ok(serde_json::Value::Array(items)) => {
+            items.iter().map(wire_text).collect::<Vec<_>>().join(",")
+        }
         Ok(serde_json::Value::Null) => String::new(),
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
