@@ -2,8 +2,8 @@
 //! codegen on every published spec of a corpus (by default
 //! `../shared/spec-corpus`, beside the checkout), each in a child process
 //! (a stack overflow or an abort in one spec cannot end the run), prints a
-//! table, and with `--compile` builds the first N generated clients, mock
-//! helpers included, with `cargo clippy -D warnings` in one scratch
+//! table, and with `--compile` builds the N generated clients with the
+//! fewest operations, mock helpers included, with `cargo clippy -D warnings` in one scratch
 //! workspace under `target/corpus/`. The specs are read where they lie and
 //! nothing generated from them is written into the repository.
 
@@ -228,8 +228,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     }
     let scratch = root.join("target/corpus");
     let mut rows = Vec::new();
-    for (i, spec) in specs.iter().enumerate() {
-        let out = (i < compile).then(|| scratch.join(crate_suffix(spec)));
+    for spec in &specs {
+        // Every client is written out when some are to be compiled; which
+        // ones is decided once the operations are counted.
+        let out = (compile > 0).then(|| scratch.join(crate_suffix(spec)));
         let row = run_one(spec, out.as_deref());
         match &row.outcome {
             Ok(c) => println!(
@@ -266,13 +268,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     );
     let mut failed = rows.len() - generated;
     if compile > 0 {
-        let built: Vec<String> = rows
+        // The N generated clients with the fewest operations: the most
+        // specs for the time.
+        let mut smallest: Vec<(usize, String)> = rows
             .iter()
             .zip(&specs)
-            .take(compile)
-            .filter(|(r, _)| r.outcome.is_ok())
-            .map(|(_, s)| crate_suffix(s))
+            .filter_map(|(r, s)| Some((r.outcome.as_ref().ok()?.operations, crate_suffix(s))))
             .collect();
+        smallest.sort();
+        let built: Vec<String> = smallest.into_iter().take(compile).map(|(_, n)| n).collect();
         failed += clippy(root, &scratch, &built)?;
     }
     if failed > 0 {

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | no `paths` (a document of webhooks or components only) | an empty `paths`: a client of types only |
 //! | an operation without `operationId` | one made from the method and path (`get_users_by_id`), unique in the document |
-//! | an operation without `responses` (3.1 allows it) | any 2xx is its success |
+//! | an operation without `responses` (3.1 allows it), or with failures only | any 2xx is its success |
 //! | a media type, or a whole `content` map, given as a `$ref` (to `#/components/mediaTypes/...`) | what it names, inlined |
 //! | a cookie parameter | left out: the client sends no cookies (a cookie store on the caller's `reqwest::ClientBuilder` can) |
 //! | a request body media type without a schema | any JSON value for JSON, bytes for other types |
@@ -255,6 +255,20 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
             if op.remove("x-dropshot-pagination").is_some() {
                 paginated += 1;
             }
+            let declares_success = op
+                .get("responses")
+                .and_then(Value::as_object)
+                .is_some_and(|r| r.keys().any(|k| k.starts_with('2') || k == "default"));
+            if let Some(Value::Object(responses)) = op.get_mut("responses")
+                && !declares_success
+            {
+                // Only failures declared: any 2xx is still a success.
+                responses.insert(
+                    "2XX".into(),
+                    json!({"description": "not described by the spec"}),
+                );
+                undescribed += 1;
+            }
             if !op.get("responses").is_some_and(Value::is_object) {
                 // 3.1 lets an operation leave its answers undescribed.
                 op.insert(
@@ -304,7 +318,7 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     }
     if undescribed > 0 {
         notes.push(format!(
-            "{undescribed} operation(s) describe no answers: any 2xx is their success, and its body is not read"
+            "{undescribed} operation(s) describe no successful answer: any 2xx is their success, and its body is not read"
         ));
     }
     if cookies > 0 {

@@ -19,4 +19,4 @@ macro_rules! generated {
     )*};
 }
 
-generated!(published_forms, real_world, tolerance);
+generated!(mock_forms, published_forms, real_world, tolerance);

@@ -2,7 +2,7 @@
 //! workspace's `tests/tolerant_reading.rs`, which does the same for the
 //! providers' specs.
 
-use apikeys_constructs::{published_forms, real_world, tolerance};
+use apikeys_constructs::{mock_forms, published_forms, real_world, tolerance};
 use apikeys_runtime::testing::{Model, check};
 
 fn assert_reads_every_form(spec: &str, models: &[Model]) {
@@ -22,6 +22,11 @@ fn assert_reads_every_form(spec: &str, models: &[Model]) {
         report.cases,
         report.failures.join("\n")
     );
+}
+
+#[test]
+fn mock_forms_reads_every_form() {
+    assert_reads_every_form("mock_forms", mock_forms::mock::models::ALL);
 }
 
 #[test]
