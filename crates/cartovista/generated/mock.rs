@@ -32,7 +32,7 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::AccessKeyDto) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct ApiKeyUpdateAccessKeyThen(::httpmock::Then);
@@ -151,7 +151,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -211,7 +211,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -252,7 +252,7 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::CreateApiKeyParameter) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct ApiKeyCreateAccessKeyThen(::httpmock::Then);
@@ -270,7 +270,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }

@@ -1167,7 +1167,7 @@ impl VisitMut for MockValues {
             }
             ("json_body_obj", [value]) if value == "value" => {
                 *expr = syn::parse_quote!(
-                    #receiver.json_body(::serde_json::to_value(&value).unwrap_or_default())
+                    #receiver.json_body(::serde_json::to_value(value).unwrap_or_default())
                 );
             }
             _ => {}

@@ -35,7 +35,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(
@@ -49,7 +49,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(
@@ -63,7 +63,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -80,7 +80,7 @@ pub mod operations {
             self.0
         }
         pub fn body(self, value: &types::CreateApiKey) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct CreateApiKeyThen(::httpmock::Then);
@@ -97,7 +97,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn created(self, value: &types::CreatedApiKey) -> Self {
@@ -106,7 +106,7 @@ pub mod operations {
                     .0
                     .status(201u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn bad_request(
@@ -118,7 +118,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(
@@ -132,7 +132,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(
@@ -146,7 +146,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -188,7 +188,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn bad_request(
@@ -200,7 +200,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(
@@ -214,7 +214,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(
@@ -228,7 +228,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }

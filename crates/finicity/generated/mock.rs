@@ -24,7 +24,7 @@ pub mod operations {
             self.0
         }
         pub fn body(self, value: &types::ThirdPartyAccessKeyData) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct GenerateThirdPartyAccessKeyThen(::httpmock::Then);
@@ -41,7 +41,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessage) -> Self {
@@ -50,7 +50,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -59,7 +59,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -68,7 +68,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -99,7 +99,7 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::ThirdPartyAccessKeyData) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct UpdateThirdPartyAccessKeyThen(::httpmock::Then);
@@ -116,7 +116,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessage) -> Self {
@@ -125,7 +125,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -134,7 +134,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -143,7 +143,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -191,7 +191,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessage) -> Self {
@@ -200,7 +200,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessage) -> Self {
@@ -209,7 +209,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -229,7 +229,7 @@ pub mod operations {
             self.0
         }
         pub fn body(self, value: &types::PartnerCredentials) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct CreateTokenThen(::httpmock::Then);
@@ -246,7 +246,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn bad_request(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -255,7 +255,7 @@ pub mod operations {
                     .0
                     .status(400u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn unauthorized(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -264,7 +264,7 @@ pub mod operations {
                     .0
                     .status(401u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn not_found(self, value: &types::ErrorMessageOrErrorWrapper) -> Self {
@@ -273,7 +273,7 @@ pub mod operations {
                     .0
                     .status(404u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }

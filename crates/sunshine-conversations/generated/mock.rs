@@ -60,7 +60,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -70,7 +70,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -80,7 +80,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -122,7 +122,7 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
         pub fn body(self, value: &types::IntegrationApiKey) -> Self {
-            Self(self.0.json_body(::serde_json::to_value(&value).unwrap_or_default()))
+            Self(self.0.json_body(::serde_json::to_value(value).unwrap_or_default()))
         }
     }
     pub struct CreateCustomIntegrationKeyThen(::httpmock::Then);
@@ -139,7 +139,7 @@ pub mod operations {
                     .0
                     .status(201u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -149,7 +149,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -159,7 +159,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -228,7 +228,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -238,7 +238,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -248,7 +248,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
@@ -317,7 +317,7 @@ pub mod operations {
                     .0
                     .status(200u16)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn client_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -327,7 +327,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
         pub fn server_error(self, status: u16, value: &types::ErrorResponse) -> Self {
@@ -337,7 +337,7 @@ pub mod operations {
                     .0
                     .status(status)
                     .header("content-type", "application/json")
-                    .json_body(::serde_json::to_value(&value).unwrap_or_default()),
+                    .json_body(::serde_json::to_value(value).unwrap_or_default()),
             )
         }
     }
