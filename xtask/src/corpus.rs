@@ -3,7 +3,7 @@
 //! `../shared/spec-corpus`, beside the checkout), each in a child process
 //! (a stack overflow or an abort in one spec cannot end the run), prints a
 //! table, and with `--compile` builds the N generated clients with the
-//! fewest operations, mock helpers included, with `cargo clippy -D warnings` in one scratch
+//! fewest models, mock helpers included, with `cargo clippy -D warnings` in one scratch
 //! workspace under `target/corpus/`. The specs are read where they lie and
 //! nothing generated from them is written into the repository.
 
@@ -268,12 +268,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     );
     let mut failed = rows.len() - generated;
     if compile > 0 {
-        // The N generated clients with the fewest operations: the most
-        // specs for the time.
+        // The N generated clients with the fewest models (what compiling
+        // costs most): the most specs for the time.
         let mut smallest: Vec<(usize, String)> = rows
             .iter()
             .zip(&specs)
-            .filter_map(|(r, s)| Some((r.outcome.as_ref().ok()?.operations, crate_suffix(s))))
+            .filter_map(|(r, s)| Some((r.outcome.as_ref().ok()?.models, crate_suffix(s))))
             .collect();
         smallest.sort();
         let built: Vec<String> = smallest.into_iter().take(compile).map(|(_, n)| n).collect();

@@ -636,16 +636,24 @@ fn new_provider(root: &Path, args: &[String]) -> Result<(), String> {
     if crate_dir.exists() || apikeys_codegen::spec_path(root, name).is_some() {
         return Err(format!("crates/{name} or openapi/{name}.* exists already"));
     }
-    let spec = match args.iter().position(|a| a == "--spec") {
+    let (spec, ext) = match args.iter().position(|a| a == "--spec") {
         Some(i) => {
             let file = args.get(i + 1).ok_or("--spec needs a file")?;
-            std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            // Kept in the format it is written in: a JSON spec saved as
+            // `.yaml` would be read as YAML, which not all JSON is.
+            let ext = match Path::new(file).extension().and_then(|e| e.to_str()) {
+                Some("json") => "json",
+                Some("yml") => "yml",
+                _ => "yaml",
+            };
+            (text, ext)
         }
-        None => TEMPLATE_SPEC.replace("NAME", name),
+        None => (TEMPLATE_SPEC.replace("NAME", name), "yaml"),
     };
     let ident = name.replace('-', "_");
     let files = [
-        (format!("openapi/{name}.yaml"), spec),
+        (format!("openapi/{name}.{ext}"), spec),
         (
             format!("crates/{name}/Cargo.toml"),
             format!(
@@ -1001,7 +1009,7 @@ fn main() -> ExitCode {
         Some("new-provider") => new_provider(&root, &args[1..]),
         Some("corpus") => corpus::run(&root, &args[1..]),
         Some("corpus-one") => corpus::one(&args[1..]),
-        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider|corpus>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate\n  corpus [DIR] [--compile N|all] [--only NAME,NAME]  generate every published spec of a corpus (default ../shared/spec-corpus), and clippy the N with the fewest operations".into()),
+        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider|corpus>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate\n  corpus [DIR] [--compile N|all] [--only NAME,NAME]  generate every published spec of a corpus (default ../shared/spec-corpus), and clippy the N with the fewest models".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

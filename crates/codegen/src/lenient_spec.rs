@@ -14,6 +14,7 @@
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
 //! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
 //! | `required` names that are not properties (`id` beside a property `Id`) | matched to the property whatever its case, else dropped |
+//! | `minLength`, `minItems` or `minProperties` of 0 | dropped: they bound nothing (and typify's check of them does not compile cleanly) |
 //! | `x-dropshot-pagination` | dropped: no stream method (it needs the `futures` crate), the page-by-page method stays |
 //! | a `pattern` the regular-expression engine cannot compile (`(?i)` flags) | dropped: values are not checked against it |
 //! | a websocket endpoint (`x-dropshot-websocket`, or a `101` answer) | the operation is skipped: the client cannot upgrade a connection |
@@ -361,6 +362,7 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
     let (mut formats, mut patterns) = (Vec::new(), Vec::new());
     let mut typed = Vec::new();
     let mut requireds = Vec::new();
+    let mut vacuous = 0;
     for_each_schema(doc, &mut |at, schema| {
         // A format alone says the type: `{format: date-time}` is a string.
         let structural = [
@@ -410,6 +412,14 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
                 requireds.push(at.to_owned());
             }
         }
+        // A lower bound of 0 on a length or count bounds nothing (typify
+        // would check `len < 0`, which rustc rejects as useless).
+        for bound in ["minLength", "minItems", "minProperties"] {
+            if schema.get(bound).and_then(Value::as_f64) == Some(0.0) {
+                schema.remove(bound);
+                vacuous += 1;
+            }
+        }
         let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
         if matches!(ty, "object" | "array" | "boolean") && schema.contains_key("format") {
             schema.remove("format");
@@ -422,6 +432,11 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
             patterns.push(at.to_owned());
         }
     });
+    if vacuous > 0 {
+        notes.push(format!(
+            "{vacuous} lower bound(s) of 0 on a length or count were dropped: they bound nothing"
+        ));
+    }
     if !requireds.is_empty() {
         notes.push(format!(
             "{} schema(s) require properties they spell otherwise or do not have: the names were matched to the properties, or dropped (first at {})",
