@@ -309,43 +309,55 @@ fn plain_http_off_this_machine_needs_an_opt_in() {
 
 /// An `https` URL answered in plain HTTP: one attempt, `ErrorKind::Tls`,
 /// and a message that says what happened.
-#[tokio::test]
-async fn plain_http_on_an_https_url_is_named_and_not_retried() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // An HTTP server answers what it cannot parse (a TLS hello) with a 400,
-    // as nginx and most others do.
+/// A loopback server handing every connection to `serve`, and a call of
+/// the client at `https://{host}:{port}`: the error, and how many
+/// connections the server saw.
+async fn call_over_tls<F, Fut>(
+    host: &str,
+    serve: F,
+) -> (apikeys_sunshine_conversations::Error, usize)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
     let counted = accepted.clone();
     let serving = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut hello = [0u8; 512];
-            let _ = socket.read(&mut hello).await;
-            let _ = socket
-                .write_all(
-                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await;
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(serve(socket));
         }
     });
-    let client = builder(&format!("https://127.0.0.1:{port}"))
-        .build()
-        .unwrap();
+    let client = builder(&format!("https://{host}:{port}")).build().unwrap();
     let err = client
         .list_custom_integration_keys(APP, INTEGRATION)
         .await
         .unwrap_err();
     serving.abort();
+    (err, accepted.load(Ordering::SeqCst))
+}
+
+/// An `https` URL answered in plain HTTP: one attempt, `ErrorKind::Tls`,
+/// and a message that says what happened.
+#[tokio::test]
+async fn plain_http_on_an_https_url_is_named_and_not_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // An HTTP server answers what it cannot parse (a TLS hello) with a 400,
+    // as nginx and most others do.
+    let (err, connections) = call_over_tls("127.0.0.1", |mut socket| async move {
+        let mut hello = [0u8; 512];
+        let _ = socket.read(&mut hello).await;
+        let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        let _ = socket.write_all(answer).await;
+    })
+    .await;
     assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("plain HTTP"), "{err}");
-    assert_eq!(
-        accepted.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "not retried"
-    );
+    assert_eq!(connections, 1, "not retried");
 }
 
 /// A certificate no root vouches for: one attempt, `ErrorKind::Tls`, the
@@ -370,34 +382,16 @@ async fn a_refused_certificate_is_named_and_not_retried() {
     .with_single_cert(vec![cert], key)
     .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handshakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = handshakes.clone();
-    let serving = tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(socket).await;
-            });
+    let (err, connections) = call_over_tls("localhost", move |socket| {
+        let acceptor = acceptor.clone();
+        async move {
+            let _ = acceptor.accept(socket).await;
         }
-    });
-    let client = builder(&format!("https://localhost:{port}"))
-        .build()
-        .unwrap();
-    let err = client
-        .list_custom_integration_keys(APP, INTEGRATION)
-        .await
-        .unwrap_err();
-    serving.abort();
+    })
+    .await;
     assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("certificate"), "{err}");
     assert_eq!(err.attempts(), 1);
-    assert_eq!(
-        handshakes.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "not retried"
-    );
+    assert_eq!(connections, 1, "not retried");
 }

@@ -6,28 +6,7 @@
 //! byte-order mark, a repeated key or an unpaired surrogate. Content codings
 //! are checked per provider over HTTP (`runtime_contract`).
 
-use apikeys_runtime::testing::{Model, check};
-
-fn assert_reads_every_form(spec: &str, models: &[Model]) {
-    let report = check(models);
-    println!(
-        "{spec}: {} models, {} field × form and body × form cases, {} fields in unions untried, {} skipped {:?}",
-        report.models,
-        report.cases,
-        report.in_unions,
-        report.skipped.len(),
-        report.skipped
-    );
-    assert!(report.models > 0, "{spec}: no model was checked");
-    assert!(report.cases > 0, "{spec}: no case was read");
-    assert!(
-        report.failures.is_empty(),
-        "{spec}: {} of {} cases did not read as the original:\n{}",
-        report.failures.len(),
-        report.cases,
-        report.failures.join("\n")
-    );
-}
+use apikeys_runtime::testing::assert_reads_every_form;
 
 #[test]
 fn cartovista_reads_every_form() {

@@ -538,6 +538,31 @@ fn settle(
     }
 }
 
+/// Runs [`check`] on the models of `spec`, prints what it read, and fails
+/// when no case was read or any case did not read as the original.
+pub fn assert_reads_every_form(spec: &str, models: &[Model]) {
+    let report = check(models);
+    println!(
+        "{spec}: {} models, {} field × form and body × form cases, {} fields in unions untried, {} skipped {:?}",
+        report.models,
+        report.cases,
+        report.in_unions,
+        report.skipped.len(),
+        report.skipped
+    );
+    assert!(
+        report.models > 0 && report.cases > 0,
+        "{spec}: nothing was checked"
+    );
+    assert!(
+        report.failures.is_empty(),
+        "{spec}: {} of {} cases did not read as the original:\n{}",
+        report.failures.len(),
+        report.cases,
+        report.failures.join("\n")
+    );
+}
+
 fn pointer<'v>(value: &'v Value, path: &[Step]) -> Option<&'v Value> {
     path.iter().try_fold(value, |at, step| match (step, at) {
         (Step::Key(k), Value::Object(m)) => m.get(k),

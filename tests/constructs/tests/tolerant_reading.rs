@@ -3,26 +3,7 @@
 //! providers' specs.
 
 use apikeys_constructs::{mock_forms, published_forms, real_world, tolerance};
-use apikeys_runtime::testing::{Model, check};
-
-fn assert_reads_every_form(spec: &str, models: &[Model]) {
-    let report = check(models);
-    println!(
-        "{spec}: {} models, {} cases, {} fields in unions untried, skipped {:?}",
-        report.models, report.cases, report.in_unions, report.skipped
-    );
-    assert!(
-        report.models > 0 && report.cases > 0,
-        "{spec}: nothing checked"
-    );
-    assert!(
-        report.failures.is_empty(),
-        "{spec}: {} of {} cases did not read as the original:\n{}",
-        report.failures.len(),
-        report.cases,
-        report.failures.join("\n")
-    );
-}
+use apikeys_runtime::testing::assert_reads_every_form;
 
 #[test]
 fn mock_forms_reads_every_form() {
