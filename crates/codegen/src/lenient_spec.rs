@@ -14,6 +14,7 @@
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
 //! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
 //! | `required` names that are not properties (`id` beside a property `Id`) | matched to the property whatever its case, else dropped |
+//! | two properties of one schema whose Rust field names are one (`callerName`, `caller_name`) | the later left out, noted (its value is not read) |
 //! | `minLength`, `minItems` or `minProperties` of 0 | dropped: they bound nothing (and typify's check of them does not compile cleanly) |
 //! | `x-dropshot-pagination` | dropped: no stream method (it needs the `futures` crate), the page-by-page method stays |
 //! | a `pattern` the regular-expression engine cannot compile (`(?i)` flags) | dropped: values are not checked against it |
@@ -86,6 +87,17 @@ fn inline_media_type_refs(doc: &mut Value, notes: &mut Vec<String>) {
             "{count} media type(s) given as a `$ref` were inlined (a media type is not a component in OpenAPI 3.0)"
         ));
     }
+}
+
+/// The Rust field name a property gets, as typify makes it: snake case
+/// (`callerName`, `caller_name` and `Caller-Name` are one).
+fn field_name(property: &str) -> String {
+    use heck::ToSnakeCase;
+    property
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .to_snake_case()
 }
 
 /// Breaks every cycle made of composition references alone (a component's
@@ -363,6 +375,7 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
     let mut typed = Vec::new();
     let mut requireds = Vec::new();
     let mut vacuous = 0;
+    let mut clashes = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
         // A format alone says the type: `{format: date-time}` is a string.
         let structural = [
@@ -420,6 +433,25 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
                 vacuous += 1;
             }
         }
+        // Properties whose Rust field names would be one (`callerName`,
+        // `caller_name`): the later ones are left to the extra properties.
+        if let Some(Value::Object(props)) = schema.get_mut("properties") {
+            let mut seen = std::collections::BTreeSet::new();
+            let colliding: Vec<String> = props
+                .keys()
+                .filter(|k| !seen.insert(field_name(k)))
+                .cloned()
+                .collect();
+            for name in &colliding {
+                props.remove(name);
+                clashes.push(format!("{at}/properties/{}", escape(name)));
+            }
+            if !colliding.is_empty()
+                && let Some(Value::Array(required)) = schema.get_mut("required")
+            {
+                required.retain(|r| !r.as_str().is_some_and(|r| colliding.iter().any(|c| c == r)));
+            }
+        }
         let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
         if matches!(ty, "object" | "array" | "boolean") && schema.contains_key("format") {
             schema.remove("format");
@@ -432,6 +464,13 @@ fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
             patterns.push(at.to_owned());
         }
     });
+    if !clashes.is_empty() {
+        notes.push(format!(
+            "{} propert(ies) whose field name another property of the same schema already has were left out, and are not read (first at {})",
+            clashes.len(),
+            clashes[0]
+        ));
+    }
     if vacuous > 0 {
         notes.push(format!(
             "{vacuous} lower bound(s) of 0 on a length or count were dropped: they bound nothing"

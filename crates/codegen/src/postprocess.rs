@@ -898,6 +898,7 @@ pub fn rewrite(
     any_success.visit_file_mut(&mut file);
     ExactStatusesFirst.visit_file_mut(&mut file);
     Edition2024Keywords.visit_file_mut(&mut file);
+    OtherMethods.visit_file_mut(&mut file);
 
     let mut operations = 0;
     for item in &mut file.items {
@@ -1122,6 +1123,29 @@ impl VisitMut for ExactStatusesFirst {
     }
 }
 
+/// reqwest has helpers for the common methods only: `client.options(url)`
+/// (an OPTIONS operation) is `client.request(Method::OPTIONS, url)`.
+struct OtherMethods;
+
+impl VisitMut for OtherMethods {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        let method = match call.method.to_string().as_str() {
+            "options" => quote!(OPTIONS),
+            "trace" => quote!(TRACE),
+            "connect" => quote!(CONNECT),
+            _ => return,
+        };
+        let receiver = &call.receiver;
+        if call.args.len() != 1 || quote!(#receiver).to_string().replace(' ', "") != "self.client" {
+            return;
+        }
+        let url = &call.args[0];
+        *expr = syn::parse_quote!(#receiver.request(::reqwest::Method::#method, #url));
+    }
+}
+
 /// `gen` is reserved in edition 2024: an identifier of that name (a
 /// parameter or field called `gen`) is written `r#gen`.
 struct Edition2024Keywords;
@@ -1196,6 +1220,18 @@ pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     through_runtime(file);
     MockValues.visit_file_mut(file);
     Edition2024Keywords.visit_file_mut(file);
+    // A spec with no operations (or no types they use) leaves the mock's
+    // glob import of the client unused.
+    struct GlobImports;
+    impl VisitMut for GlobImports {
+        fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
+            let tree = &item.tree;
+            if quote!(#tree).to_string().ends_with('*') {
+                item.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
+            }
+        }
+    }
+    GlobImports.visit_file_mut(file);
     let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
     let mut fix = PathValues(0);
     fix.visit_file_mut(file);

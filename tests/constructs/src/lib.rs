@@ -19,4 +19,10 @@ macro_rules! generated {
     )*};
 }
 
-generated!(mock_forms, published_forms, real_world, tolerance);
+generated!(
+    mock_forms,
+    published_forms,
+    real_world,
+    tolerance,
+    types_only
+);

@@ -2,7 +2,7 @@
 //! workspace's `tests/tolerant_reading.rs`, which does the same for the
 //! providers' specs.
 
-use apikeys_constructs::{mock_forms, published_forms, real_world, tolerance};
+use apikeys_constructs::{mock_forms, published_forms, real_world, tolerance, types_only};
 use apikeys_runtime::testing::assert_reads_every_form;
 
 #[test]
@@ -23,4 +23,9 @@ fn real_world_reads_every_form() {
 #[test]
 fn tolerance_reads_every_form() {
     assert_reads_every_form("tolerance", tolerance::mock::models::ALL);
+}
+
+#[test]
+fn types_only_reads_every_form() {
+    assert_reads_every_form("types_only", types_only::mock::models::ALL);
 }
