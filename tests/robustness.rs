@@ -395,3 +395,55 @@ async fn a_refused_certificate_is_named_and_not_retried() {
     assert_eq!(err.attempts(), 1);
     assert_eq!(connections, 1, "not retried");
 }
+
+/// `with_timeouts` applies the connect timeout too: against a listener
+/// whose backlog is full (the kernel drops new connection attempts), a
+/// copy with a short connect timeout gives up at it, not at the total.
+#[tokio::test]
+async fn with_timeouts_applies_the_connect_timeout() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let _listener = socket.listen(1).unwrap();
+    // Fill the accept queue: nobody accepts.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let connect = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(300), connect).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break,
+        }
+    }
+    let client = builder(&format!("http://{addr}"))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let timeouts = |connect| {
+        Timeouts::new()
+            .connect(connect)
+            .attempt(Duration::from_secs(10))
+            .total(Duration::from_secs(4))
+    };
+    let hurried = client.with_timeouts(timeouts(Duration::from_millis(200)));
+    let started = Instant::now();
+    let err = hurried
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert!(took < Duration::from_millis(1500), "gave up after {took:?}");
+    // The original's 10 s connect timeout runs into the 4 s total instead.
+    let patient = client.with_timeouts(timeouts(Duration::from_secs(10)));
+    let started = Instant::now();
+    patient
+        .list_custom_integration_keys(APP, INTEGRATION)
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(held);
+}
