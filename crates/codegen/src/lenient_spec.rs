@@ -11,6 +11,9 @@
 //! | a cookie parameter | left out: the client sends no cookies (a cookie store on the caller's `reqwest::ClientBuilder` can) |
 //! | a request body media type without a schema | any JSON value for JSON, bytes for other types |
 //! | `application/octet-stream` request body as a string of another format (`byte`) | bytes (`format: binary`) |
+//! | a `text/*` request body with a schema that is not a plain string (`format: byte`, an object) | a string |
+//! | a parameter named like a path parameter but in the query or a header | left out: the path's is sent |
+//! | a path parameter not marked `required` | required |
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
 //! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
 //! | `required` names that are not properties (`id` beside a property `Id`) | matched to the property whatever its case, else dropped |
@@ -205,14 +208,17 @@ fn invented_id(method: &str, path: &str) -> String {
         .collect()
 }
 
-fn is_cookie(param: &Value, root: &Value) -> bool {
-    let resolved = param
-        .get("$ref")
+/// `node`, or what its `$ref` names.
+fn resolved<'a>(node: &'a Value, root: &'a Value) -> &'a Value {
+    node.get("$ref")
         .and_then(Value::as_str)
         .and_then(|r| r.strip_prefix('#'))
         .and_then(|p| root.pointer(p))
-        .unwrap_or(param);
-    resolved.get("in").and_then(Value::as_str) == Some("cookie")
+        .unwrap_or(node)
+}
+
+fn is_cookie(param: &Value, root: &Value) -> bool {
+    resolved(param, root).get("in").and_then(Value::as_str) == Some("cookie")
 }
 
 fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
@@ -232,7 +238,8 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
         }
     }
     let mut skipped = Vec::new();
-    let (mut invented, mut cookies, mut undescribed, mut paginated) = (0, 0, 0, 0);
+    let (mut invented, mut cookies, mut undescribed, mut paginated, mut shadowing) =
+        (0, 0, 0, 0, 0);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return skipped;
     };
@@ -294,6 +301,25 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
                 let before = params.len();
                 params.retain(|p| !is_cookie(p, &root));
                 cookies += before - params.len();
+                // A name the path already takes, in another place (a query
+                // `list_id` beside the path's `{list_id}`): the client has
+                // one argument per name, and the path's is the one needed.
+                let before = params.len();
+                params.retain(|p| {
+                    let p = resolved(p, &root);
+                    let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+                    p.get("in").and_then(Value::as_str) == Some("path")
+                        || !path.contains(&format!("{{{name}}}"))
+                });
+                shadowing += before - params.len();
+                // A path parameter is required, whatever the spec says.
+                for param in params.iter_mut() {
+                    if param.get("in").and_then(Value::as_str) == Some("path")
+                        && param.get("required") != Some(&Value::Bool(true))
+                    {
+                        param["required"] = Value::Bool(true);
+                    }
+                }
             }
             request_body(op);
             let websocket = op.contains_key("x-dropshot-websocket")
@@ -322,6 +348,11 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     if invented > 0 {
         notes.push(format!(
             "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
+        ));
+    }
+    if shadowing > 0 {
+        notes.push(format!(
+            "{shadowing} parameter(s) named like a path parameter but placed elsewhere were left out: the path's is sent"
         ));
     }
     if paginated > 0 {
@@ -366,6 +397,12 @@ fn request_body(op: &mut Map<String, Value>) {
             && schema.get("format").and_then(Value::as_str) != Some("binary")
         {
             schema["format"] = json!("binary");
+        }
+        // A text body is a string, whatever schema it names.
+        let plain_string = schema.get("type").and_then(Value::as_str) == Some("string")
+            && !schema.get("format").is_some_and(|f| f != "password");
+        if !json && media_type.starts_with("text/") && !plain_string {
+            *schema = json!({"type": "string"});
         }
     }
 }

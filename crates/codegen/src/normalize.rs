@@ -273,7 +273,8 @@ pub(crate) fn resolve<'a>(value: &'a Value, components: &'a Value) -> &'a Value 
 }
 
 pub(crate) fn is_json(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim();
+    // Parameters follow a ';' (or, mistyped, a ',').
+    let essence = media_type.split([';', ',']).next().unwrap_or("").trim();
     essence == "application/json" || essence == "text/json" || essence.ends_with("+json")
 }
 

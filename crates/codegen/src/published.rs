@@ -371,7 +371,8 @@ fn nullable_components(doc: &mut Value, notes: &mut Vec<String>) {
 
 /// Media types progenitor can send a request body as.
 pub(crate) fn sendable(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim();
+    // Parameters follow a ';' (or, mistyped, a ',').
+    let essence = media_type.split([';', ',']).next().unwrap_or("").trim();
     matches!(
         essence,
         "application/json"
