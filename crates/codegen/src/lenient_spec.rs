@@ -7,6 +7,7 @@
 //! | no `paths` (a document of webhooks or components only) | an empty `paths`: a client of types only |
 //! | an operation without `operationId` | one made from the method and path (`get_users_by_id`), unique in the document |
 //! | an operation without `responses` (3.1 allows it), or with failures only | any 2xx is its success |
+//! | an operation whose only answer is `default` | that answer is its success (any 2xx) |
 //! | a media type, or a whole `content` map, given as a `$ref` (to `#/components/mediaTypes/...`) | what it names, inlined |
 //! | a cookie parameter | left out: the client sends no cookies (a cookie store on the caller's `reqwest::ClientBuilder` can) |
 //! | a request body media type without a schema | any JSON value for JSON, bytes for other types |
@@ -14,6 +15,7 @@
 //! | a `text/*` request body with a schema that is not a plain string (`format: byte`, an object) | a string |
 //! | a parameter named like a path parameter but in the query or a header | left out: the path's is sent |
 //! | a path parameter not marked `required` | required |
+//! | a path variable an operation does not declare | declared as a sibling operation declares it, else as a string |
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
 //! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
 //! | `required` names that are not properties (`id` beside a property `Id`) | matched to the property whatever its case, else dropped |
@@ -208,6 +210,23 @@ fn invented_id(method: &str, path: &str) -> String {
         .collect()
 }
 
+/// The parameters the path item at `path` declares for all its operations.
+fn item_parameters<'a>(root: &'a Value, path: &str) -> &'a [Value] {
+    root.get("paths")
+        .and_then(|p| p.get(path))
+        .and_then(|i| i.get("parameters"))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Whether `params` declare path parameter `name`.
+fn item_params_declare(params: &[Value], root: &Value, name: &str) -> bool {
+    params.iter().map(|p| resolved(p, root)).any(|p| {
+        p.get("in").and_then(Value::as_str) == Some("path")
+            && p.get("name").and_then(Value::as_str) == Some(name)
+    })
+}
+
 /// `node`, or what its `$ref` names.
 fn resolved<'a>(node: &'a Value, root: &'a Value) -> &'a Value {
     node.get("$ref")
@@ -240,6 +259,8 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     let mut skipped = Vec::new();
     let (mut invented, mut cookies, mut undescribed, mut paginated, mut shadowing) =
         (0, 0, 0, 0, 0);
+    let mut undeclared = 0;
+    let mut only_default = 0;
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return skipped;
     };
@@ -252,11 +273,61 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
             params.retain(|p| !is_cookie(p, &root));
             cookies += before - params.len();
         }
+        // Path template variables, and the declarations of them any
+        // operation of this path makes (to lend to one that makes none).
+        let variables: Vec<String> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        let declarations: Vec<Value> = item
+            .get("parameters")
+            .into_iter()
+            .chain(
+                METHODS
+                    .iter()
+                    .filter_map(|m| item.get(*m)?.get("parameters")),
+            )
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|p| resolved(p, &root).clone())
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+            .collect();
+        let declared_here = |op: &Map<String, Value>, name: &str| {
+            item_params_declare(item_parameters(&root, path), &root, name)
+                || op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|p| resolved(p, &root))
+                    .any(|p| {
+                        p.get("in").and_then(Value::as_str) == Some("path")
+                            && p.get("name").and_then(Value::as_str) == Some(name)
+                    })
+        };
         for method in METHODS {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
             let pointer = format!("/paths/{}/{method}", escape(path));
+            for name in &variables {
+                if declared_here(op, name) {
+                    continue;
+                }
+                let declaration = declarations
+                    .iter()
+                    .find(|d| d.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+                    });
+                let params = op.entry("parameters").or_insert_with(|| json!([]));
+                if let Value::Array(params) = params {
+                    params.push(declaration);
+                    undeclared += 1;
+                }
+            }
             if !op.get("operationId").is_some_and(Value::is_string) {
                 let base = invented_id(method, path);
                 let mut id = base.clone();
@@ -274,6 +345,15 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
             // that need the `futures` crate; the plain method stays.
             if op.remove("x-dropshot-pagination").is_some() {
                 paginated += 1;
+            }
+            // `default` alone: the answer of any status. Its body is what a
+            // success carries; a failure is read as an undeclared status.
+            if let Some(Value::Object(responses)) = op.get_mut("responses")
+                && responses.len() == 1
+                && let Some(default) = responses.remove("default")
+            {
+                responses.insert("2XX".into(), default);
+                only_default += 1;
             }
             let declares_success = op
                 .get("responses")
@@ -348,6 +428,16 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     if invented > 0 {
         notes.push(format!(
             "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
+        ));
+    }
+    if only_default > 0 {
+        notes.push(format!(
+            "{only_default} operation(s) declare only a `default` answer: it is their success (any 2xx); failures are read as undeclared statuses"
+        ));
+    }
+    if undeclared > 0 {
+        notes.push(format!(
+            "{undeclared} path variable(s) an operation does not declare were declared for it (as a sibling operation does, else as a string)"
         ));
     }
     if shadowing > 0 {

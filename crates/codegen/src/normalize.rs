@@ -403,7 +403,15 @@ fn normalize_responses(
         .iter()
         .filter(|(k, r)| class(k) == Class::Error && schema_of(r).is_some())
         .count();
-    if !untyped_errors.is_empty() && typed_errors > 0 {
+    // A non-JSON error body (`*/*`) would be typed as a byte stream, which
+    // an error cannot hold: left undeclared too, typed errors or not.
+    let error_streams = untyped_errors.iter().any(|k| {
+        responses[k]
+            .get("content")
+            .and_then(Value::as_object)
+            .is_some_and(|c| !c.is_empty())
+    });
+    if !untyped_errors.is_empty() && (typed_errors > 0 || error_streams) {
         responses.retain(|k, _| !untyped_errors.contains(k));
         notes.push(format!(
             "{op_id}: error statuses without a JSON body ({}) are read as undeclared statuses",

@@ -585,6 +585,61 @@ pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
         .map(|s| s.keys().map(|k| pascal(k)).collect())
         .unwrap_or_default();
     let mut hoisted: Vec<(String, Value)> = Vec::new();
+    // Whether the generator makes a named type of this inline schema: an
+    // object, enum or union, or an `allOf` that is more than one reference.
+    fn makes_type(schema: &Value) -> bool {
+        if schema.get("$ref").is_some() {
+            return false;
+        }
+        if ["properties", "enum", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| schema.get(*k).is_some())
+        {
+            return true;
+        }
+        match schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            Some([only]) => makes_type(only),
+            Some(parts) => parts.len() > 1,
+            None => false,
+        }
+    }
+    let mut hoist = |invented: String,
+                     at: &str,
+                     schema: &mut Value,
+                     taken: &mut BTreeSet<String>| {
+        let mut n = 2;
+        while taken.contains(&format!("{invented}{n}")) {
+            n += 1;
+        }
+        let name = format!("{invented}{n}");
+        taken.insert(name.clone());
+        notes.push(format!(
+            "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
+        ));
+        let inline = std::mem::replace(
+            schema,
+            json!({ "$ref": format!("#/components/schemas/{name}") }),
+        );
+        hoisted.push((name, inline));
+    };
+    // A component's inline property schema is named `{Component}{Property}`.
+    if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
+        for (component, schema) in components.iter_mut() {
+            let Some(Value::Object(props)) = schema.get_mut("properties") else {
+                continue;
+            };
+            for (prop, inline) in props.iter_mut() {
+                let invented = format!("{}{}", pascal(component), pascal(prop));
+                if makes_type(inline) && taken.contains(&invented) {
+                    hoist(invented, component, inline, &mut taken);
+                }
+            }
+        }
+    }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -628,28 +683,9 @@ pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
                 }
             }
             for (invented, schema) in places {
-                let named = schema.get("$ref").is_some();
-                let makes_type = schema.get("properties").is_some()
-                    || schema.get("enum").is_some()
-                    || schema.get("oneOf").is_some()
-                    || schema.get("anyOf").is_some();
-                if named || !makes_type || !taken.contains(&invented) {
-                    continue;
+                if makes_type(schema) && taken.contains(&invented) {
+                    hoist(invented, &id, schema, &mut taken);
                 }
-                let mut n = 2;
-                while taken.contains(&format!("{invented}{n}")) {
-                    n += 1;
-                }
-                let name = format!("{invented}{n}");
-                taken.insert(name.clone());
-                notes.push(format!(
-                    "{id}: the inline schema that would be named {invented}, a component's name, is named {name}"
-                ));
-                let inline = std::mem::replace(
-                    schema,
-                    json!({ "$ref": format!("#/components/schemas/{name}") }),
-                );
-                hoisted.push((name, inline));
             }
         }
     }
