@@ -15,6 +15,7 @@
 //! | a `text/*` request body with a schema that is not a plain string (`format: byte`, an object) | a string |
 //! | a parameter named like a path parameter but in the query or a header | left out: the path's is sent |
 //! | a path parameter not marked `required` | required |
+//! | two parameters of an operation whose Rust argument names are one (`Idempotency-Key`, `idempotency_key`) | the later left out, noted |
 //! | a path variable an operation does not declare | declared as a sibling operation declares it, else as a string |
 //! | `format` on an object, array or boolean (`uri-map`, `payer_v1`) | dropped: it says nothing a type can hold |
 //! | a `format` without a `type` (`{format: date-time}`) | the type the format names (string, integer, number) |
@@ -261,6 +262,7 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
         (0, 0, 0, 0, 0);
     let mut undeclared = 0;
     let mut only_default = 0;
+    let mut clashing_params = 0;
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return skipped;
     };
@@ -392,6 +394,16 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
                         || !path.contains(&format!("{{{name}}}"))
                 });
                 shadowing += before - params.len();
+                // Parameters whose Rust argument names are one
+                // (`Idempotency-Key` in a header, `idempotency_key` in the
+                // query): the first is kept, the later left out.
+                let mut seen = std::collections::BTreeSet::new();
+                let before = params.len();
+                params.retain(|p| {
+                    let name = resolved(p, &root).get("name").and_then(Value::as_str);
+                    name.is_none_or(|n| seen.insert(field_name(n)))
+                });
+                clashing_params += before - params.len();
                 // A path parameter is required, whatever the spec says.
                 for param in params.iter_mut() {
                     if param.get("in").and_then(Value::as_str) == Some("path")
@@ -428,6 +440,11 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
     if invented > 0 {
         notes.push(format!(
             "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
+        ));
+    }
+    if clashing_params > 0 {
+        notes.push(format!(
+            "{clashing_params} parameter(s) whose argument name another parameter of the operation already has were left out"
         ));
     }
     if only_default > 0 {
