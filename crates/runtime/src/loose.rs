@@ -84,12 +84,11 @@ fn replace_lone_surrogates(body: &[u8]) -> Vec<u8> {
             continue;
         }
         match unit(body, i) {
-            Some(high @ 0xD800..=0xDBFF) => {
+            Some(0xD800..=0xDBFF) => {
                 if matches!(unit(body, i + 6), Some(0xDC00..=0xDFFF)) {
                     out.extend_from_slice(&body[i..i + 12]);
                     i += 12;
                 } else {
-                    let _ = high;
                     out.extend_from_slice(b"\\uFFFD");
                     i += 6;
                 }
