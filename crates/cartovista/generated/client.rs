@@ -25,12 +25,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub access_key: ::std::option::Option<::apikeys_runtime::Secret>,
-        ///The key as the service displays it.
+        ///The key in a second form. Some services take this one in the apiKey header, so it is held in a redacting wrapper too.
         #[serde(
             rename = "accessKeyString",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub access_key_string: ::std::option::Option<::std::string::String>,
+        pub access_key_string: ::std::option::Option<::apikeys_runtime::Secret>,
         ///When the key was created, as the service writes it (ISO 8601, with or without an offset).
         #[serde(
             rename = "creationTime",

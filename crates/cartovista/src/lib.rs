@@ -19,7 +19,7 @@ pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, HeaderCredentials, ResponseValue, RetryPolicy,
     Secret, Timeouts,
 };
-pub use keys::Keys;
+pub use keys::{Keys, PROVIDER};
 pub use mode::ApiModeEnum;
 pub use tenant::{Tenant, TenantUser};
 

@@ -1,30 +1,32 @@
-//! `apikeys`: list, create, revoke and rotate API keys of four providers,
-//! and audit their age. See the README for configuration and exit codes.
+//! `apikeys`: list, create, revoke and rotate API keys of several
+//! providers, audit their age, and run a rotation policy. See the README
+//! for configuration and exit statuses.
 
+mod policy;
 mod providers;
+mod rotate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use apikeys_lifecycle::{
-    CommandSink, FaultPoint, FileSink, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, Rotation,
-    RotationError, Sink, StdoutSink,
+    CommandSink, CreateRequest, FileSink, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind,
+    Provider, Settings, Sink, StdoutSink,
 };
-use chrono::{DateTime, Duration, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
-use providers::Provider;
+use chrono::{DateTime, Utc};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-/// Exit statuses, for scripts.
+/// Exit statuses, for scripts and schedulers.
 mod exit {
-    /// A provider call or a sink failed.
+    /// A provider call, a sink or the journal failed.
     pub const FAILED: u8 = 1;
-    /// Bad usage or configuration (clap uses 2 too).
+    /// Bad usage or configuration (clap uses 2 too); nothing was done.
     pub const USAGE: u8 = 2;
-    /// `audit` found keys older than the policy.
+    /// Keys older than the policy, or whose age is unknown.
     pub const POLICY: u8 = 3;
     /// A rotation stopped part-way; rerunning it goes on from its journal.
     pub const RESUMABLE: u8 = 4;
-    /// Another run holds the rotation's lock.
+    /// Another run holds a rotation's lock.
     pub const BUSY: u8 = 5;
 }
 
@@ -32,7 +34,9 @@ mod exit {
 #[command(
     name = "apikeys",
     version,
-    about = "Manage and rotate API keys of Sunshine Conversations, FINBOURNE, CartoVista and Finicity"
+    about = "Manage and rotate API keys of Sunshine Conversations, FINBOURNE, CartoVista and Finicity",
+    subcommand_required = true,
+    arg_required_else_help = true
 )]
 struct Cli {
     /// How results are printed.
@@ -42,7 +46,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Output {
     Table,
     Json,
@@ -50,42 +54,31 @@ enum Output {
 
 #[derive(Subcommand)]
 enum Command {
-    /// One provider's keys.
-    #[command(flatten)]
-    Provider(ProviderCommand),
-    /// Every configured provider's keys older than a policy; exits 3 when
-    /// there are any.
+    /// Every configured provider's keys older than a policy, or of unknown
+    /// age; exits 3 when there are any.
     Audit {
         /// The oldest a key may be: `90d`, `12w`, `36h`.
-        #[arg(long, value_parser = parse_age)]
-        max_age: Duration,
+        #[arg(long, value_parser = rotate::parse_duration)]
+        max_age: std::time::Duration,
+        /// Where rotations are journaled (the creation time of keys the
+        /// provider gives none for).
+        #[arg(long, env = "APIKEYS_JOURNAL")]
+        journal: Option<PathBuf>,
+    },
+    /// Runs a rotation policy: rotates every key its profiles select that
+    /// is past its maximum age, and revokes every old key whose grace has
+    /// passed. One line per key, then a summary.
+    Run {
+        /// The policy file (TOML); see the README.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print what would be done, and do nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
-#[derive(Subcommand)]
-enum ProviderCommand {
-    /// Sunshine Conversations (SUNSHINE_* variables).
-    Sunshine {
-        #[command(subcommand)]
-        keys: KeysCommand,
-    },
-    /// FINBOURNE Identity (FBN_* variables or secrets.json).
-    Finbourne {
-        #[command(subcommand)]
-        keys: KeysCommand,
-    },
-    /// CartoVista (CARTOVISTA_* variables).
-    Cartovista {
-        #[command(subcommand)]
-        keys: KeysCommand,
-    },
-    /// Finicity (FINICITY_* variables).
-    Finicity {
-        #[command(subcommand)]
-        keys: KeysCommand,
-    },
-}
-
+/// One provider's commands (`apikeys <provider> keys …`).
 #[derive(Subcommand)]
 enum KeysCommand {
     /// The provider's keys.
@@ -110,27 +103,75 @@ enum Keys {
         /// The key's id (as `list` shows it).
         id: String,
     },
-    /// Replaces a key: create, store, verify, then revoke the old one;
-    /// rerun after an interruption to finish.
+    /// Replaces a key: create, store, verify, keep both live for the grace,
+    /// then revoke the old one. Rerun (or `finish`) after an interruption
+    /// or once the grace has passed.
     Rotate {
         /// The key to replace.
         old: String,
         #[command(flatten)]
         sink: SinkArgs,
-        /// Where the rotation's journal and lock live.
-        #[arg(long, env = "APIKEYS_JOURNAL")]
-        journal: Option<PathBuf>,
-        /// The start of the new key's name.
-        #[arg(long, default_value = "rotated")]
-        name_prefix: String,
-        /// Revoke the old key even if the provider cannot verify the new
-        /// one (Finicity).
-        #[arg(long)]
-        accept_unverifiable: bool,
+        #[command(flatten)]
+        options: RotateArgs,
         /// Say what would be done, and do nothing.
         #[arg(long)]
         dry_run: bool,
     },
+    /// Goes on with a journaled rotation, never starting one: revokes the
+    /// old key once its grace has passed.
+    Finish {
+        /// The key being replaced.
+        old: String,
+        #[command(flatten)]
+        sink: SinkArgs,
+        #[command(flatten)]
+        options: RotateArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct RotateArgs {
+    /// Where the rotation's journal and lock live.
+    #[arg(long, env = "APIKEYS_JOURNAL")]
+    journal: Option<PathBuf>,
+    /// The start of the new key's name.
+    #[arg(long, default_value = "rotated")]
+    name_prefix: String,
+    /// Revoke the old key even if the provider cannot verify the new one
+    /// (Finicity).
+    #[arg(long)]
+    accept_unverifiable: bool,
+    /// How long both keys stay live after the new one verified (`0`:
+    /// revoke at once).
+    #[arg(long, default_value = "24h", value_parser = rotate::parse_duration)]
+    grace: std::time::Duration,
+    /// Also wait until the old key has not been used for this long, where
+    /// the provider reports last use (CartoVista).
+    #[arg(long, value_parser = rotate::parse_duration)]
+    wait_idle: Option<std::time::Duration>,
+    /// Create the new key to expire this long after its creation, where
+    /// the provider takes an expiry (FINBOURNE).
+    #[arg(long, value_parser = rotate::parse_duration)]
+    new_key_lifetime: Option<std::time::Duration>,
+    /// Rotate the key the tool calls with even into a sink it cannot read
+    /// back (a command): a rerun after a crash may then need the new
+    /// credentials configured by hand.
+    #[arg(long)]
+    allow_unreadable_sink: bool,
+}
+
+impl RotateArgs {
+    fn options(self) -> rotate::Options {
+        rotate::Options {
+            journal: self.journal.unwrap_or_else(default_journal),
+            name_prefix: self.name_prefix,
+            accept_unverifiable: self.accept_unverifiable,
+            grace: self.grace,
+            wait_idle: self.wait_idle,
+            new_key_lifetime: self.new_key_lifetime,
+            allow_unreadable_sink: self.allow_unreadable_sink,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -142,34 +183,22 @@ struct SinkArgs {
     sink: String,
 }
 
-impl SinkArgs {
-    fn sink(&self) -> Result<Box<dyn Sink>, String> {
-        if let Some(path) = self.sink.strip_prefix("file:") {
-            return Ok(Box::new(FileSink::new(path)));
-        }
-        if let Some(command) = self.sink.strip_prefix("command:") {
-            let mut words = command.split_whitespace().map(str::to_owned);
-            let program = words.next().ok_or("--sink command: names no program")?;
-            return Ok(Box::new(CommandSink::new(program, words.collect())));
-        }
-        if self.sink == "stdout" {
-            return Ok(Box::new(StdoutSink));
-        }
-        Err("--sink takes file:PATH, command:PROGRAM [ARGS…] or stdout".into())
+/// A sink as `--sink` or a policy file names it.
+pub(crate) fn parse_sink(text: &str) -> Result<Box<dyn Sink>, String> {
+    if let Some(path) = text.strip_prefix("file:") {
+        return Ok(Box::new(FileSink::new(path)));
     }
-}
-
-fn parse_age(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(text.trim_end_matches(char::is_alphabetic).len());
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an age like 90d, 12w or 36h"))?;
-    match unit {
-        "h" => Ok(Duration::hours(n)),
-        "d" => Ok(Duration::days(n)),
-        "w" => Ok(Duration::weeks(n)),
-        _ => Err(format!("`{text}`: the unit is h, d or w")),
+    if let Some(command) = text.strip_prefix("command:") {
+        let mut words = command.split_whitespace().map(str::to_owned);
+        let program = words.next().ok_or("sink command: names no program")?;
+        return Ok(Box::new(CommandSink::new(program, words.collect())));
     }
+    if text == "stdout" {
+        return Ok(Box::new(StdoutSink));
+    }
+    Err(format!(
+        "sink `{text}`: write file:PATH, command:PROGRAM [ARGS…] or stdout"
+    ))
 }
 
 /// A failure and its exit status.
@@ -181,8 +210,42 @@ impl From<String> for Failure {
     }
 }
 
+impl From<(u8, String)> for Failure {
+    fn from((code, message): (u8, String)) -> Self {
+        Self(code, message)
+    }
+}
+
+/// The command line: the fixed commands, and one per registered provider.
+fn command() -> clap::Command {
+    let mut command = Cli::command();
+    for provider in providers::PROVIDERS {
+        let about = format!(
+            "{} (settings: {})",
+            provider.about,
+            provider
+                .settings
+                .iter()
+                .map(|s| s.env)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        command = command.subcommand(KeysCommand::augment_subcommands(
+            clap::Command::new(provider.name)
+                .about(about)
+                .subcommand_required(true)
+                .arg_required_else_help(true),
+        ));
+    }
+    command
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = command().get_matches();
+    let output = matches
+        .get_one::<Output>("output")
+        .copied()
+        .unwrap_or(Output::Table);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -194,8 +257,23 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let provider = matches
+        .subcommand()
+        .and_then(|(name, sub)| Some((providers::find(name)?, sub)));
+    let result = match provider {
+        Some((provider, sub)) => match KeysCommand::from_arg_matches(sub) {
+            Ok(KeysCommand::Keys(keys)) => {
+                runtime.block_on(provider_command(provider, keys, output))
+            }
+            Err(e) => e.exit(),
+        },
+        None => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => runtime.block_on(run(cli.command, output)),
+            Err(e) => e.exit(),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(Failure(code, message)) => {
             eprintln!("apikeys: {message}");
             ExitCode::from(code)
@@ -203,19 +281,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        Command::Audit { max_age } => audit(max_age, cli.output).await,
-        Command::Provider(command) => {
-            let (provider, KeysCommand::Keys(keys)) = match command {
-                ProviderCommand::Sunshine { keys } => (Provider::Sunshine, keys),
-                ProviderCommand::Finbourne { keys } => (Provider::Finbourne, keys),
-                ProviderCommand::Cartovista { keys } => (Provider::Cartovista, keys),
-                ProviderCommand::Finicity { keys } => (Provider::Finicity, keys),
-            };
-            let lifecycle = provider.lifecycle()?;
-            keys_command(lifecycle.as_ref(), keys, cli.output).await
+async fn run(command: Command, output: Output) -> Result<u8, Failure> {
+    match command {
+        Command::Audit { max_age, journal } => {
+            audit(max_age, journal.unwrap_or_else(default_journal), output).await
         }
+        Command::Run { config, dry_run } => policy::run(&config, dry_run, output).await,
     }
 }
 
@@ -223,20 +294,25 @@ fn provider_failed(e: impl std::fmt::Display) -> Failure {
     Failure(exit::FAILED, e.to_string())
 }
 
-async fn keys_command(
-    lifecycle: &dyn KeyLifecycle,
+async fn provider_command(
+    provider: &Provider,
     command: Keys,
     output: Output,
-) -> Result<(), Failure> {
+) -> Result<u8, Failure> {
+    let lifecycle = provider.lifecycle(&Settings::from_env())?;
+    let lifecycle = lifecycle.as_ref();
     match command {
         Keys::List => {
             let keys = lifecycle.list().await.map_err(provider_failed)?;
             print_keys(&[(lifecycle.provider(), keys)], output);
-            Ok(())
+            Ok(0)
         }
         Keys::Create { name, sink } => {
-            let sink = sink.sink()?;
-            let new = lifecycle.create(&name).await.map_err(provider_failed)?;
+            let sink = parse_sink(&sink.sink)?;
+            let new = lifecycle
+                .create(&CreateRequest::named(name))
+                .await
+                .map_err(provider_failed)?;
             if let Err(e) = sink.store(&new.credential) {
                 // Shown once and not stored: the key must not stay live.
                 let revoked = lifecycle.revoke(&new.info.id).await;
@@ -259,7 +335,7 @@ async fn keys_command(
                 sink.describe()
             );
             print_keys(&[(lifecycle.provider(), vec![new.info])], output);
-            Ok(())
+            Ok(0)
         }
         Keys::Revoke { id } => {
             lifecycle
@@ -267,77 +343,93 @@ async fn keys_command(
                 .await
                 .map_err(provider_failed)?;
             eprintln!("revoked {id}");
-            Ok(())
+            Ok(0)
         }
         Keys::Rotate {
             old,
             sink,
-            journal,
-            name_prefix,
-            accept_unverifiable,
+            options,
             dry_run,
         } => {
-            let sink = sink.sink()?;
-            let journal = journal.unwrap_or_else(default_journal);
+            let sink = parse_sink(&sink.sink)?;
+            let options = options.options();
             let old = key_id(lifecycle, &old).await?;
-            let rotation = Rotation::new(lifecycle, sink.as_ref(), &journal)
-                .name_prefix(name_prefix.clone())
-                .accept_unverifiable(accept_unverifiable)
-                .on_progress(|step| eprintln!("[{}] {step}", lifecycle.provider()));
+            let label = lifecycle.provider();
+            let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
             if dry_run {
-                let state = rotation.status(&old).map_err(provider_failed)?;
-                match state {
+                match rotation.status(&old).map_err(provider_failed)? {
                     Some(step) => {
-                        println!("would resume the rotation of {old}, left at step {step:?}")
+                        println!("would go on with the rotation of {old}, left at step {step:?}")
                     }
                     None => println!(
-                        "would create a key named `{name_prefix} rot-…`, store its credentials in {}, verify it, then revoke {old}",
-                        sink.describe()
+                        "would create a key named `{} rot-…`, store its credentials in {}, verify it, keep {old} live for {}, then revoke it",
+                        options.name_prefix,
+                        sink.describe(),
+                        policy::shown_duration(options.grace)
                     ),
                 }
-                return Ok(());
+                return Ok(0);
             }
-            let rotation = match fault_from_env()? {
-                Some(point) => rotation.inject_faults(move |p| {
-                    if p == point {
-                        eprintln!("APIKEYS_FAULT: stopping the process at {}", p.name());
-                        std::process::abort();
-                    }
-                    false
-                }),
-                None => rotation,
-            };
-            match rotation.rotate(&old).await {
-                Ok(outcome) => {
-                    let what = if outcome.already_done {
-                        "was already rotated to"
-                    } else {
-                        "rotated to"
-                    };
-                    eprintln!("{old} {what} {}", outcome.new);
-                    if let Output::Json = output {
-                        println!(
-                            "{}",
-                            serde_json::json!({"old": old.shown(), "new": outcome.new, "resumed": outcome.resumed})
-                        );
-                    }
-                    Ok(())
-                }
-                Err(e @ RotationError::Busy(_)) => Err(Failure(exit::BUSY, e.to_string())),
-                Err(e @ RotationError::Journal(_)) => Err(Failure(exit::FAILED, e.to_string())),
-                Err(e) => Err(Failure(
-                    exit::RESUMABLE,
-                    format!("{e} (journal: {})", journal.display()),
-                )),
-            }
+            let outcome = rotation.rotate(&old).await;
+            rotation_result(&old, outcome.map(Some), &options, output)
+        }
+        Keys::Finish { old, sink, options } => {
+            let sink = parse_sink(&sink.sink)?;
+            let options = options.options();
+            let old = key_id(lifecycle, &old).await?;
+            let label = lifecycle.provider();
+            let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
+            let outcome = rotation.finish(&old).await;
+            rotation_result(&old, outcome, &options, output)
         }
     }
+}
+
+/// Prints a rotation's outcome and gives its exit status.
+fn rotation_result(
+    old: &KeyId,
+    outcome: Result<Option<apikeys_lifecycle::RotationOutcome>, apikeys_lifecycle::RotationError>,
+    options: &rotate::Options,
+    output: Output,
+) -> Result<u8, Failure> {
+    let outcome = match outcome {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => {
+            eprintln!("no rotation of {old} is journaled: nothing to finish");
+            return Ok(0);
+        }
+        Err(e) => {
+            let code = rotate::status_of(&e);
+            let message = match code {
+                exit::RESUMABLE => format!("{e} (journal: {})", options.journal.display()),
+                _ => e.to_string(),
+            };
+            return Err(Failure(code, message));
+        }
+    };
+    match (&outcome.pending, outcome.already_done) {
+        (Some(pending), _) => eprintln!("{old} rotated to {}; {pending}", outcome.new),
+        (None, true) => eprintln!("{old} was already rotated to {}", outcome.new),
+        (None, false) => eprintln!("{old} rotated to {}", outcome.new),
+    }
+    if output == Output::Json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "old": old.shown(),
+                "new": outcome.new,
+                "resumed": outcome.resumed,
+                "old_live_until": outcome.pending.map(|p| p.until),
+            })
+        );
+    }
+    Ok(0)
 }
 
 /// The key named `shown` on the command line: a listed key whose shown id
 /// matches (CartoVista's ids are shown as `fp:…` fingerprints), else the
 /// text itself.
-async fn key_id(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyId, Failure> {
+pub(crate) async fn key_id(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyId, Failure> {
     match lifecycle.list().await {
         Ok(keys) => Ok(keys
             .into_iter()
@@ -349,7 +441,7 @@ async fn key_id(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyId, Fail
     }
 }
 
-fn default_journal() -> PathBuf {
+pub(crate) fn default_journal() -> PathBuf {
     let state = std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
@@ -357,26 +449,35 @@ fn default_journal() -> PathBuf {
     state.join("apikeys/rotations")
 }
 
-/// `APIKEYS_FAULT=<point>` stops the process at that point of a rotation
-/// (crash tests); the points are listed by `FaultPoint::ALL`.
-fn fault_from_env() -> Result<Option<FaultPoint>, Failure> {
-    match std::env::var("APIKEYS_FAULT") {
-        Ok(name) => FaultPoint::parse(&name).map(Some).ok_or_else(|| {
-            let names: Vec<&str> = FaultPoint::ALL.iter().map(|p| p.name()).collect();
-            Failure(
-                exit::USAGE,
-                format!("APIKEYS_FAULT={name}: not one of {}", names.join(", ")),
-            )
-        }),
-        Err(_) => Ok(None),
-    }
+/// The age of `key` at `now`: from the provider, else from a rotation
+/// journaled in `journal` that created it.
+pub(crate) fn age(
+    key: &KeyInfo,
+    created_by_rotations: &[apikeys_lifecycle::Journaled],
+    now: DateTime<Utc>,
+) -> Option<chrono::Duration> {
+    let shown = key.id.shown();
+    key.created
+        .or_else(|| {
+            created_by_rotations
+                .iter()
+                .filter(|j| j.new.as_deref() == Some(shown.as_str()))
+                .find_map(|j| j.created_at)
+        })
+        .map(|created| now - created)
 }
 
-async fn audit(max_age: Duration, output: Output) -> Result<(), Failure> {
-    let now = Utc::now();
-    let configured: Vec<Provider> = Provider::ALL
-        .into_iter()
-        .filter(|p| p.configured())
+async fn audit(
+    max_age: std::time::Duration,
+    journal: PathBuf,
+    output: Output,
+) -> Result<u8, Failure> {
+    let now = rotate::now();
+    let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    let settings = Settings::from_env();
+    let configured: Vec<&Provider> = providers::PROVIDERS
+        .iter()
+        .filter(|p| p.is_configured(&settings))
         .collect();
     if configured.is_empty() {
         return Err(Failure(
@@ -384,41 +485,58 @@ async fn audit(max_age: Duration, output: Output) -> Result<(), Failure> {
             "no provider is configured (see the README for the variables)".into(),
         ));
     }
+    let rotations = apikeys_lifecycle::journaled(&journal);
     let mut found = Vec::new();
-    let mut failed = false;
+    let (mut failed, mut unknown) = (false, 0);
     for provider in configured {
-        let lifecycle = provider.lifecycle()?;
+        let lifecycle = provider.lifecycle(&settings)?;
         match lifecycle.list().await {
             Ok(keys) => {
-                let old: Vec<KeyInfo> = keys
-                    .into_iter()
-                    .filter(|k| k.created.is_some_and(|c| now - c > max_age))
-                    .collect();
-                found.push((lifecycle.provider(), old));
+                let mut flagged = Vec::new();
+                for key in keys {
+                    match age(&key, &rotations, now) {
+                        Some(age) if age <= max_age => {}
+                        Some(_) => flagged.push(key),
+                        None => {
+                            unknown += 1;
+                            eprintln!(
+                                "{}: {} ({}): age unknown (the provider gives no creation time and no rotation of ours created it)",
+                                provider.name,
+                                key.id,
+                                key.name.as_deref().unwrap_or("-")
+                            );
+                            flagged.push(key);
+                        }
+                    }
+                }
+                found.push((lifecycle.provider(), flagged));
             }
             Err(e) if e.kind == LifecycleErrorKind::Unsupported => {
-                eprintln!("{}: cannot be audited ({e})", provider.name());
+                eprintln!("{}: cannot be audited ({e})", provider.name);
             }
             Err(e) => {
-                eprintln!("{}: {e}", provider.name());
+                eprintln!("{}: {e}", provider.name);
                 failed = true;
             }
         }
     }
     print_keys(&found, output);
-    let over = found.iter().map(|(_, keys)| keys.len()).sum::<usize>();
+    let flagged = found.iter().map(|(_, keys)| keys.len()).sum::<usize>();
     if failed {
         Err(Failure(
             exit::FAILED,
             "some providers could not be listed".into(),
         ))
-    } else if over > 0 {
+    } else if flagged > 0 {
         Err(Failure(
             exit::POLICY,
-            format!("{over} key(s) older than the policy"),
+            format!(
+                "{} key(s) older than the policy, {unknown} of unknown age",
+                flagged - unknown
+            ),
         ))
     } else {
-        Ok(())
+        Ok(0)
     }
 }
 

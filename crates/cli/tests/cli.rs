@@ -131,19 +131,44 @@ async fn list_audit_dry_run_and_rotate() {
         "a dry run changed something"
     );
 
+    // The default grace: the new key is stored and verified, and both
+    // keys stay live for a day.
     let args = rotate(&[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let done = apikeys(&fake, None, &cwd, &args, &[]).await;
-    assert!(done.status.success(), "{}", text(&done.stderr));
-    let progress = text(&done.stderr);
-    for step in ["created", "stored", "verified", "revoked the old key"] {
+    let overlapping = apikeys(&fake, None, &cwd, &args, &[]).await;
+    assert!(
+        overlapping.status.success(),
+        "{}",
+        text(&overlapping.stderr)
+    );
+    let progress = text(&overlapping.stderr);
+    for step in ["created", "stored", "verified", "both keys stay live until"] {
         assert!(progress.contains(step), "{progress}");
     }
+    assert_eq!(fake.live().len(), 2, "{progress}");
+    // Rerun before the grace has passed: nothing changes.
+    let early = apikeys(&fake, None, &cwd, &args, &[]).await;
+    assert!(early.status.success(), "{}", text(&early.stderr));
+    assert_eq!(fake.live().len(), 2);
+    assert_eq!(fake.keys.lock().unwrap().len(), 2, "a second key was made");
+
+    // A day and an hour later (a clock the test sets), `finish` revokes
+    // the old key.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
+    let mut finish: Vec<&str> = args.clone();
+    finish[2] = "finish";
+    let done = apikeys(&fake, None, &cwd, &finish, &[("APIKEYS_NOW", &later)]).await;
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let progress = text(&done.stderr);
+    assert!(progress.contains("revoked the old key"), "{progress}");
     let new = fake.live();
     assert_eq!(new.len(), 1);
     assert!(!fake.key("old").unwrap().live);
     // The secret went to the file only.
-    assert!(!text(&done.stdout).contains(&new[0].secret) && !progress.contains(&new[0].secret));
+    for output in [&overlapping, &early, &done] {
+        assert!(!text(&output.stdout).contains(&new[0].secret));
+        assert!(!text(&output.stderr).contains(&new[0].secret));
+    }
     assert!(
         std::fs::read_to_string(cwd.join("new-key.json"))
             .unwrap()
@@ -176,6 +201,8 @@ async fn a_rotation_killed_mid_way_is_finished_by_the_same_command() {
             &sink,
             "--journal",
             journal.to_str().unwrap(),
+            "--grace",
+            "0",
         ];
         let killed = apikeys(&fake, None, &cwd, &args, &[("APIKEYS_FAULT", point)]).await;
         assert!(

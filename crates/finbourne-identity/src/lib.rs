@@ -17,4 +17,4 @@ pub use apikeys_runtime::{
 };
 pub use auth::FbnAuth;
 pub use config::{Configuration, Resolved};
-pub use keys::Keys;
+pub use keys::{Keys, PROVIDER};

@@ -14,7 +14,7 @@ pub use apikeys_runtime::{
     AuthError, BuildError, ClientBuilder, ErrorKind, ResponseValue, RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{EXPIRED_TOKEN_CODE, FinicityAuth, TOKEN_RENEW_AFTER};
-pub use keys::Keys;
+pub use keys::{Keys, PROVIDER, PROVISIONAL_PERIOD};
 
 /// The error of the third-party access operations.
 pub type Error = apikeys_runtime::Error<types::ErrorMessage>;

@@ -6,9 +6,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::rotate::Step;
+use crate::protocol::Step;
 
 /// What a rotation has done so far.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -25,6 +26,14 @@ pub(crate) struct Entry {
     /// The new key's id when it may be written down: what resume revokes.
     pub new_id: Option<String>,
     pub verified: Option<String>,
+    /// When the new key was created, as this rotation saw it: the age of a
+    /// key whose provider does not report one.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the old key may be revoked (the end of the grace); none: once
+    /// verified.
+    #[serde(default)]
+    pub revoke_after: Option<DateTime<Utc>>,
 }
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new
@@ -99,69 +108,83 @@ impl Journal {
         }
     }
 
+    /// Every journal in `dir`, with its path (files that are not journals
+    /// are left out).
+    pub fn all(dir: &Path) -> Vec<(PathBuf, Entry)> {
+        let Ok(read) = fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        read.filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter_map(|p| {
+                let entry = serde_json::from_slice(&fs::read(&p).ok()?).ok()?;
+                Some((p, entry))
+            })
+            .collect()
+    }
+
     pub fn save(&self, entry: &Entry) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(entry).map_err(std::io::Error::other)?;
         write_atomically(&self.path, &bytes, 0o600)
     }
 }
 
-/// Held while a rotation runs: a file created exclusively beside the
-/// journal, holding the process id. A lock whose process is gone (a crash)
-/// is taken over; one whose process runs is refused.
+/// Held while a rotation runs: an exclusive `flock` on a file beside the
+/// journal. The kernel takes it in one step and releases it when the
+/// holder's process dies, however it dies: no pid to go stale, no window
+/// between creating the file and claiming it. The file stays (removing it
+/// would let a second run lock a new file while the first holds the old);
+/// the holder writes its pid into it for the message a refused run gives.
 pub(crate) struct Lock {
-    path: PathBuf,
+    file: fs::File,
 }
 
 impl Lock {
-    pub fn take(journal: &Journal) -> Result<Self, String> {
+    /// Opens (creates) the lock file; taking the lock is [`Lock::take`].
+    pub fn open(journal: &Journal) -> Result<(fs::File, PathBuf), String> {
         let path = journal.path.with_extension("lock");
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let _ = write!(file, "{}", std::process::id());
-                    let _ = file.sync_all();
-                    return Ok(Self { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder: Option<u32> = fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| t.trim().parse().ok());
-                    if holder.is_some_and(alive) {
-                        return Err(format!(
-                            "another run (process {}) is rotating this key; {} is its lock",
-                            holder.unwrap_or_default(),
-                            path.display()
-                        ));
-                    }
-                    // Left by a process that is gone: take it over.
-                    let _ = fs::remove_file(&path);
-                }
-                Err(e) => return Err(format!("cannot lock {}: {e}", path.display())),
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
+        Ok((file, path))
+    }
+
+    /// Takes the lock on `file` without waiting; a live holder is named.
+    pub fn take(file: fs::File, path: &Path) -> Result<Self, String> {
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.set_len(0);
+                let _ = (&file).write_all(std::process::id().to_string().as_bytes());
+                Ok(Self { file })
             }
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(path).unwrap_or_default();
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another run".to_owned()
+                } else {
+                    format!("another run (process {holder})")
+                };
+                Err(format!(
+                    "{who} is rotating this key and holds {}",
+                    path.display()
+                ))
+            }
+            Err(fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
-        Err(format!("cannot lock {}", path.display()))
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// Whether process `pid` still runs. Where that cannot be told (not
-/// Linux), a lock is taken as held: the user removes it by hand.
-fn alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
     }
 }

@@ -2,7 +2,9 @@
 #![warn(missing_docs)]
 
 mod journal;
+pub mod protocol;
 mod rotate;
+pub mod settings;
 mod sink;
 
 use std::fmt;
@@ -14,7 +16,12 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 pub use apikeys_runtime::Secret;
-pub use rotate::{FaultPoint, Progress, Rotation, RotationError, RotationOutcome, Step};
+pub use protocol::{Own, Step, WaitReason};
+pub use rotate::{
+    DEFAULT_GRACE, FaultPoint, Journaled, Pending, Progress, Rotation, RotationError,
+    RotationOutcome, journaled,
+};
+pub use settings::{Provider, Settings};
 pub use sink::{CommandSink, FileSink, Sink, SinkError, StdoutSink};
 
 /// A boxed future that can cross threads: what [`KeyLifecycle`]'s methods
@@ -217,6 +224,31 @@ pub struct NewKey {
     pub credential: Credential,
 }
 
+/// What to create: the name, and what the provider may take beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRequest {
+    /// The key's name (providers without names ignore it).
+    pub name: String,
+    /// When the key should stop working, where the provider takes an
+    /// expiry ([`KeyLifecycle::takes_expiry`]); others ignore it.
+    pub expires: Option<DateTime<Utc>>,
+    /// Whether the key is created for a rotation, which calls
+    /// [`KeyLifecycle::settle`] once its credentials are stored: a
+    /// provider may then create it with a short life first (Finicity).
+    pub provisional: bool,
+}
+
+impl CreateRequest {
+    /// A key named `name`, with nothing else asked.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            expires: None,
+            provisional: false,
+        }
+    }
+}
+
 /// What verifying a new key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
@@ -288,8 +320,24 @@ pub trait KeyLifecycle: Send + Sync {
     /// The keys the configured credentials can see.
     fn list(&self) -> BoxFuture<'_, Result<Vec<KeyInfo>, LifecycleError>>;
 
-    /// Creates a key named `name` (providers without names ignore it).
-    fn create<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<NewKey, LifecycleError>>;
+    /// Creates a key as `request` asks.
+    fn create<'a>(
+        &'a self,
+        request: &'a CreateRequest,
+    ) -> BoxFuture<'a, Result<NewKey, LifecycleError>>;
+
+    /// Finishes what a provisional create left for after the credentials
+    /// are stored: Finicity extends the receipt's short period to the
+    /// grant's; CartoVista finds which of the key's fields its `apiKey`
+    /// header takes. Returns the credentials to store instead, when they
+    /// changed. Called again on resume, so it must be repeatable.
+    fn settle<'a>(
+        &'a self,
+        _id: Option<&'a KeyId>,
+        _credential: &'a Credential,
+    ) -> BoxFuture<'a, Result<Option<Credential>, LifecycleError>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Makes one authenticated call with `credential`, where the API
     /// allows it.
@@ -305,6 +353,34 @@ pub trait KeyLifecycle: Send + Sync {
     /// can find its own key by name after a crash.
     fn names_keys(&self) -> bool {
         true
+    }
+
+    /// Whether [`CreateRequest::expires`] is honoured.
+    fn takes_expiry(&self) -> bool {
+        false
+    }
+
+    /// Whether [`KeyInfo::last_used`] is reported, so that a rotation can
+    /// wait until the old key has been idle for a while.
+    fn reports_last_use(&self) -> bool {
+        false
+    }
+
+    /// Whether the credentials this lifecycle calls with are key `id`'s.
+    fn calls_with(&self, _id: &KeyId) -> Own {
+        Own::No
+    }
+
+    /// Makes every later call with `credential`, a key of the same account
+    /// (a rotation of the tool's own key switches to the new one).
+    fn adopt(&self, _credential: &Credential) -> Result<(), LifecycleError> {
+        Err(LifecycleError::new(
+            LifecycleErrorKind::Unsupported,
+            format!(
+                "{} cannot call with a new key's credentials",
+                self.provider()
+            ),
+        ))
     }
 }
 
@@ -336,4 +412,43 @@ where
         _ => LifecycleErrorKind::Api,
     };
     LifecycleError::new(kind, format!("{what}: {error}"))
+}
+
+/// A client a lifecycle can switch to other credentials while it is
+/// shared ([`KeyLifecycle::adopt`]): every call takes a copy of the
+/// current one. Clones share the switch.
+#[derive(Clone)]
+pub struct Swappable<C> {
+    current: std::sync::Arc<std::sync::RwLock<C>>,
+}
+
+impl<C: Clone> Swappable<C> {
+    /// Starts with `client`.
+    pub fn new(client: C) -> Self {
+        Self {
+            current: std::sync::Arc::new(std::sync::RwLock::new(client)),
+        }
+    }
+
+    /// The current client.
+    pub fn get(&self) -> C {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the client for every later call.
+    pub fn set(&self, client: C) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = client;
+    }
+}
+
+impl<C: fmt::Debug + Clone> fmt::Debug for Swappable<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
 }

@@ -14,38 +14,34 @@
 //!   fingerprint.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 
 use crate::journal::{Entry, Journal, Lock};
+use crate::protocol::{self, Action, Observed, Own, Refusal, Step, WaitReason};
 use crate::{
-    Credential, KeyId, KeyLifecycle, LifecycleError, LifecycleErrorKind, Sink, SinkError,
-    Verification,
+    CreateRequest, Credential, KeyId, KeyLifecycle, LifecycleError, LifecycleErrorKind, Sink,
+    SinkError, Verification,
 };
 
-/// How far a rotation has got, as its journal says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Step {
-    /// Journal written; no key created yet (or one whose creation was not
-    /// journaled, found by its tag).
-    Started,
-    /// A new key exists; its secret may not be stored.
-    Created,
-    /// The new key's credentials are in the sink.
-    Stored,
-    /// The new key answered an authenticated call (or cannot, and that
-    /// was accepted).
-    Verified,
-    /// The old key is revoked: the rotation is finished.
-    Done,
-}
+/// How long both keys stay live after the new one verified, unless told
+/// otherwise: a day. Long enough for what reads a secret once a day (a
+/// nightly deploy, a daily restart, a cache of a few hours) to pick the
+/// new key up, so that nothing fails when the old one goes; short enough
+/// that a leaked old key dies within a day. `Duration::ZERO` revokes at
+/// once, as soon as the new key verified.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 /// Where a fault can be injected: after each remote effect and after each
 /// journal write. A crash test stops the process at one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultPoint {
+    /// The lock file is open; the lock is not taken yet.
+    LockOpened,
+    /// The lock is taken; the journal is not read yet.
+    Locked,
     /// The journal was just started.
     Started,
     /// The key was created at the provider; the journal does not know it.
@@ -56,6 +52,9 @@ pub enum FaultPoint {
     Stored,
     /// The journal says stored.
     StoredJournaled,
+    /// The new key was settled (and its credentials stored again if they
+    /// changed); not verified yet.
+    Settled,
     /// The new key verified; the journal does not know it.
     Verified,
     /// The journal says verified.
@@ -66,12 +65,15 @@ pub enum FaultPoint {
 
 impl FaultPoint {
     /// Every point, in the order a rotation passes them.
-    pub const ALL: [FaultPoint; 8] = [
+    pub const ALL: [FaultPoint; 11] = [
+        Self::LockOpened,
+        Self::Locked,
         Self::Started,
         Self::Created,
         Self::CreatedJournaled,
         Self::Stored,
         Self::StoredJournaled,
+        Self::Settled,
         Self::Verified,
         Self::VerifiedJournaled,
         Self::Revoked,
@@ -80,11 +82,14 @@ impl FaultPoint {
     /// Its name on the command line (`created-journaled`).
     pub fn name(self) -> &'static str {
         match self {
+            Self::LockOpened => "lock-opened",
+            Self::Locked => "locked",
             Self::Started => "started",
             Self::Created => "created",
             Self::CreatedJournaled => "created-journaled",
             Self::Stored => "stored",
             Self::StoredJournaled => "stored-journaled",
+            Self::Settled => "settled",
             Self::Verified => "verified",
             Self::VerifiedJournaled => "verified-journaled",
             Self::Revoked => "revoked",
@@ -109,8 +114,15 @@ pub enum Progress {
     Created(KeyId),
     /// Its credentials were stored; the sink is named.
     Stored(String),
+    /// The tool's own calls now use the new key.
+    Adopted,
+    /// The new key was settled; its credentials changed and were stored
+    /// again.
+    Settled,
     /// It was verified (or cannot be, and that was accepted).
     Verified(Verification),
+    /// Both keys stay live until then.
+    Waiting(Pending),
     /// The old key was revoked.
     RevokedOld(KeyId),
 }
@@ -125,6 +137,11 @@ impl fmt::Display for Progress {
             ),
             Self::Created(id) => write!(f, "created {id}"),
             Self::Stored(sink) => write!(f, "stored its credentials in {sink}"),
+            Self::Adopted => write!(
+                f,
+                "the key being rotated is the one this tool calls with: calling with the new key from now on"
+            ),
+            Self::Settled => write!(f, "settled the new key and stored its final credentials"),
             Self::Verified(Verification::Verified) => {
                 write!(
                     f,
@@ -134,12 +151,38 @@ impl fmt::Display for Progress {
             Self::Verified(Verification::NotPossible(why)) => {
                 write!(f, "not verifiable ({why}); accepted")
             }
+            Self::Waiting(pending) => write!(f, "{pending}"),
             Self::RevokedOld(id) => write!(f, "revoked the old key {id}"),
         }
     }
 }
 
-/// A finished rotation.
+/// Why and until when a rotation keeps the old key live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// When the old key may go; a later run (or `finish`) revokes it then.
+    pub until: DateTime<Utc>,
+    /// Why it may not go before.
+    pub reason: WaitReason,
+}
+
+impl fmt::Display for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let until = self.until.format("%Y-%m-%dT%H:%M:%SZ");
+        match self.reason {
+            WaitReason::Grace => write!(
+                f,
+                "both keys stay live until {until} (the grace); rerun then to revoke the old one"
+            ),
+            WaitReason::InUse => write!(
+                f,
+                "the old key was used recently: both keys stay live until it has been idle long enough ({until}); rerun then"
+            ),
+        }
+    }
+}
+
+/// Where a rotation stands at the end of a run.
 #[derive(Debug, Clone)]
 pub struct RotationOutcome {
     /// The new key, as it may be shown.
@@ -148,6 +191,8 @@ pub struct RotationOutcome {
     pub resumed: bool,
     /// Whether the rotation had already finished before this run.
     pub already_done: bool,
+    /// Set while the old key is still live: until when, and why.
+    pub pending: Option<Pending>,
 }
 
 /// Why a rotation stopped. The journal keeps its state: rerunning the same
@@ -158,6 +203,13 @@ pub enum RotationError {
     Busy(String),
     /// The journal could not be read or written.
     Journal(std::io::Error),
+    /// A setting of the rotation does not fit the provider; nothing was
+    /// done.
+    Config(String),
+    /// The key being rotated is (or may be) the one the tool calls with,
+    /// and the sink cannot give the new credentials back: a rerun after a
+    /// crash could not call. Nothing was done.
+    OwnKeyUnreadableSink(String),
     /// A provider call failed at `step`.
     Provider {
         /// The step that failed.
@@ -182,9 +234,14 @@ impl fmt::Display for RotationError {
         match self {
             Self::Busy(why) => write!(
                 f,
-                "{why}: wait for it, or remove the lock if no such run exists"
+                "{why}: wait for it to finish (the lock is released when its process ends, however it ends)"
             ),
             Self::Journal(e) => write!(f, "the rotation journal: {e}"),
+            Self::Config(why) => write!(f, "{why}; nothing was done"),
+            Self::OwnKeyUnreadableSink(provider) => write!(
+                f,
+                "the {provider} key being rotated is (or may be) the one this tool calls with, and the sink cannot give the new credentials back: after a crash a rerun could not call until you configured them by hand. Use a file sink, or accept that (--allow-unreadable-sink); nothing was done"
+            ),
             Self::Provider { step, error } => write!(
                 f,
                 "the provider failed after step {step:?}: {error}; the old key still works, rerun the same rotation to go on"
@@ -216,6 +273,7 @@ impl From<std::io::Error> for RotationError {
 
 type FaultHook<'a> = Box<dyn Fn(FaultPoint) -> bool + Send + Sync + 'a>;
 type ProgressHook<'a> = Box<dyn Fn(&Progress) + Send + Sync + 'a>;
+type Clock<'a> = Box<dyn Fn() -> DateTime<Utc> + Send + Sync + 'a>;
 
 /// A rotation of one provider's keys into one sink, journaled in one
 /// folder.
@@ -225,13 +283,34 @@ pub struct Rotation<'a> {
     journal_dir: PathBuf,
     name_prefix: String,
     accept_unverifiable: bool,
+    allow_unreadable_sink: bool,
+    grace: Duration,
+    idle: Option<Duration>,
+    new_key_lifetime: Option<Duration>,
+    clock: Clock<'a>,
     fault: Option<FaultHook<'a>>,
     progress: Option<ProgressHook<'a>>,
 }
 
+/// A state the protocol rules out, reported rather than panicked on.
+fn broken(what: &str) -> RotationError {
+    RotationError::Journal(std::io::Error::other(format!(
+        "the rotation reached a state it should not ({what}); the journal is kept, rerun to go on"
+    )))
+}
+
+/// `at` plus `d`, saturating at the latest time chrono represents: a grace
+/// of any length a user can type is a time, never an overflow.
+fn later(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 impl<'a> Rotation<'a> {
     /// A rotation of `keys` storing new credentials in `sink`, with its
-    /// journal (and lock) in `journal_dir`.
+    /// journal (and lock) in `journal_dir`, and the [`DEFAULT_GRACE`].
     pub fn new(
         keys: &'a dyn KeyLifecycle,
         sink: &'a dyn Sink,
@@ -243,6 +322,11 @@ impl<'a> Rotation<'a> {
             journal_dir: journal_dir.into(),
             name_prefix: "rotated".into(),
             accept_unverifiable: false,
+            allow_unreadable_sink: false,
+            grace: DEFAULT_GRACE,
+            idle: None,
+            new_key_lifetime: None,
+            clock: Box::new(|| DateTime::<Utc>::from(std::time::SystemTime::now())),
             fault: None,
             progress: None,
         }
@@ -264,6 +348,50 @@ impl<'a> Rotation<'a> {
         self
     }
 
+    /// How long both keys stay live once the new one verified
+    /// ([`DEFAULT_GRACE`] unless set). A run that verifies the new key
+    /// journals the end of the grace and returns; a later run (of
+    /// [`Rotation::rotate`] or [`Rotation::finish`]) revokes the old key
+    /// once it has passed.
+    #[must_use]
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Also wait, before revoking, until the old key has not been used for
+    /// `idle`, where the provider reports last use (CartoVista).
+    #[must_use]
+    pub fn wait_until_idle(mut self, idle: Duration) -> Self {
+        self.idle = Some(idle);
+        self
+    }
+
+    /// Create the new key with an expiry this long after its creation,
+    /// where the provider takes one (FINBOURNE).
+    #[must_use]
+    pub fn new_key_lifetime(mut self, lifetime: Duration) -> Self {
+        self.new_key_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Rotate the key the tool calls with even into a sink that cannot
+    /// give the new credentials back (a command): after a crash past
+    /// `verified`, a rerun may then need them configured by hand.
+    #[must_use]
+    pub fn allow_unreadable_sink(mut self, allow: bool) -> Self {
+        self.allow_unreadable_sink = allow;
+        self
+    }
+
+    /// The clock the grace is measured with (tests; the system clock by
+    /// default).
+    #[must_use]
+    pub fn clock(mut self, now: impl Fn() -> DateTime<Utc> + Send + Sync + 'a) -> Self {
+        self.clock = Box::new(now);
+        self
+    }
+
     /// Called with every step's progress.
     #[must_use]
     pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'a) -> Self {
@@ -273,8 +401,7 @@ impl<'a> Rotation<'a> {
 
     /// Fault injection for crash tests: when `f` answers `true` at a point,
     /// the rotation stops there as if the process had died (nothing after
-    /// it runs; the lock is released as a dead process's lock would be
-    /// taken over).
+    /// it runs; the lock is released, as a dead process's is).
     #[must_use]
     pub fn inject_faults(mut self, f: impl Fn(FaultPoint) -> bool + Send + Sync + 'a) -> Self {
         self.fault = Some(Box::new(f));
@@ -294,92 +421,200 @@ impl<'a> Rotation<'a> {
         }
     }
 
-    /// The step an earlier run of this rotation reached, if any.
-    pub fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
-        let journal = Journal::at(&self.journal_dir, self.keys.provider(), &old.shown());
-        Ok(journal.load()?.map(|e| e.step))
+    fn journal(&self, old: &KeyId) -> Journal {
+        Journal::at(&self.journal_dir, self.keys.provider(), &old.shown())
     }
 
-    /// Rotates `old`: resumes the journaled rotation of `old` if there is
-    /// one, else starts it. Returns once the old key is revoked.
+    /// The step an earlier run of this rotation reached, if any.
+    pub fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
+        Ok(self.journal(old).load()?.map(|e| e.step))
+    }
+
+    /// Rotates `old`: goes on with the journaled rotation of `old` if there
+    /// is one, else starts it. Returns once the old key is revoked, or once
+    /// the new key is verified and the grace (or the wait for the old key
+    /// to be idle) has not passed: then [`RotationOutcome::pending`] says
+    /// until when, and a later run finishes.
     pub async fn rotate(&self, old: &KeyId) -> Result<RotationOutcome, RotationError> {
+        let outcome = self.run(old, true).await?;
+        outcome.ok_or_else(|| RotationError::Config("no rotation was started".into()))
+    }
+
+    /// Goes on with the journaled rotation of `old`, if there is one, and
+    /// never starts one: revokes the old key if its grace has passed.
+    /// `None`: nothing is journaled for `old`.
+    pub async fn finish(&self, old: &KeyId) -> Result<Option<RotationOutcome>, RotationError> {
+        self.run(old, false).await
+    }
+
+    async fn run(
+        &self,
+        old: &KeyId,
+        may_start: bool,
+    ) -> Result<Option<RotationOutcome>, RotationError> {
         let provider = self.keys.provider();
-        let journal = Journal::at(&self.journal_dir, provider, &old.shown());
-        let _lock = Lock::take(&journal).map_err(RotationError::Busy)?;
-        let found = journal.load()?;
-        let resumed = found.is_some();
-        let already_done = found.as_ref().is_some_and(|e| e.step == Step::Done);
-        let mut entry = match found {
-            Some(entry) => {
-                self.say(Progress::Resuming(entry.step));
-                entry
-            }
-            None => {
-                let entry = Entry {
-                    provider: provider.to_owned(),
-                    old: old.shown(),
-                    token: format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff),
-                    step: Step::Started,
-                    new: None,
-                    new_id: None,
-                    verified: None,
-                };
-                journal.save(&entry)?;
-                self.fault(FaultPoint::Started)?;
-                entry
-            }
-        };
-        let tag = format!("rot-{}", entry.token);
+        if self.idle.is_some() && !self.keys.reports_last_use() {
+            return Err(RotationError::Config(format!(
+                "{provider} does not report when a key was last used, so a rotation cannot wait until the old key is idle"
+            )));
+        }
+        if self.new_key_lifetime.is_some() && !self.keys.takes_expiry() {
+            return Err(RotationError::Config(format!(
+                "{provider} takes no expiry for a new key"
+            )));
+        }
+        let journal = self.journal(old);
+        let (file, lock_path) = Lock::open(&journal).map_err(std::io::Error::other)?;
+        self.fault(FaultPoint::LockOpened)?;
+        let _lock = Lock::take(file, &lock_path).map_err(RotationError::Busy)?;
+        self.fault(FaultPoint::Locked)?;
+        let mut entry = journal.load()?;
+        let resumed = entry.is_some();
+        let already_done = entry.as_ref().is_some_and(|e| e.step == Step::Done);
+        if let Some(e) = entry.as_ref().filter(|e| e.step != Step::Done) {
+            self.say(Progress::Resuming(e.step));
+        }
+        let own = self.keys.calls_with(old);
+        // The new key's credentials, once this process has them.
         let mut fresh: Option<Credential> = None;
+        let mut adopted = false;
         loop {
-            let step = entry.step;
-            let failed = |error| RotationError::Provider { step, error };
-            match entry.step {
-                Step::Started => {
+            let step = entry.as_ref().map(|e| e.step);
+            let revoke_after = entry.as_ref().and_then(|e| e.revoke_after);
+            let now = (self.clock)();
+            let at_hand = match step {
+                Some(Step::Created | Step::Stored) => self.at_hand(&mut fresh, entry.as_ref()),
+                Some(Step::Verified) if own.maybe() && !adopted => {
+                    self.at_hand(&mut fresh, entry.as_ref())
+                }
+                _ => None,
+            };
+            let idle_until = match (self.idle, step) {
+                (Some(idle), Some(Step::Verified)) if revoke_after.is_none_or(|t| t <= now) => {
+                    self.last_used(old, step).await?.map(|t| later(t, idle))
+                }
+                _ => None,
+            };
+            let seen = Observed {
+                now,
+                may_start,
+                new_at_hand: at_hand.is_some(),
+                own,
+                adopted,
+                sink_readable: self.sink.readable(),
+                unreadable_accepted: self.allow_unreadable_sink,
+                idle_until,
+            };
+            let action = protocol::next(step, revoke_after, &seen);
+            let failed = |error| RotationError::Provider {
+                step: step.unwrap_or(Step::Started),
+                error,
+            };
+            match action {
+                Action::Nothing => return Ok(None),
+                Action::Refuse(Refusal::OwnKeyUnreadableSink) => {
+                    return Err(RotationError::OwnKeyUnreadableSink(provider.to_owned()));
+                }
+                Action::Begin => {
+                    let new = Entry {
+                        provider: provider.to_owned(),
+                        old: old.shown(),
+                        token: format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff),
+                        step: Step::Started,
+                        new: None,
+                        new_id: None,
+                        verified: None,
+                        created_at: None,
+                        revoke_after: None,
+                    };
+                    journal.save(&new)?;
+                    entry = Some(new);
+                    self.fault(FaultPoint::Started)?;
+                }
+                Action::Create => {
+                    let e = entry
+                        .as_mut()
+                        .ok_or_else(|| broken("no journal to create from"))?;
+                    let tag = format!("rot-{}", e.token);
                     self.revoke_tagged(&tag).await.map_err(failed)?;
-                    let name = format!("{} {tag}", self.name_prefix);
-                    let new = self.keys.create(&name).await.map_err(failed)?;
+                    let request = CreateRequest {
+                        name: format!("{} {tag}", self.name_prefix),
+                        expires: self.new_key_lifetime.map(|d| later(now, d)),
+                        provisional: true,
+                    };
+                    let new = self.keys.create(&request).await.map_err(failed)?;
                     self.fault(FaultPoint::Created)?;
                     let id = &new.info.id;
-                    entry.new = Some(id.shown());
-                    entry.new_id = (!id.is_secret()).then(|| id.expose().to_owned());
-                    entry.step = Step::Created;
-                    journal.save(&entry)?;
+                    e.new = Some(id.shown());
+                    e.new_id = (!id.is_secret()).then(|| id.expose().to_owned());
+                    e.created_at = Some(new.info.created.unwrap_or(now));
+                    e.step = Step::Created;
+                    journal.save(e)?;
                     self.say(Progress::Created(id.clone()));
                     self.fault(FaultPoint::CreatedJournaled)?;
-                    if let Err(e) = self.sink.store(&new.credential) {
-                        // Not stored: the new key must not stay live.
-                        self.discard_new(&mut entry, &journal, &tag).await?;
-                        return Err(RotationError::Sink(e));
-                    }
-                    self.fault(FaultPoint::Stored)?;
-                    entry.step = Step::Stored;
-                    journal.save(&entry)?;
-                    self.say(Progress::Stored(self.sink.describe()));
-                    self.fault(FaultPoint::StoredJournaled)?;
                     fresh = Some(new.credential);
                 }
-                Step::Created => {
-                    // Resumed: whether the secret reached the sink is
-                    // unknown. The new key is replaced, never trusted.
-                    let new = entry.new.clone();
-                    self.discard_new(&mut entry, &journal, &tag).await?;
+                Action::Store => {
+                    let e = entry
+                        .as_mut()
+                        .ok_or_else(|| broken("no journal to store from"))?;
+                    let credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
+                    if let Err(error) = self.sink.store(&credential) {
+                        // Not stored: the new key must not stay live.
+                        self.discard_new(e, &journal).await?;
+                        return Err(RotationError::Sink(error));
+                    }
+                    self.fault(FaultPoint::Stored)?;
+                    e.step = Step::Stored;
+                    journal.save(e)?;
+                    self.say(Progress::Stored(self.sink.describe()));
+                    self.fault(FaultPoint::StoredJournaled)?;
+                    fresh = Some(credential);
+                }
+                Action::Discard => {
+                    let e = entry
+                        .as_mut()
+                        .ok_or_else(|| broken("no journal to discard from"))?;
+                    let new = e.new.clone();
+                    self.discard_new(e, &journal).await?;
+                    fresh = None;
                     if let Some(new) = new {
                         self.say(Progress::RevokedLeftover(KeyId::new(new)));
                     }
                 }
-                Step::Stored => {
-                    let stored = fresh.take().or_else(|| {
-                        self.sink
-                            .load()
-                            .filter(|c| Some(&c.key) == entry.new.as_ref())
-                    });
-                    let Some(credential) = stored else {
-                        // Stored where it cannot be read back: verifying
-                        // needs the secret, so the key is replaced.
-                        self.discard_new(&mut entry, &journal, &tag).await?;
-                        continue;
-                    };
+                Action::Adopt => {
+                    let credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
+                    self.keys.adopt(&credential).map_err(failed)?;
+                    adopted = true;
+                    fresh = Some(credential);
+                    self.say(Progress::Adopted);
+                }
+                Action::Verify => {
+                    let e = entry
+                        .as_mut()
+                        .ok_or_else(|| broken("no journal to verify from"))?;
+                    let mut credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
+                    let new_id = e.new_id.clone().map(KeyId::new);
+                    let settled = self
+                        .keys
+                        .settle(new_id.as_ref(), &credential)
+                        .await
+                        .map_err(failed)?;
+                    if let Some(settled) = settled {
+                        // Stored again before anything relies on it; a
+                        // failure here leaves the first form stored, and
+                        // a rerun settles again.
+                        self.sink.store(&settled).map_err(|e| {
+                            failed(LifecycleError::api("storing the settled credentials", e))
+                        })?;
+                        if adopted {
+                            self.keys.adopt(&settled).map_err(failed)?;
+                        }
+                        credential = settled;
+                        self.say(Progress::Settled);
+                    }
+                    fresh = Some(credential.clone());
+                    self.fault(FaultPoint::Settled)?;
                     let verification = self.keys.verify(&credential).await.map_err(|e| {
                         if e.kind == LifecycleErrorKind::Refused {
                             RotationError::NotVerified(e)
@@ -393,31 +628,81 @@ impl<'a> Rotation<'a> {
                         return Err(RotationError::Unverifiable(why));
                     }
                     self.fault(FaultPoint::Verified)?;
-                    entry.verified = Some(match verification {
+                    e.verified = Some(match verification {
                         Verification::Verified => "verified".into(),
                         Verification::NotPossible(why) => format!("not possible: {why}"),
                     });
-                    entry.step = Step::Verified;
-                    journal.save(&entry)?;
+                    e.revoke_after = (!self.grace.is_zero()).then(|| later(now, self.grace));
+                    e.step = Step::Verified;
+                    journal.save(e)?;
                     self.say(Progress::Verified(verification));
                     self.fault(FaultPoint::VerifiedJournaled)?;
                 }
-                Step::Verified => {
-                    self.keys.revoke(old).await.map_err(failed)?;
-                    self.fault(FaultPoint::Revoked)?;
-                    entry.step = Step::Done;
-                    journal.save(&entry)?;
-                    self.say(Progress::RevokedOld(old.clone()));
-                }
-                Step::Done => {
-                    return Ok(RotationOutcome {
-                        new: entry.new.clone().unwrap_or_default(),
+                Action::Wait { until, reason } => {
+                    let pending = Pending { until, reason };
+                    self.say(Progress::Waiting(pending));
+                    let e = entry
+                        .as_ref()
+                        .ok_or_else(|| broken("no journal to revoke from"))?;
+                    return Ok(Some(RotationOutcome {
+                        new: e.new.clone().unwrap_or_default(),
                         resumed,
                         already_done,
-                    });
+                        pending: Some(pending),
+                    }));
+                }
+                Action::RevokeOld => {
+                    let e = entry
+                        .as_mut()
+                        .ok_or_else(|| broken("no journal to revoke from"))?;
+                    self.keys.revoke(old).await.map_err(failed)?;
+                    self.fault(FaultPoint::Revoked)?;
+                    e.step = Step::Done;
+                    journal.save(e)?;
+                    self.say(Progress::RevokedOld(old.clone()));
+                }
+                Action::Finished => {
+                    let e = entry.as_ref().ok_or_else(|| broken("no journal"))?;
+                    return Ok(Some(RotationOutcome {
+                        new: e.new.clone().unwrap_or_default(),
+                        resumed,
+                        already_done,
+                        pending: None,
+                    }));
                 }
             }
         }
+    }
+
+    /// The new key's credentials: kept by this process, else read back
+    /// from the sink when what it holds is this rotation's new key.
+    fn at_hand(&self, fresh: &mut Option<Credential>, entry: Option<&Entry>) -> Option<Credential> {
+        if let Some(credential) = fresh {
+            return Some(credential.clone());
+        }
+        let new = entry?.new.as_ref()?;
+        self.sink.load().filter(|c| &c.key == new)
+    }
+
+    /// When the old key was last used, as the provider lists it (none: not
+    /// listed, or never used).
+    async fn last_used(
+        &self,
+        old: &KeyId,
+        step: Option<Step>,
+    ) -> Result<Option<DateTime<Utc>>, RotationError> {
+        let keys = self
+            .keys
+            .list()
+            .await
+            .map_err(|error| RotationError::Provider {
+                step: step.unwrap_or(Step::Verified),
+                error,
+            })?;
+        Ok(keys
+            .into_iter()
+            .find(|k| k.id.expose() == old.expose())
+            .and_then(|k| k.last_used))
     }
 
     /// Revokes every key whose name carries `tag`: keys this rotation made
@@ -440,30 +725,65 @@ impl<'a> Rotation<'a> {
         Ok(())
     }
 
-    /// Revokes the rotation's new key and journals the rotation as back at
-    /// its start, to create another.
-    async fn discard_new(
-        &self,
-        entry: &mut Entry,
-        journal: &Journal,
-        tag: &str,
-    ) -> Result<(), RotationError> {
+    /// Revokes the rotation's new key (by its journaled id, else by tag)
+    /// and journals the rotation as back at its start, to create another.
+    async fn discard_new(&self, entry: &mut Entry, journal: &Journal) -> Result<(), RotationError> {
         let step = entry.step;
-        self.revoke_new(entry, tag)
-            .await
-            .map_err(|error| RotationError::Provider { step, error })?;
+        let revoked = match &entry.new_id {
+            Some(id) => self.keys.revoke(&KeyId::new(id.clone())).await,
+            None => self.revoke_tagged(&format!("rot-{}", entry.token)).await,
+        };
+        revoked.map_err(|error| RotationError::Provider { step, error })?;
         entry.step = Step::Started;
         entry.new = None;
         entry.new_id = None;
+        entry.created_at = None;
         journal.save(entry)?;
         Ok(())
     }
+}
 
-    /// Revokes the rotation's new key: by its journaled id, else by tag.
-    async fn revoke_new(&self, entry: &Entry, tag: &str) -> Result<(), LifecycleError> {
-        match &entry.new_id {
-            Some(id) => self.keys.revoke(&KeyId::new(id.clone())).await,
-            None => self.revoke_tagged(tag).await,
-        }
+/// A rotation journaled in a folder, as [`journaled`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journaled {
+    /// The provider.
+    pub provider: String,
+    /// The old key, as it may be shown.
+    pub old: String,
+    /// The new key, as it may be shown, once created.
+    pub new: Option<String>,
+    /// How far the rotation got.
+    pub step: Step,
+    /// When the new key was created, as the rotation saw it.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the old key may go.
+    pub revoke_after: Option<DateTime<Utc>>,
+}
+
+/// Every rotation journaled in `journal_dir` (finished or not): what a
+/// policy run finishes, and the creation time of keys whose provider
+/// reports none.
+pub fn journaled(journal_dir: &Path) -> Vec<Journaled> {
+    Journal::all(journal_dir)
+        .into_iter()
+        .map(|(_, e)| Journaled {
+            provider: e.provider,
+            old: e.old,
+            new: e.new,
+            step: e.step,
+            created_at: e.created_at,
+            revoke_after: e.revoke_after,
+        })
+        .collect()
+}
+
+/// The reading of an `Own` for messages.
+impl fmt::Display for Own {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Own::Yes => "yes",
+            Own::No => "no",
+            Own::Unknown => "cannot tell",
+        })
     }
 }

@@ -33,6 +33,12 @@ pub trait Sink: Send + Sync {
         None
     }
 
+    /// Whether [`Sink::load`] can give stored credentials back: what lets
+    /// the tool rotate the key it calls with safely.
+    fn readable(&self) -> bool {
+        false
+    }
+
     /// What the sink is, for progress lines (never a secret).
     fn describe(&self) -> String;
 }
@@ -59,6 +65,10 @@ impl Sink for FileSink {
 
     fn load(&self) -> Option<Credential> {
         Credential::from_json(&std::fs::read_to_string(&self.path).ok()?)
+    }
+
+    fn readable(&self) -> bool {
+        true
     }
 
     fn describe(&self) -> String {

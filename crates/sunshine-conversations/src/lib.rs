@@ -15,7 +15,7 @@ pub use apikeys_runtime::{
     RetryPolicy, Secret, Timeouts,
 };
 pub use auth::{JwtAuth, Scope};
-pub use keys::Keys;
+pub use keys::{Keys, PROVIDER};
 
 /// The error every operation of this crate returns.
 pub type Error = apikeys_runtime::Error<types::ErrorResponse>;
