@@ -16,6 +16,29 @@ pub struct FakeKey {
     pub name: String,
     pub secret: String,
     pub live: bool,
+    /// When its credentials last authenticated (CartoVista lists it).
+    pub last_used: Option<String>,
+    /// The end of the last grant period a Finicity receipt was given.
+    pub grant_end: Option<String>,
+}
+
+impl FakeKey {
+    /// A live key; ids starting with `old` were created long ago.
+    pub fn new(id: &str, name: &str, secret: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            secret: secret.into(),
+            live: true,
+            last_used: None,
+            grant_end: None,
+        }
+    }
+}
+
+/// The `accessKeyString` a CartoVista fake gives key `id`.
+pub fn key_string(id: &str) -> String {
+    format!("str-{id}")
 }
 
 /// The provider a fake imitates.
@@ -46,16 +69,23 @@ pub struct Fake {
 impl Fake {
     /// A fake of `kind` holding one live key, `old` (secret `old-secret`).
     pub async fn start(kind: Kind) -> Self {
-        let keys = Arc::new(Mutex::new(vec![FakeKey {
-            id: "old".into(),
-            name: "production".into(),
-            secret: "old-secret".into(),
-            live: true,
-        }]));
+        Self::start_with(
+            kind,
+            vec![FakeKey::new("old", "production", "old-secret")],
+            false,
+        )
+        .await
+    }
+
+    /// A fake of `kind` holding `keys`. A CartoVista fake whose `apiKey`
+    /// header takes the `accessKeyString` form of new keys when
+    /// `key_string` is set.
+    pub async fn start_with(kind: Kind, keys: Vec<FakeKey>, key_string: bool) -> Self {
+        let keys = Arc::new(Mutex::new(keys));
         let state = keys.clone();
         let server = ScriptedServer::serve(move |req| {
             let mut keys = state.lock().unwrap();
-            handle(kind, req, &mut keys)
+            handle(kind, req, &mut keys, key_string)
         })
         .await;
         Self { kind, server, keys }
@@ -84,6 +114,34 @@ impl Fake {
             .collect()
     }
 
+    /// Whether the credentials `credential` holds work at the fake now
+    /// (a Finicity receipt: whether it is live).
+    pub fn works_with(&self, credential: &apikeys_lifecycle::Credential) -> bool {
+        let part = |n: &str| {
+            credential
+                .part(n)
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default()
+        };
+        match self.kind {
+            Kind::Sunshine => self.works(&part("key_id"), &part("secret")),
+            Kind::Finbourne => self.live().iter().any(|k| k.secret == part("token")),
+            Kind::Cartovista => self.live().iter().any(|k| {
+                (part("api_key") == k.id || part("api_key") == key_string(&k.id))
+                    && k.secret == part("secret_key")
+                    && !k.secret.is_empty()
+            }),
+            Kind::Finicity => self.key(&credential.key).is_some_and(|k| k.live),
+        }
+    }
+
+    /// At this moment a working key is held: the old one, or the one in
+    /// the sink.
+    pub fn holds_a_working_key(&self, sink: &apikeys_lifecycle::FileSink) -> bool {
+        use apikeys_lifecycle::Sink;
+        self.key("old").is_some_and(|k| k.live) || sink.load().is_some_and(|c| self.works_with(&c))
+    }
+
     /// Whether `id` with `secret` would be accepted now.
     pub fn works(&self, id: &str, secret: &str) -> bool {
         self.key(id)
@@ -99,29 +157,36 @@ fn basic(user: &str, secret: &str) -> String {
     )
 }
 
-/// Whether the request carries the admin's or a live key's credentials.
-fn authorized(kind: Kind, req: &Seen, keys: &[FakeKey]) -> bool {
-    let live = |id: &str, secret: &str| {
-        keys.iter()
-            .any(|k| k.live && k.id == id && k.secret == secret && !secret.is_empty())
+/// Whether the request carries the admin's or a live key's credentials;
+/// a key that authenticates is marked used.
+fn authorized(kind: Kind, req: &Seen, keys: &mut [FakeKey], takes_string: bool) -> bool {
+    let header = |k: &FakeKey| match takes_string && !k.id.starts_with("old") {
+        true => key_string(&k.id),
+        false => k.id.clone(),
     };
+    if let Some(k) = keys.iter_mut().find(|k| {
+        k.live
+            && !k.secret.is_empty()
+            && match kind {
+                Kind::Sunshine => req.header("authorization") == Some(&basic(&k.id, &k.secret)),
+                Kind::Finbourne => {
+                    req.header("authorization") == Some(&format!("Bearer {}", k.secret))
+                }
+                Kind::Cartovista => {
+                    req.header("apikey") == Some(&header(k))
+                        && req.header("secretkey") == Some(&k.secret)
+                }
+                Kind::Finicity => false,
+            }
+    }) {
+        k.last_used = Some(now());
+        return true;
+    }
     match kind {
-        Kind::Sunshine => {
-            let got = req.header("authorization").unwrap_or("");
-            got == basic(ADMIN_ID, ADMIN_SECRET)
-                || keys
-                    .iter()
-                    .any(|k| k.live && got == basic(&k.id, &k.secret))
-        }
-        Kind::Finbourne => {
-            let got = req.header("authorization").unwrap_or("");
-            let token = got.strip_prefix("Bearer ").unwrap_or("");
-            token == ADMIN_SECRET || keys.iter().any(|k| k.live && k.secret == token)
-        }
+        Kind::Sunshine => req.header("authorization") == Some(&basic(ADMIN_ID, ADMIN_SECRET)),
+        Kind::Finbourne => req.header("authorization") == Some(&format!("Bearer {ADMIN_SECRET}")),
         Kind::Cartovista => {
-            let key = req.header("apikey").unwrap_or("");
-            let secret = req.header("secretkey").unwrap_or("");
-            (key == ADMIN_ID && secret == ADMIN_SECRET) || live(key, secret)
+            req.header("apikey") == Some(ADMIN_ID) && req.header("secretkey") == Some(ADMIN_SECRET)
         }
         Kind::Finicity => {
             req.header("finicity-app-key") == Some(FINICITY_APP_KEY)
@@ -130,12 +195,8 @@ fn authorized(kind: Kind, req: &Seen, keys: &[FakeKey]) -> bool {
     }
 }
 
-/// When a key was created, as the fakes that say so write it: the first
-/// key long ago, the others now.
-fn created(id: &str) -> String {
-    if id == "old" {
-        return "2026-01-02T03:04:05Z".into();
-    }
+/// The time now, as the fakes write it.
+fn now() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -144,17 +205,36 @@ fn created(id: &str) -> String {
         .to_rfc3339()
 }
 
+/// When a key was created, as the fakes that say so write it: keys whose
+/// id starts with `old` long ago, the others now.
+fn created(id: &str) -> String {
+    if id.starts_with("old") {
+        return "2026-01-02T03:04:05Z".into();
+    }
+    now()
+}
+
+/// The latest end of the periods a Finicity grant gives.
+fn grant_end(body: &Value) -> Option<String> {
+    body["products"]
+        .as_array()?
+        .iter()
+        .filter_map(|p| p["accessPeriod"]["endTime"].as_str())
+        .max()
+        .map(str::to_owned)
+}
+
 fn new_id(keys: &[FakeKey]) -> String {
     format!("k{}", keys.len() + 1)
 }
 
-fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
+fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>, takes_string: bool) -> Reply {
     let path = req.path.split('?').next().unwrap_or("").to_owned();
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     if kind == Kind::Finicity && path == "/aggregation/v2/partners/authentication" {
         return Reply::json(200, r#"{"token":"partner-token"}"#);
     }
-    if !authorized(kind, req, keys) {
+    if !authorized(kind, req, keys, takes_string) {
         return Reply::json(401, r#"{"code":401,"message":"not authorized"}"#);
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -177,12 +257,11 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             Reply::json(200, &json!({ "keys": listed }).to_string())
         }
         (Kind::Sunshine, "POST", ["v2", "apps", APP, "integrations", INTEGRATION, "keys"]) => {
-            let key = FakeKey {
-                id: new_id(keys),
-                name: body["displayName"].as_str().unwrap_or("").into(),
-                secret: format!("sec-{}", keys.len() + 1),
-                live: true,
-            };
+            let key = FakeKey::new(
+                &new_id(keys),
+                body["displayName"].as_str().unwrap_or(""),
+                &format!("sec-{}", keys.len() + 1),
+            );
             keys.push(key.clone());
             Reply::json(
                 201,
@@ -219,12 +298,11 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             Reply::json(200, &Value::Array(listed).to_string())
         }
         (Kind::Finbourne, "POST", ["api", "keys"]) => {
-            let key = FakeKey {
-                id: new_id(keys),
-                name: body["displayName"].as_str().unwrap_or("").into(),
-                secret: format!("pat-{}", keys.len() + 1),
-                live: true,
-            };
+            let key = FakeKey::new(
+                &new_id(keys),
+                body["displayName"].as_str().unwrap_or(""),
+                &format!("pat-{}", keys.len() + 1),
+            );
             keys.push(key.clone());
             Reply::json(
                 201,
@@ -243,21 +321,20 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             let listed: Vec<Value> = keys
                 .iter()
                 .filter(|k| k.live)
-                .map(|k| json!({"accessKey": k.id, "notes": k.name, "creationTime": "2026-01-02T03:04:05"}))
+                .map(|k| json!({"accessKey": k.id, "accessKeyString": key_string(&k.id), "notes": k.name, "creationTime": created(&k.id).trim_end_matches("+00:00").trim_end_matches('Z'), "lastUsedTime": k.last_used}))
                 .collect();
             Reply::json(200, &Value::Array(listed).to_string())
         }
         (Kind::Cartovista, "POST", [TENANT, "api", "v2", "User", USER, "ApiKey"]) => {
-            let key = FakeKey {
-                id: format!("cv-{}", keys.len() + 1),
-                name: body["notes"].as_str().unwrap_or("").into(),
-                secret: String::new(),
-                live: true,
-            };
+            let key = FakeKey::new(
+                &format!("cv-{}", keys.len() + 1),
+                body["notes"].as_str().unwrap_or(""),
+                "",
+            );
             keys.push(key.clone());
             Reply::json(
                 200,
-                &json!({"accessKey": key.id, "notes": key.name, "enabled": true}).to_string(),
+                &json!({"accessKey": key.id, "accessKeyString": key_string(&key.id), "notes": key.name, "enabled": true}).to_string(),
             )
         }
         (Kind::Cartovista, "POST", [TENANT, "api", "v2", "ApiKey", id, "generateSecret"]) => {
@@ -278,18 +355,27 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>) -> Reply {
             }
         }
         (Kind::Finicity, "POST", ["aggregation", "v1", "partners", "accessKey"]) => {
-            let key = FakeKey {
-                id: format!("rcpt-{}", keys.len() + 1),
-                name: String::new(),
-                secret: String::new(),
-                live: true,
-            };
+            let mut key = FakeKey::new(&format!("rcpt-{}", keys.len() + 1), "", "");
+            key.grant_end = grant_end(&body);
             keys.push(key.clone());
             Reply::json(
                 200,
                 &json!({"data": [{"receipt": {"receiptId": key.id, "customerId": body["customerId"]}, "proof": {"signature": "sig"}}]})
                     .to_string(),
             )
+        }
+        (Kind::Finicity, "PUT", ["aggregation", "v1", "partners", "accessKey", id]) => {
+            match keys.iter_mut().find(|k| k.live && k.id == *id) {
+                Some(k) => {
+                    k.grant_end = grant_end(&body);
+                    Reply::json(
+                        200,
+                        &json!({"receipt": {"receiptId": k.id, "customerId": body["customerId"]}, "proof": {"signature": "sig-2"}})
+                            .to_string(),
+                    )
+                }
+                None => Reply::json(404, r#"{"code":404,"message":"no such receipt"}"#),
+            }
         }
         (Kind::Finicity, "DELETE", ["aggregation", "v1", "partners", "accessKey", id]) => {
             if revoke(keys, id) {

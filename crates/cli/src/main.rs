@@ -134,9 +134,10 @@ struct RotateArgs {
     /// Where the rotation's journal and lock live.
     #[arg(long, env = "APIKEYS_JOURNAL")]
     journal: Option<PathBuf>,
-    /// The start of the new key's name.
-    #[arg(long, default_value = "rotated")]
-    name_prefix: String,
+    /// The start of the new key's name (by default the old key's name, or
+    /// `rotated` for a key without one); the rotation's tag follows it.
+    #[arg(long)]
+    name_prefix: Option<String>,
     /// Revoke the old key even if the provider cannot verify the new one
     /// (Finicity).
     #[arg(long)]
@@ -164,7 +165,7 @@ impl RotateArgs {
     fn options(self) -> rotate::Options {
         rotate::Options {
             journal: self.journal.unwrap_or_else(default_journal),
-            name_prefix: self.name_prefix,
+            name_prefix: self.name_prefix.unwrap_or_default(),
             accept_unverifiable: self.accept_unverifiable,
             grace: self.grace,
             wait_idle: self.wait_idle,
@@ -339,7 +340,7 @@ async fn provider_command(
         }
         Keys::Revoke { id } => {
             lifecycle
-                .revoke(&key_id(lifecycle, &id).await?)
+                .revoke(&key_info(lifecycle, &id).await?.id)
                 .await
                 .map_err(provider_failed)?;
             eprintln!("revoked {id}");
@@ -352,8 +353,13 @@ async fn provider_command(
             dry_run,
         } => {
             let sink = parse_sink(&sink.sink)?;
-            let options = options.options();
-            let old = key_id(lifecycle, &old).await?;
+            let mut options = options.options();
+            let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old).await?;
+            if options.name_prefix.is_empty() {
+                options.name_prefix =
+                    apikeys_lifecycle::successor_name(old.name.as_deref(), "rotated");
+            }
+            let old = old.id;
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
             if dry_run {
@@ -376,7 +382,9 @@ async fn provider_command(
         Keys::Finish { old, sink, options } => {
             let sink = parse_sink(&sink.sink)?;
             let options = options.options();
-            let old = key_id(lifecycle, &old).await?;
+            let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old)
+                .await?
+                .id;
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
             let outcome = rotation.finish(&old).await;
@@ -426,17 +434,46 @@ fn rotation_result(
     Ok(0)
 }
 
+/// [`key_info`], for a rotation: when the configured credentials are
+/// refused and a rotation of `shown` stored a new key (the tool's own, it
+/// may be, revoked before the process died), calls with that one instead.
+async fn key_info_resuming(
+    lifecycle: &dyn KeyLifecycle,
+    sink: &dyn Sink,
+    options: &rotate::Options,
+    shown: &str,
+) -> Result<KeyInfo, Failure> {
+    let listed = match lifecycle.list().await {
+        Err(e) if e.kind == LifecycleErrorKind::Refused => {
+            let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
+            match rotation.adopt_stored(shown) {
+                Ok(true) => lifecycle.list().await,
+                _ => Err(e),
+            }
+        }
+        listed => listed,
+    };
+    resolve(listed, shown)
+}
+
 /// The key named `shown` on the command line: a listed key whose shown id
-/// matches (CartoVista's ids are shown as `fp:…` fingerprints), else the
-/// text itself.
-pub(crate) async fn key_id(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyId, Failure> {
-    match lifecycle.list().await {
+/// matches (CartoVista's ids are shown as `fp:…` fingerprints), else one
+/// known only by the text itself.
+async fn key_info(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyInfo, Failure> {
+    resolve(lifecycle.list().await, shown)
+}
+
+fn resolve(
+    listed: Result<Vec<KeyInfo>, apikeys_lifecycle::LifecycleError>,
+    shown: &str,
+) -> Result<KeyInfo, Failure> {
+    let unknown = || KeyInfo::new(KeyId::new(shown));
+    match listed {
         Ok(keys) => Ok(keys
             .into_iter()
-            .map(|k| k.id)
-            .find(|id| id.shown() == shown)
-            .unwrap_or_else(|| KeyId::new(shown))),
-        Err(e) if e.kind == LifecycleErrorKind::Unsupported => Ok(KeyId::new(shown)),
+            .find(|k| k.id.shown() == shown)
+            .unwrap_or_else(unknown)),
+        Err(e) if e.kind == LifecycleErrorKind::Unsupported => Ok(unknown()),
         Err(e) => Err(provider_failed(e)),
     }
 }

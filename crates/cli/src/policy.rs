@@ -112,7 +112,8 @@ struct Profile {
     keys: Vec<String>,
     select: Option<String>,
     settings: Settings,
-    sink: Box<dyn Sink>,
+    /// The sink, where `{key}` stands for the key's lineage.
+    sink: String,
     max_age: Duration,
     unknown_age: UnknownAge,
     options: rotate::Options,
@@ -206,7 +207,7 @@ fn check(
         }
         _ => sink_text,
     };
-    let sink = parse_sink(&sink_text).map_err(|e| format!("{at}: {e}"))?;
+    parse_sink(&sink_text.replace("{key}", "k")).map_err(|e| format!("{at}: {e}"))?;
     let mut table = BTreeMap::new();
     for (name, value) in p.settings {
         let source = match value {
@@ -240,7 +241,8 @@ fn check(
     Ok(Profile {
         options: rotate::Options {
             journal: state.join(&p.name),
-            name_prefix: rules.name_prefix.clone().unwrap_or_else(|| p.name.clone()),
+            // Empty: each new key takes its predecessor's name.
+            name_prefix: rules.name_prefix.clone().unwrap_or_default(),
             accept_unverifiable: rules.accept_unverifiable.unwrap_or(false),
             grace: duration("grace", &rules.grace)?.unwrap_or(apikeys_lifecycle::DEFAULT_GRACE),
             wait_idle: duration("wait_idle", &rules.wait_idle)?,
@@ -252,7 +254,7 @@ fn check(
         keys: p.keys,
         select: p.select,
         settings,
-        sink,
+        sink: sink_text,
         max_age,
         unknown_age: rules.unknown_age.unwrap_or_default(),
     })
@@ -437,6 +439,36 @@ fn lineage(keys: &[String], journals: &[Journaled]) -> HashSet<String> {
     wanted
 }
 
+/// The first key of the lineage `shown` belongs to: followed back through
+/// the rotations journaled here. What `{key}` in a sink stands for, so
+/// that every successor of a key is stored where its first one was.
+fn root(shown: &str, journals: &[Journaled]) -> String {
+    let mut key = shown.to_owned();
+    for _ in 0..=journals.len() {
+        match journals
+            .iter()
+            .find(|j| j.new.as_deref() == Some(key.as_str()))
+        {
+            Some(j) => key = j.old.clone(),
+            None => break,
+        }
+    }
+    key
+}
+
+/// The sink of the lineage `root`: `{key}` replaced by it, made safe as
+/// one file name or word.
+fn sink_for(profile: &Profile, root: &str) -> Result<Box<dyn Sink>, String> {
+    let safe: String = root
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || "-_.:".contains(c) {
+            true => c,
+            false => '_',
+        })
+        .collect();
+    parse_sink(&profile.sink.replace("{key}", &safe))
+}
+
 /// Runs the policy in `config`; returns the exit status.
 pub async fn run(config: &Path, dry_run: bool, output: Output) -> Result<u8, Failure> {
     let profiles = load(config).map_err(|e| Failure(exit::USAGE, e))?;
@@ -466,15 +498,30 @@ async fn run_profile(profile: &Profile, now: DateTime<Utc>, dry_run: bool, repor
         Err(e) => return report.add(line("-", Did::Failed, e)),
     };
     let lifecycle = lifecycle.as_ref();
-    let listed = match lifecycle.list().await {
-        Ok(keys) => Some(keys),
-        Err(e) if e.kind == LifecycleErrorKind::Unsupported => None,
-        Err(e) => return report.add(line("-", Did::Failed, e.to_string())),
-    };
     let journals: Vec<Journaled> = journaled(&profile.options.journal)
         .into_iter()
         .filter(|j| j.provider == lifecycle.provider())
         .collect();
+    let mut listed = lifecycle.list().await;
+    if matches!(&listed, Err(e) if e.kind == LifecycleErrorKind::Refused) {
+        // The configured key may be one a rotation replaced and revoked:
+        // call with a stored successor, if there is one.
+        for j in journals.iter().filter(|j| j.step >= Step::Stored) {
+            let adopted = sink_for(profile, &root(&j.old, &journals)).is_ok_and(|sink| {
+                rotate::rotation(lifecycle, sink.as_ref(), &profile.options, &profile.name)
+                    .is_ok_and(|r| matches!(r.adopt_stored(&j.old), Ok(true)))
+            });
+            if adopted {
+                listed = lifecycle.list().await;
+                break;
+            }
+        }
+    }
+    let listed = match listed {
+        Ok(keys) => Some(keys),
+        Err(e) if e.kind == LifecycleErrorKind::Unsupported => None,
+        Err(e) => return report.add(line("-", Did::Failed, e.to_string())),
+    };
     let in_flight: Vec<&Journaled> = journals.iter().filter(|j| j.step != Step::Done).collect();
     let busy: HashSet<&str> = in_flight
         .iter()
@@ -507,7 +554,7 @@ async fn run_profile(profile: &Profile, now: DateTime<Utc>, dry_run: bool, repor
             report.add(l);
             continue;
         }
-        let outcome = rotate_one(profile, lifecycle, &old, false).await;
+        let outcome = rotate_one(profile, lifecycle, &old, None, &journals, false).await;
         report.add(outcome_line(profile, &j.old, outcome, Did::Finished));
     }
 
@@ -541,6 +588,21 @@ async fn run_profile(profile: &Profile, now: DateTime<Utc>, dry_run: bool, repor
             "the profile selects no key: check `keys` or `select`".into(),
         ));
     }
+    let lineages: HashSet<String> = candidates
+        .iter()
+        .map(|k| root(&k.id.shown(), &journals))
+        .chain(in_flight.iter().map(|j| root(&j.old, &journals)))
+        .collect();
+    if lineages.len() > 1 && !profile.sink.contains("{key}") {
+        return report.add(line(
+            "-",
+            Did::Failed,
+            format!(
+                "the profile keeps {} keys fresh and its sink has no {{key}}: each would overwrite the others' credentials",
+                lineages.len()
+            ),
+        ));
+    }
     for key in candidates {
         let shown = key.id.shown();
         if busy.contains(shown.as_str()) {
@@ -570,23 +632,35 @@ async fn run_profile(profile: &Profile, now: DateTime<Utc>, dry_run: bool, repor
             report.add(line(&shown, Did::WouldRotate, why));
             continue;
         }
-        let outcome = rotate_one(profile, lifecycle, &key.id, true).await;
+        let outcome = rotate_one(
+            profile,
+            lifecycle,
+            &key.id,
+            key.name.as_deref(),
+            &journals,
+            true,
+        )
+        .await;
         report.add(outcome_line(profile, &shown, outcome, Did::Rotated));
     }
 }
 
+/// Rotates `old` (named `name`), or with `start` unset only goes on with
+/// its journaled rotation.
 async fn rotate_one(
     profile: &Profile,
     lifecycle: &dyn KeyLifecycle,
     old: &KeyId,
+    name: Option<&str>,
+    journals: &[Journaled],
     start: bool,
 ) -> Result<Option<RotationOutcome>, (u8, String)> {
-    let rotation = rotate::rotation(
-        lifecycle,
-        profile.sink.as_ref(),
-        &profile.options,
-        &profile.name,
-    )?;
+    let sink = sink_for(profile, &root(&old.shown(), journals)).map_err(|e| (exit::USAGE, e))?;
+    let mut options = profile.options.clone();
+    if options.name_prefix.is_empty() {
+        options.name_prefix = apikeys_lifecycle::successor_name(name, &profile.name);
+    }
+    let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, &profile.name)?;
     let outcome = match start {
         true => rotation.rotate(old).await.map(Some),
         false => rotation.finish(old).await,

@@ -38,8 +38,12 @@ pub fn rotation<'a>(
     options: &Options,
     label: &'a str,
 ) -> Result<Rotation<'a>, (u8, String)> {
+    let prefix = match options.name_prefix.is_empty() {
+        true => "rotated".to_owned(),
+        false => options.name_prefix.clone(),
+    };
     let mut rotation = Rotation::new(keys, sink, &options.journal)
-        .name_prefix(options.name_prefix.clone())
+        .name_prefix(prefix)
         .accept_unverifiable(options.accept_unverifiable)
         .grace(options.grace)
         .allow_unreadable_sink(options.allow_unreadable_sink)

@@ -19,7 +19,7 @@ pub use apikeys_runtime::Secret;
 pub use protocol::{Own, Step, WaitReason};
 pub use rotate::{
     DEFAULT_GRACE, FaultPoint, Journaled, Pending, Progress, Rotation, RotationError,
-    RotationOutcome, journaled,
+    RotationOutcome, journaled, successor_name,
 };
 pub use settings::{Provider, Settings};
 pub use sink::{CommandSink, FileSink, Sink, SinkError, StdoutSink};

@@ -292,6 +292,53 @@ pub struct Rotation<'a> {
     progress: Option<ProgressHook<'a>>,
 }
 
+/// The name a successor of a key named `old` gets before the rotation's
+/// tag: the old name without an earlier tag (so that a name survives any
+/// number of rotations, and a selection by name keeps finding it), or
+/// `fallback` when the key has no name.
+pub fn successor_name(old: Option<&str>, fallback: &str) -> String {
+    let name = old.map(str::trim).filter(|n| !n.is_empty());
+    let Some(name) = name else {
+        return fallback.to_owned();
+    };
+    let stem = match name.rsplit_once(" rot-") {
+        Some((stem, tag))
+            if tag.len() == 12
+                && tag.chars().all(|c| c.is_ascii_hexdigit())
+                && !stem.is_empty() =>
+        {
+            stem
+        }
+        _ => name,
+    };
+    // Providers bound names (Sunshine and FINBOURNE near 100 characters):
+    // the stem keeps room for the tag.
+    stem.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor_name;
+
+    #[test]
+    fn a_name_survives_rotations() {
+        assert_eq!(successor_name(Some("billing api"), "x"), "billing api");
+        assert_eq!(
+            successor_name(Some("billing api rot-0123456789ab"), "x"),
+            "billing api"
+        );
+        assert_eq!(
+            successor_name(Some("rot-0123456789ab"), "x"),
+            "rot-0123456789ab"
+        );
+        assert_eq!(successor_name(Some("a rot-short"), "x"), "a rot-short");
+        assert_eq!(successor_name(Some("  "), "rotated"), "rotated");
+        assert_eq!(successor_name(None, "rotated"), "rotated");
+        let long = "é".repeat(300);
+        assert_eq!(successor_name(Some(&long), "x").chars().count(), 64);
+    }
+}
+
 /// A state the protocol rules out, reported rather than panicked on.
 fn broken(what: &str) -> RotationError {
     RotationError::Journal(std::io::Error::other(format!(
@@ -428,6 +475,36 @@ impl<'a> Rotation<'a> {
     /// The step an earlier run of this rotation reached, if any.
     pub fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
         Ok(self.journal(old).load()?.map(|e| e.step))
+    }
+
+    /// After the configured credentials were refused: if a rotation of the
+    /// key shown as `old` is journaled past `stored` and the sink holds
+    /// its new key, calls with that from now on, and says so. What lets a
+    /// tool whose own key was revoked by a rotation that then died find its
+    /// way back without anyone configuring the new key by hand.
+    pub fn adopt_stored(&self, old: &str) -> Result<bool, RotationError> {
+        let journal = Journal::at(&self.journal_dir, self.keys.provider(), old);
+        let Some(entry) = journal.load()? else {
+            return Ok(false);
+        };
+        if entry.step < Step::Stored {
+            return Ok(false);
+        }
+        let Some(credential) = self
+            .sink
+            .load()
+            .filter(|c| Some(&c.key) == entry.new.as_ref())
+        else {
+            return Ok(false);
+        };
+        self.keys
+            .adopt(&credential)
+            .map_err(|error| RotationError::Provider {
+                step: entry.step,
+                error,
+            })?;
+        self.say(Progress::Adopted);
+        Ok(true)
     }
 
     /// Rotates `old`: goes on with the journaled rotation of `old` if there
