@@ -574,3 +574,46 @@ async fn verifying_a_new_key_never_follows_a_redirect_with_it() {
         "a new credential left its origin"
     );
 }
+
+/// The one window a Finicity rotation leaves open: from the moment the
+/// receipt is generated to the moment the journal knows it. Measured over
+/// many rotations and printed; a receipt lost in it stops working within
+/// the provisional period, which the process tests check.
+#[tokio::test]
+async fn finicitys_orphan_window_is_measured() {
+    use std::time::{Duration, Instant};
+    let fake = Fake::start(Kind::Finicity).await;
+    let keys = keys_for(Kind::Finicity, fake.base_url());
+    let mut windows: Vec<Duration> = Vec::new();
+    for _ in 0..40 {
+        let (journal, out) = (dir("journal"), dir("out"));
+        let sink = FileSink::new(out.join("key.json"));
+        let created = Mutex::new(None::<Instant>);
+        let window = Mutex::new(None::<Duration>);
+        rotation(keys.as_ref(), &sink, &journal)
+            .inject_faults(|p| {
+                match p {
+                    FaultPoint::Created => *created.lock().unwrap() = Some(Instant::now()),
+                    FaultPoint::CreatedJournaled => {
+                        *window.lock().unwrap() = created.lock().unwrap().map(|t| t.elapsed())
+                    }
+                    _ => {}
+                }
+                false
+            })
+            .rotate(&KeyId::new(fake.live()[0].id.clone()))
+            .await
+            .unwrap();
+        windows.push(window.lock().unwrap().expect("both points passed"));
+    }
+    windows.sort();
+    eprintln!(
+        "Finicity orphan window (receipt generated → journaled), {} rotations: min {:?}, median {:?}, max {:?}; a receipt lost in it works for at most {:?}",
+        windows.len(),
+        windows[0],
+        windows[windows.len() / 2],
+        windows[windows.len() - 1],
+        apikeys_finicity::PROVISIONAL_PERIOD
+    );
+    assert_eq!(windows.len(), 40);
+}

@@ -416,7 +416,11 @@ fn rotation_result(
         }
     };
     match (&outcome.pending, outcome.already_done) {
-        (Some(pending), _) => eprintln!("{old} rotated to {}; {pending}", outcome.new),
+        (Some(pending), _) => eprintln!(
+            "{old} rotated to {}; {old} stays live until {}",
+            outcome.new,
+            pending.until.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
         (None, true) => eprintln!("{old} was already rotated to {}", outcome.new),
         (None, false) => eprintln!("{old} rotated to {}", outcome.new),
     }

@@ -114,8 +114,9 @@ pub enum Progress {
     Created(KeyId),
     /// Its credentials were stored; the sink is named.
     Stored(String),
-    /// The tool's own calls now use the new key.
-    Adopted,
+    /// The tool's own calls now use the new key: it calls with the key
+    /// being rotated ([`Own::Yes`]), or cannot tell ([`Own::Unknown`]).
+    Adopted(Own),
     /// The new key was settled; its credentials changed and were stored
     /// again.
     Settled,
@@ -137,7 +138,11 @@ impl fmt::Display for Progress {
             ),
             Self::Created(id) => write!(f, "created {id}"),
             Self::Stored(sink) => write!(f, "stored its credentials in {sink}"),
-            Self::Adopted => write!(
+            Self::Adopted(Own::Unknown) => write!(
+                f,
+                "the tool's credential may be the key being rotated (the provider cannot tell): calling with the new key from now on"
+            ),
+            Self::Adopted(_) => write!(
                 f,
                 "the key being rotated is the one this tool calls with: calling with the new key from now on"
             ),
@@ -503,7 +508,7 @@ impl<'a> Rotation<'a> {
                 step: entry.step,
                 error,
             })?;
-        self.say(Progress::Adopted);
+        self.say(Progress::Adopted(Own::Yes));
         Ok(true)
     }
 
@@ -664,7 +669,7 @@ impl<'a> Rotation<'a> {
                     self.keys.adopt(&credential).map_err(failed)?;
                     adopted = true;
                     fresh = Some(credential);
-                    self.say(Progress::Adopted);
+                    self.say(Progress::Adopted(own));
                 }
                 Action::Verify => {
                     let e = entry
