@@ -464,14 +464,7 @@ async fn rotating_the_tools_own_key_into_a_command_needs_consent() {
     let fake = Fake::start(Kind::Sunshine).await;
     let cwd = temp("not-own");
     let env = env_for(Kind::Sunshine, &fake, false, &cwd);
-    let mut args = strings(&[
-        "sunshine",
-        "keys",
-        "rotate",
-        "old",
-        "--sink",
-        "command:true",
-    ]);
+    let mut args = strings(&["sunshine", "keys", "rotate", "old", "--sink", "command:cat"]);
     args.extend(strings(&["--grace", "0", "--journal"]));
     args.push(cwd.join("journal").display().to_string());
     let done = apikeys(&cwd, &args, &env).await;
