@@ -494,6 +494,7 @@ async fn a_killed_process_resumes() {
             let keys = keys_for(kind, fake.base_url());
             let before = rotation(keys.as_ref(), &sink, &journal)
                 .status(&KeyId::new("old"))
+                .await
                 .unwrap();
             assert!(
                 before.is_some_and(|s| s != Step::Done),

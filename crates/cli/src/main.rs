@@ -6,7 +6,7 @@ mod policy;
 mod providers;
 mod rotate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use apikeys_lifecycle::{
@@ -18,7 +18,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Exit statuses, for scripts and schedulers.
 mod exit {
-    /// A provider call, a sink or the journal failed.
+    /// A provider call or the sink failed, or the state could not be
+    /// opened.
     pub const FAILED: u8 = 1;
     /// Bad usage or configuration (clap uses 2 too); nothing was done.
     pub const USAGE: u8 = 2;
@@ -61,9 +62,9 @@ enum Command {
         #[arg(long, value_parser = rotate::parse_duration)]
         max_age: std::time::Duration,
         /// Where rotations are journaled (the creation time of keys the
-        /// provider gives none for).
-        #[arg(long, env = "APIKEYS_JOURNAL")]
-        journal: Option<PathBuf>,
+        /// provider gives none for): a folder or `postgres://…`.
+        #[arg(long, visible_alias = "journal", env = "APIKEYS_STATE")]
+        state: Option<String>,
     },
     /// Runs a rotation policy: rotates every key its profiles select that
     /// is past its maximum age, and revokes every old key whose grace has
@@ -131,9 +132,11 @@ enum Keys {
 
 #[derive(clap::Args)]
 struct RotateArgs {
-    /// Where the rotation's journal and lock live.
-    #[arg(long, env = "APIKEYS_JOURNAL")]
-    journal: Option<PathBuf>,
+    /// Where rotations keep their journals and locks: a folder (one
+    /// machine), or a PostgreSQL connection string (`postgres://…`) shared
+    /// by runners on several machines.
+    #[arg(long, visible_alias = "journal", env = "APIKEYS_STATE")]
+    state: Option<String>,
     /// The start of the new key's name (by default the old key's name, or
     /// `rotated` for a key without one); the rotation's tag follows it.
     #[arg(long)]
@@ -162,16 +165,17 @@ struct RotateArgs {
 }
 
 impl RotateArgs {
-    fn options(self) -> rotate::Options {
-        rotate::Options {
-            journal: self.journal.unwrap_or_else(default_journal),
+    async fn options(self) -> Result<rotate::Options, Failure> {
+        let spec = rotate::state_spec(self.state);
+        Ok(rotate::Options {
+            state: rotate::open_state(&spec, Path::new(".")).await?,
             name_prefix: self.name_prefix.unwrap_or_default(),
             accept_unverifiable: self.accept_unverifiable,
             grace: self.grace,
             wait_idle: self.wait_idle,
             new_key_lifetime: self.new_key_lifetime,
             allow_unreadable_sink: self.allow_unreadable_sink,
-        }
+        })
     }
 }
 
@@ -284,8 +288,9 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, output: Output) -> Result<u8, Failure> {
     match command {
-        Command::Audit { max_age, journal } => {
-            audit(max_age, journal.unwrap_or_else(default_journal), output).await
+        Command::Audit { max_age, state } => {
+            let state = rotate::open_state(&rotate::state_spec(state), Path::new(".")).await?;
+            audit(max_age, state.as_ref(), output).await
         }
         Command::Run { config, dry_run } => policy::run(&config, dry_run, output).await,
     }
@@ -353,7 +358,7 @@ async fn provider_command(
             dry_run,
         } => {
             let sink = parse_sink(&sink.sink)?;
-            let mut options = options.options();
+            let mut options = options.options().await?;
             let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old).await?;
             if options.name_prefix.is_empty() {
                 options.name_prefix =
@@ -363,7 +368,7 @@ async fn provider_command(
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
             if dry_run {
-                match rotation.status(&old).map_err(provider_failed)? {
+                match rotation.status(&old).await.map_err(provider_failed)? {
                     Some(step) => {
                         println!("would go on with the rotation of {old}, left at step {step:?}")
                     }
@@ -381,7 +386,7 @@ async fn provider_command(
         }
         Keys::Finish { old, sink, options } => {
             let sink = parse_sink(&sink.sink)?;
-            let options = options.options();
+            let options = options.options().await?;
             let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old)
                 .await?
                 .id;
@@ -409,7 +414,7 @@ fn rotation_result(
         Err(e) => {
             let code = rotate::status_of(&e);
             let message = match code {
-                exit::RESUMABLE => format!("{e} (journal: {})", options.journal.display()),
+                exit::RESUMABLE => format!("{e} (state: {})", options.state.describe()),
                 _ => e.to_string(),
             };
             return Err(Failure(code, message));
@@ -450,7 +455,7 @@ async fn key_info_resuming(
     let listed = match lifecycle.list().await {
         Err(e) if e.kind == LifecycleErrorKind::Refused => {
             let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
-            match rotation.adopt_stored(shown) {
+            match rotation.adopt_stored(shown).await {
                 Ok(true) => lifecycle.list().await,
                 _ => Err(e),
             }
@@ -510,7 +515,7 @@ pub(crate) fn age(
 
 async fn audit(
     max_age: std::time::Duration,
-    journal: PathBuf,
+    state: &dyn apikeys_lifecycle::StateStore,
     output: Output,
 ) -> Result<u8, Failure> {
     let now = rotate::now();
@@ -526,7 +531,9 @@ async fn audit(
             "no provider is configured (see the README for the variables)".into(),
         ));
     }
-    let rotations = apikeys_lifecycle::journaled(&journal);
+    let rotations = apikeys_lifecycle::journaled(state)
+        .await
+        .map_err(|e| Failure(exit::FAILED, e.to_string()))?;
     let mut found = Vec::new();
     let (mut failed, mut unknown) = (false, 0);
     for provider in configured {

@@ -7,12 +7,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use apikeys_lifecycle::settings::Source;
 use apikeys_lifecycle::{
     Journaled, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, Provider, RotationError,
-    RotationOutcome, Settings, Sink, Step, journaled,
+    RotationOutcome, Settings, Sink, StateStore, Step, journaled,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,9 @@ use crate::{Failure, Output, exit, parse_sink, providers, rotate};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
-    /// Where journals and locks live; each profile has a folder in it.
-    state: Option<PathBuf>,
+    /// Where journals and locks live: a folder (each profile has a folder
+    /// in it) or a PostgreSQL connection string (each profile a prefix).
+    state: Option<String>,
     /// Rules every profile takes unless it says otherwise.
     #[serde(default)]
     defaults: Rules,
@@ -121,7 +123,20 @@ struct Profile {
 
 /// Reads and checks a policy file; every mistake is reported before
 /// anything runs.
-fn load(path: &Path) -> Result<Vec<Profile>, String> {
+async fn load(path: &Path) -> Result<Vec<Profile>, Failure> {
+    let (state, files) = read(path).map_err(|e| Failure(exit::USAGE, e))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let state = rotate::open_state(&state, base).await?;
+    let mut profiles = Vec::new();
+    for mut profile in files {
+        profile.options.state = Arc::from(state.scoped(&profile.name));
+        profiles.push(profile);
+    }
+    Ok(profiles)
+}
+
+/// The state the file names, and its profiles (with a placeholder state).
+fn read(path: &Path) -> Result<(String, Vec<Profile>), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file: PolicyFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -129,22 +144,19 @@ fn load(path: &Path) -> Result<Vec<Profile>, String> {
         return Err(format!("{}: no [[profile]]", path.display()));
     }
     let base = path.parent().unwrap_or(Path::new("."));
-    let state = match file.state {
-        Some(state) if state.is_relative() => base.join(state),
-        Some(state) => state,
-        None => crate::default_journal(),
-    };
+    let state = rotate::state_spec(file.state);
+    let unset: Arc<dyn StateStore> = Arc::new(apikeys_lifecycle::FileStore::new(base));
     let mut names = HashSet::new();
     let mut profiles = Vec::new();
     let mut problems = Vec::new();
     for p in file.profiles {
-        match check(p, &file.defaults, &state, base, &mut names) {
+        match check(p, &file.defaults, &unset, base, &mut names) {
             Ok(profile) => profiles.push(profile),
             Err(e) => problems.push(e),
         }
     }
     match problems.is_empty() {
-        true => Ok(profiles),
+        true => Ok((state, profiles)),
         false => Err(format!("{}:\n  {}", path.display(), problems.join("\n  "))),
     }
 }
@@ -152,7 +164,7 @@ fn load(path: &Path) -> Result<Vec<Profile>, String> {
 fn check(
     p: ProfileFile,
     defaults: &Rules,
-    state: &Path,
+    state: &Arc<dyn StateStore>,
     base: &Path,
     names: &mut HashSet<String>,
 ) -> Result<Profile, String> {
@@ -240,7 +252,7 @@ fn check(
     }
     Ok(Profile {
         options: rotate::Options {
-            journal: state.join(&p.name),
+            state: state.clone(),
             // Empty: each new key takes its predecessor's name.
             name_prefix: rules.name_prefix.clone().unwrap_or_default(),
             accept_unverifiable: rules.accept_unverifiable.unwrap_or(false),
@@ -471,7 +483,7 @@ fn sink_for(profile: &Profile, root: &str) -> Result<Box<dyn Sink>, String> {
 
 /// Runs the policy in `config`; returns the exit status.
 pub async fn run(config: &Path, dry_run: bool, output: Output) -> Result<u8, Failure> {
-    let profiles = load(config).map_err(|e| Failure(exit::USAGE, e))?;
+    let profiles = load(config).await?;
     let now = rotate::now();
     let mut report = Report {
         output,
@@ -498,20 +510,27 @@ async fn run_profile(profile: &Profile, now: DateTime<Utc>, dry_run: bool, repor
         Err(e) => return report.add(line("-", Did::Failed, e)),
     };
     let lifecycle = lifecycle.as_ref();
-    let journals: Vec<Journaled> = journaled(&profile.options.journal)
-        .into_iter()
-        .filter(|j| j.provider == lifecycle.provider())
-        .collect();
+    let journals: Vec<Journaled> = match journaled(profile.options.state.as_ref()).await {
+        Ok(journals) => journals
+            .into_iter()
+            .filter(|j| j.provider == lifecycle.provider())
+            .collect(),
+        Err(e) => return report.add(line("-", Did::Failed, e.to_string())),
+    };
     let mut listed = lifecycle.list().await;
     if matches!(&listed, Err(e) if e.kind == LifecycleErrorKind::Refused) {
         // The configured key may be one a rotation replaced and revoked:
         // call with a stored successor, if there is one.
         for j in journals.iter().filter(|j| j.step >= Step::Stored) {
-            let adopted = sink_for(profile, &root(&j.old, &journals)).is_ok_and(|sink| {
+            let Ok(sink) = sink_for(profile, &root(&j.old, &journals)) else {
+                continue;
+            };
+            let Ok(rotation) =
                 rotate::rotation(lifecycle, sink.as_ref(), &profile.options, &profile.name)
-                    .is_ok_and(|r| matches!(r.adopt_stored(&j.old), Ok(true)))
-            });
-            if adopted {
+            else {
+                continue;
+            };
+            if matches!(rotation.adopt_stored(&j.old).await, Ok(true)) {
                 listed = lifecycle.list().await;
                 break;
             }

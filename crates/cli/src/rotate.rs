@@ -2,19 +2,22 @@
 //! outcome means for the exit status: shared by `keys rotate`, `keys
 //! finish` and `run`.
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use apikeys_lifecycle::{FaultPoint, KeyLifecycle, Rotation, RotationError, Sink};
+use apikeys_lifecycle::{
+    FaultPoint, FileStore, KeyLifecycle, Rotation, RotationError, Sink, StateStore,
+};
 use chrono::{DateTime, Utc};
 
 use crate::exit;
 
 /// How a rotation runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Where its journal and lock live.
-    pub journal: PathBuf,
+    pub state: Arc<dyn StateStore>,
     /// The start of new keys' names.
     pub name_prefix: String,
     /// Revoke the old key though the new one cannot be verified.
@@ -35,14 +38,14 @@ pub struct Options {
 pub fn rotation<'a>(
     keys: &'a dyn KeyLifecycle,
     sink: &'a dyn Sink,
-    options: &Options,
+    options: &'a Options,
     label: &'a str,
 ) -> Result<Rotation<'a>, (u8, String)> {
     let prefix = match options.name_prefix.is_empty() {
         true => "rotated".to_owned(),
         false => options.name_prefix.clone(),
     };
-    let mut rotation = Rotation::new(keys, sink, &options.journal)
+    let mut rotation = Rotation::with_state(keys, sink, options.state.as_ref())
         .name_prefix(prefix)
         .accept_unverifiable(options.accept_unverifiable)
         .grace(options.grace)
@@ -66,11 +69,32 @@ pub fn rotation<'a>(
     })
 }
 
+/// Where rotation state lives, as `--state` or a policy file names it: a
+/// PostgreSQL connection string (`postgres://…`, `postgresql://…`), or a
+/// folder (relative to `base`).
+pub async fn open_state(spec: &str, base: &Path) -> Result<Arc<dyn StateStore>, (u8, String)> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        let store = apikeys_lifecycle::postgres::PgStore::connect(spec)
+            .await
+            .map_err(|e| (exit::FAILED, e.to_string()))?;
+        return Ok(Arc::new(store));
+    }
+    Ok(Arc::new(FileStore::new(base.join(spec))))
+}
+
+/// The state `--state` names, else `APIKEYS_JOURNAL` (its older name),
+/// else `$XDG_STATE_HOME/apikeys/rotations`.
+pub fn state_spec(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("APIKEYS_JOURNAL").ok())
+        .unwrap_or_else(|| crate::default_journal().display().to_string())
+}
+
 /// The exit status a stopped rotation gives.
 pub fn status_of(error: &RotationError) -> u8 {
     match error {
         RotationError::Busy(_) => exit::BUSY,
-        RotationError::Journal(_) | RotationError::Sink(_) => exit::FAILED,
+        RotationError::Sink(_) => exit::FAILED,
         RotationError::Config(_) | RotationError::OwnKeyUnreadableSink(_) => exit::USAGE,
         _ => exit::RESUMABLE,
     }

@@ -70,62 +70,37 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io:
     Ok(())
 }
 
-pub(crate) struct Journal {
-    pub path: PathBuf,
+/// The name of the rotation of `provider`'s key shown as `old`: what its
+/// journal and lock are found by, in a folder or a database.
+pub(crate) fn name(provider: &str, old: &str) -> String {
+    let safe: String = old
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    format!("{provider}-{safe}-{}", crate::fingerprint(old))
 }
 
-impl Journal {
-    pub fn at(dir: &Path, provider: &str, old: &str) -> Self {
-        let safe: String = old
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(64)
-            .collect();
-        Self {
-            path: dir.join(format!(
-                "{provider}-{safe}-{}.json",
-                crate::fingerprint(old)
-            )),
-        }
+impl Entry {
+    /// Reads a journal's text; `name` names it in the error.
+    pub fn parse(text: &str, name: &str) -> std::io::Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{name} is not a rotation journal: {e}"),
+            )
+        })
     }
 
-    pub fn load(&self) -> std::io::Result<Option<Entry>> {
-        match fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{} is not a rotation journal: {e}", self.path.display()),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every journal in `dir`, with its path (files that are not journals
-    /// are left out).
-    pub fn all(dir: &Path) -> Vec<(PathBuf, Entry)> {
-        let Ok(read) = fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        read.filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter_map(|p| {
-                let entry = serde_json::from_slice(&fs::read(&p).ok()?).ok()?;
-                Some((p, entry))
-            })
-            .collect()
-    }
-
-    pub fn save(&self, entry: &Entry) -> std::io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(entry).map_err(std::io::Error::other)?;
-        write_atomically(&self.path, &bytes, 0o600)
+    /// The journal's text (never a secret: the entry holds none).
+    pub fn text(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }
 
@@ -140,9 +115,9 @@ pub(crate) struct Lock {
 }
 
 impl Lock {
-    /// Opens (creates) the lock file; taking the lock is [`Lock::take`].
-    pub fn open(journal: &Journal) -> Result<(fs::File, PathBuf), String> {
-        let path = journal.path.with_extension("lock");
+    /// Opens (creates) the lock file `path`; taking the lock is
+    /// [`Lock::take`].
+    pub fn open(path: PathBuf) -> Result<(fs::File, PathBuf), String> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }

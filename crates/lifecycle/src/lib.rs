@@ -2,10 +2,13 @@
 #![warn(missing_docs)]
 
 mod journal;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod protocol;
 mod rotate;
 pub mod settings;
 mod sink;
+pub mod state;
 
 use std::fmt;
 use std::future::Future;
@@ -23,6 +26,7 @@ pub use rotate::{
 };
 pub use settings::{Provider, Settings};
 pub use sink::{CommandSink, FileSink, Sink, SinkError, StdoutSink};
+pub use state::{FileStore, StateError, StateStore};
 
 /// A boxed future that can cross threads: what [`KeyLifecycle`]'s methods
 /// return, so that a program can hold any provider as `dyn KeyLifecycle`.

@@ -14,13 +14,14 @@
 //!   fingerprint.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::journal::{Entry, Journal, Lock};
+use crate::journal::{self, Entry};
 use crate::protocol::{self, Action, Observed, Own, Refusal, Step, WaitReason};
+use crate::state::{FileStore, HeldState, StateError, StateStore};
 use crate::{
     CreateRequest, Credential, KeyId, KeyLifecycle, LifecycleError, LifecycleErrorKind, Sink,
     SinkError, Verification,
@@ -276,6 +277,31 @@ impl From<std::io::Error> for RotationError {
     }
 }
 
+impl From<StateError> for RotationError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Busy(why) => Self::Busy(why),
+            StateError::Crashed(point) => Self::Crashed(point),
+            StateError::Unavailable(why) => Self::Journal(std::io::Error::other(why)),
+        }
+    }
+}
+
+/// The state a rotation keeps: a folder it owns, or a store it is given.
+enum Store<'a> {
+    Files(FileStore),
+    Given(&'a dyn StateStore),
+}
+
+impl Store<'_> {
+    fn get(&self) -> &dyn StateStore {
+        match self {
+            Store::Files(files) => files,
+            Store::Given(store) => *store,
+        }
+    }
+}
+
 type FaultHook<'a> = Box<dyn Fn(FaultPoint) -> bool + Send + Sync + 'a>;
 type ProgressHook<'a> = Box<dyn Fn(&Progress) + Send + Sync + 'a>;
 type Clock<'a> = Box<dyn Fn() -> DateTime<Utc> + Send + Sync + 'a>;
@@ -285,7 +311,7 @@ type Clock<'a> = Box<dyn Fn() -> DateTime<Utc> + Send + Sync + 'a>;
 pub struct Rotation<'a> {
     keys: &'a dyn KeyLifecycle,
     sink: &'a dyn Sink,
-    journal_dir: PathBuf,
+    state: Store<'a>,
     name_prefix: String,
     accept_unverifiable: bool,
     allow_unreadable_sink: bool,
@@ -362,16 +388,31 @@ fn later(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 
 impl<'a> Rotation<'a> {
     /// A rotation of `keys` storing new credentials in `sink`, with its
-    /// journal (and lock) in `journal_dir`, and the [`DEFAULT_GRACE`].
+    /// journal (and lock) in the folder `journal_dir`, and the
+    /// [`DEFAULT_GRACE`].
     pub fn new(
         keys: &'a dyn KeyLifecycle,
         sink: &'a dyn Sink,
         journal_dir: impl Into<PathBuf>,
     ) -> Self {
+        Self::in_store(keys, sink, Store::Files(FileStore::new(journal_dir)))
+    }
+
+    /// A rotation whose journal and lock live in `state` (a database
+    /// shared by runners on several machines, say).
+    pub fn with_state(
+        keys: &'a dyn KeyLifecycle,
+        sink: &'a dyn Sink,
+        state: &'a dyn StateStore,
+    ) -> Self {
+        Self::in_store(keys, sink, Store::Given(state))
+    }
+
+    fn in_store(keys: &'a dyn KeyLifecycle, sink: &'a dyn Sink, state: Store<'a>) -> Self {
         Self {
             keys,
             sink,
-            journal_dir: journal_dir.into(),
+            state,
             name_prefix: "rotated".into(),
             accept_unverifiable: false,
             allow_unreadable_sink: false,
@@ -473,13 +514,23 @@ impl<'a> Rotation<'a> {
         }
     }
 
-    fn journal(&self, old: &KeyId) -> Journal {
-        Journal::at(&self.journal_dir, self.keys.provider(), &old.shown())
+    fn name(&self, old: &str) -> String {
+        journal::name(self.keys.provider(), old)
+    }
+
+    /// The journal of the rotation of the key shown as `old`, read without
+    /// its lock.
+    async fn peek(&self, old: &str) -> Result<Option<Entry>, RotationError> {
+        let name = self.name(old);
+        match self.state.get().peek(&name).await? {
+            Some(text) => Ok(Some(Entry::parse(&text, &name)?)),
+            None => Ok(None),
+        }
     }
 
     /// The step an earlier run of this rotation reached, if any.
-    pub fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
-        Ok(self.journal(old).load()?.map(|e| e.step))
+    pub async fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
+        Ok(self.peek(&old.shown()).await?.map(|e| e.step))
     }
 
     /// After the configured credentials were refused: if a rotation of the
@@ -487,9 +538,8 @@ impl<'a> Rotation<'a> {
     /// its new key, calls with that from now on, and says so. What lets a
     /// tool whose own key was revoked by a rotation that then died find its
     /// way back without anyone configuring the new key by hand.
-    pub fn adopt_stored(&self, old: &str) -> Result<bool, RotationError> {
-        let journal = Journal::at(&self.journal_dir, self.keys.provider(), old);
-        let Some(entry) = journal.load()? else {
+    pub async fn adopt_stored(&self, old: &str) -> Result<bool, RotationError> {
+        let Some(entry) = self.peek(old).await? else {
             return Ok(false);
         };
         if entry.step < Step::Stored {
@@ -545,12 +595,19 @@ impl<'a> Rotation<'a> {
                 "{provider} takes no expiry for a new key"
             )));
         }
-        let journal = self.journal(old);
-        let (file, lock_path) = Lock::open(&journal).map_err(std::io::Error::other)?;
-        self.fault(FaultPoint::LockOpened)?;
-        let _lock = Lock::take(file, &lock_path).map_err(RotationError::Busy)?;
+        let name = self.name(&old.shown());
+        let no_faults = |_: FaultPoint| false;
+        let faults: &crate::state::FaultFn<'_> = match &self.fault {
+            Some(f) => f.as_ref(),
+            None => &no_faults,
+        };
+        let journal = self.state.get().lock(&name, faults).await?;
+        let journal = journal.as_ref();
         self.fault(FaultPoint::Locked)?;
-        let mut entry = journal.load()?;
+        let mut entry = match journal.load().await? {
+            Some(text) => Some(Entry::parse(&text, &name)?),
+            None => None,
+        };
         let resumed = entry.is_some();
         let already_done = entry.as_ref().is_some_and(|e| e.step == Step::Done);
         if let Some(e) = entry.as_ref().filter(|e| e.step != Step::Done) {
@@ -609,7 +666,7 @@ impl<'a> Rotation<'a> {
                         created_at: None,
                         revoke_after: None,
                     };
-                    journal.save(&new)?;
+                    save(journal, &new).await?;
                     entry = Some(new);
                     self.fault(FaultPoint::Started)?;
                 }
@@ -631,7 +688,7 @@ impl<'a> Rotation<'a> {
                     e.new_id = (!id.is_secret()).then(|| id.expose().to_owned());
                     e.created_at = Some(new.info.created.unwrap_or(now));
                     e.step = Step::Created;
-                    journal.save(e)?;
+                    save(journal, e).await?;
                     self.say(Progress::Created(id.clone()));
                     self.fault(FaultPoint::CreatedJournaled)?;
                     fresh = Some(new.credential);
@@ -643,12 +700,12 @@ impl<'a> Rotation<'a> {
                     let credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
                     if let Err(error) = self.sink.store(&credential) {
                         // Not stored: the new key must not stay live.
-                        self.discard_new(e, &journal).await?;
+                        self.discard_new(e, journal).await?;
                         return Err(RotationError::Sink(error));
                     }
                     self.fault(FaultPoint::Stored)?;
                     e.step = Step::Stored;
-                    journal.save(e)?;
+                    save(journal, e).await?;
                     self.say(Progress::Stored(self.sink.describe()));
                     self.fault(FaultPoint::StoredJournaled)?;
                     fresh = Some(credential);
@@ -658,7 +715,7 @@ impl<'a> Rotation<'a> {
                         .as_mut()
                         .ok_or_else(|| broken("no journal to discard from"))?;
                     let new = e.new.clone();
-                    self.discard_new(e, &journal).await?;
+                    self.discard_new(e, journal).await?;
                     fresh = None;
                     if let Some(new) = new {
                         self.say(Progress::RevokedLeftover(KeyId::new(new)));
@@ -716,7 +773,7 @@ impl<'a> Rotation<'a> {
                     });
                     e.revoke_after = (!self.grace.is_zero()).then(|| later(now, self.grace));
                     e.step = Step::Verified;
-                    journal.save(e)?;
+                    save(journal, e).await?;
                     self.say(Progress::Verified(verification));
                     self.fault(FaultPoint::VerifiedJournaled)?;
                 }
@@ -740,7 +797,7 @@ impl<'a> Rotation<'a> {
                     self.keys.revoke(old).await.map_err(failed)?;
                     self.fault(FaultPoint::Revoked)?;
                     e.step = Step::Done;
-                    journal.save(e)?;
+                    save(journal, e).await?;
                     self.say(Progress::RevokedOld(old.clone()));
                 }
                 Action::Finished => {
@@ -809,7 +866,11 @@ impl<'a> Rotation<'a> {
 
     /// Revokes the rotation's new key (by its journaled id, else by tag)
     /// and journals the rotation as back at its start, to create another.
-    async fn discard_new(&self, entry: &mut Entry, journal: &Journal) -> Result<(), RotationError> {
+    async fn discard_new(
+        &self,
+        entry: &mut Entry,
+        journal: &dyn HeldState,
+    ) -> Result<(), RotationError> {
         let step = entry.step;
         let revoked = match &entry.new_id {
             Some(id) => self.keys.revoke(&KeyId::new(id.clone())).await,
@@ -820,12 +881,17 @@ impl<'a> Rotation<'a> {
         entry.new = None;
         entry.new_id = None;
         entry.created_at = None;
-        journal.save(entry)?;
+        save(journal, entry).await?;
         Ok(())
     }
 }
 
-/// A rotation journaled in a folder, as [`journaled`] lists it.
+/// Writes `entry` as its rotation's journal.
+async fn save(journal: &dyn HeldState, entry: &Entry) -> Result<(), RotationError> {
+    Ok(journal.save(&entry.text()).await?)
+}
+
+/// A rotation journaled in a store, as [`journaled`] lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Journaled {
     /// The provider.
@@ -842,13 +908,16 @@ pub struct Journaled {
     pub revoke_after: Option<DateTime<Utc>>,
 }
 
-/// Every rotation journaled in `journal_dir` (finished or not): what a
-/// policy run finishes, and the creation time of keys whose provider
-/// reports none.
-pub fn journaled(journal_dir: &Path) -> Vec<Journaled> {
-    Journal::all(journal_dir)
-        .into_iter()
-        .map(|(_, e)| Journaled {
+/// Every rotation journaled in `state` (finished or not): what a policy
+/// run finishes, and the creation time of keys whose provider reports
+/// none. Texts that are not journals are left out.
+pub async fn journaled(state: &dyn StateStore) -> Result<Vec<Journaled>, StateError> {
+    Ok(state
+        .journals()
+        .await?
+        .iter()
+        .filter_map(|text| Entry::parse(text, "a journal").ok())
+        .map(|e| Journaled {
             provider: e.provider,
             old: e.old,
             new: e.new,
@@ -856,7 +925,7 @@ pub fn journaled(journal_dir: &Path) -> Vec<Journaled> {
             created_at: e.created_at,
             revoke_after: e.revoke_after,
         })
-        .collect()
+        .collect())
 }
 
 /// The reading of an `Own` for messages.
