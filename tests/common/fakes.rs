@@ -18,7 +18,8 @@ pub struct FakeKey {
     pub live: bool,
     /// When its credentials last authenticated (CartoVista lists it).
     pub last_used: Option<String>,
-    /// The end of the last grant period a Finicity receipt was given.
+    /// The end of the last grant period a Finicity receipt was given, or
+    /// the `deactivationDate` a FINBOURNE token was created with.
     pub grant_end: Option<String>,
 }
 
@@ -303,6 +304,8 @@ fn handle(kind: Kind, req: &Seen, keys: &mut Vec<FakeKey>, takes_string: bool) -
                 body["displayName"].as_str().unwrap_or(""),
                 &format!("pat-{}", keys.len() + 1),
             );
+            let mut key = key;
+            key.grant_end = body["deactivationDate"].as_str().map(str::to_owned);
             keys.push(key.clone());
             Reply::json(
                 201,

@@ -866,3 +866,44 @@ async fn a_policy_that_rotates_the_tools_own_key_keeps_working() {
         assert_eq!(fake.keys.lock().unwrap().len(), 2, "{what}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_finbourne_token_expires_when_asked_and_others_refuse_the_setting() {
+    let now = "2026-11-28T12:00:00Z";
+    let fake = Fake::start(Kind::Finbourne).await;
+    let cwd = temp("lifetime");
+    let mut env = env_for(Kind::Finbourne, &fake, true, &cwd);
+    env.push(("APIKEYS_NOW".into(), now.into()));
+    let args = rotate_args(
+        Kind::Finbourne,
+        &cwd,
+        &["--grace", "0", "--new-key-lifetime", "90d"],
+    );
+    let done = apikeys(&cwd, &args, &env).await;
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let new = fake.live().pop().unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(new.grant_end.as_deref().unwrap()).unwrap();
+    let asked = chrono::DateTime::parse_from_rfc3339(now).unwrap() + chrono::Duration::days(90);
+    assert_eq!(expires, asked);
+    check_finished(&fake, &cwd, "FINBOURNE lifetime");
+
+    // Providers that take no expiry refuse the setting before creating.
+    for kind in [Kind::Sunshine, Kind::Cartovista, Kind::Finicity] {
+        let fake = Fake::start(kind).await;
+        let cwd = temp("lifetime-refused");
+        let env = env_for(kind, &fake, false, &cwd);
+        let args = rotate_args(kind, &cwd, &["--new-key-lifetime", "90d"]);
+        let refused = apikeys(&cwd, &args, &env).await;
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{kind:?}: {}",
+            text(&refused.stderr)
+        );
+        assert_eq!(
+            fake.keys.lock().unwrap().len(),
+            1,
+            "{kind:?}: a key was made"
+        );
+    }
+}
