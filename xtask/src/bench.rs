@@ -10,6 +10,10 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         let runs = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(3);
         return consumer_build(root, runs);
     }
+    if let Some(i) = args.iter().position(|a| a == "--against-hand-written") {
+        let runs = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(3);
+        return against_hand_written(root, runs);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = std::process::Command::new(&cargo)
         .args(["bench", "-p", "apikeys-bench"])
@@ -87,14 +91,48 @@ pub(crate) fn clean_build(
     lock: &str,
     label: &str,
 ) -> Result<(f64, usize), String> {
+    clean_build_of(cargo, path, manifest, CONSUMER_MAIN, lock, label).map(|(s, _, c)| (s, c))
+}
+
+/// The CPU time this process's waited-for children have used, in seconds
+/// (Linux: `cutime` + `cstime` of `/proc/self/stat`, in USER_HZ = 100
+/// ticks); 0 where that cannot be read.
+fn children_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `state` is field 3; cutime and cstime are fields 16 and 17.
+    let ticks = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(16) + ticks(17)) / 100.0
+}
+
+/// [`clean_build`] with its own `main.rs`: wall seconds, CPU seconds (of
+/// cargo and every compiler it ran), and crates compiled.
+pub(crate) fn clean_build_of(
+    cargo: &str,
+    path: &Path,
+    manifest: &str,
+    main: &str,
+    lock: &str,
+    label: &str,
+) -> Result<(f64, f64, usize), String> {
     write_files(
         path,
         &[
             ("Cargo.toml", manifest),
-            ("src/main.rs", CONSUMER_MAIN),
+            ("src/main.rs", main),
             ("Cargo.lock", lock),
         ],
     )?;
+    let cpu_before = children_cpu_seconds();
     let started = Instant::now();
     let output = std::process::Command::new(cargo)
         .arg("build")
@@ -111,7 +149,119 @@ pub(crate) fn clean_build(
         .lines()
         .filter(|l| l.trim_start().starts_with("Compiling "))
         .count();
-    Ok((seconds, crates))
+    Ok((seconds, children_cpu_seconds() - cpu_before, crates))
+}
+
+/// The hand-written client issue 24 compares with: reqwest with rustls and
+/// JSON, serde, serde_json and tokio, as a user writing one would pick.
+const HAND_WRITTEN: &str = r#"[package]
+name = "hand-written"
+version = "0.1.0"
+edition = "2024"
+
+[dependencies]
+reqwest = { version = "0.13", default-features = false, features = ["rustls", "json"] }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+
+[workspace]
+"#;
+
+const HAND_WRITTEN_MAIN: &str = r##"#[derive(serde::Deserialize)]
+struct Key {
+    id: String,
+}
+
+#[tokio::main]
+async fn main() {
+    let client = reqwest::Client::new();
+    let request = client.get("https://example.invalid/keys").build();
+    let key: Result<Key, _> = serde_json::from_str(r#"{"id":"k1"}"#);
+    println!("{} {}", request.is_ok(), key.map(|k| k.id).unwrap_or_default());
+}
+"##;
+
+/// `cargo xtask bench --against-hand-written N`: clean builds of a
+/// consumer of each provider crate (default features, with tokio as a
+/// user adds it) beside the hand-written client above, N times over,
+/// interleaved, each on a fresh target folder; prints crates compiled,
+/// wall and CPU time, and each one's median ratio to the hand-written one.
+pub(crate) fn against_hand_written(root: &Path, runs: usize) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let dir = root.join("target/bench-hand-written");
+    std::fs::remove_dir_all(&dir).ok();
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let mut projects: Vec<(String, String, String)> = vec![(
+        "hand-written (reqwest + serde + tokio)".into(),
+        HAND_WRITTEN.into(),
+        HAND_WRITTEN_MAIN.into(),
+    )];
+    for name in published(root) {
+        let short = name.trim_start_matches("apikeys-");
+        let crate_dir = root.join("crates").join(short);
+        if !crate_dir.join("generated").is_dir() {
+            continue;
+        }
+        let ident = name.replace('-', "_");
+        projects.push((
+            name.clone(),
+            format!(
+                "[package]\nname = \"consumer\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n{name} = {{ path = \"{}\" }}\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n\n[workspace]\n",
+                crate_dir.display()
+            ),
+            format!(
+                "#[tokio::main]\nasync fn main() {{\n    let client = {ident}::Client::builder().build();\n    println!(\"{{}}\", client.is_ok());\n}}\n"
+            ),
+        ));
+    }
+    // [wall, cpu, crates] per project per run.
+    let mut seen: Vec<Vec<(f64, f64, usize)>> = vec![Vec::new(); projects.len()];
+    for run in 0..runs {
+        for (i, (label, manifest, main)) in projects.iter().enumerate() {
+            let path = dir.join(format!("project-{i}"));
+            std::fs::remove_dir_all(&path).ok();
+            let measured = clean_build_of(&cargo, &path, manifest, main, &lock, label)?;
+            eprintln!(
+                "run {}: {label}: {:.1} s wall, {:.1} s CPU, {} crates",
+                run + 1,
+                measured.0,
+                measured.1,
+                measured.2
+            );
+            seen[i].push(measured);
+            std::fs::remove_dir_all(&path).ok();
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let medians: Vec<(f64, f64, usize)> = seen
+        .iter()
+        .map(|runs| {
+            (
+                median(runs.iter().map(|r| r.0).collect()),
+                median(runs.iter().map(|r| r.1).collect()),
+                runs.iter().map(|r| r.2).max().unwrap_or(0),
+            )
+        })
+        .collect();
+    println!(
+        "\n## A consumer's clean build against a hand-written client (median of {runs}, interleaved, dev profile)\n"
+    );
+    println!("| project | crates compiled | wall | CPU | wall ratio | CPU ratio |");
+    println!("|---|---|---|---|---|---|");
+    let (hand_wall, hand_cpu) = (medians[0].0, medians[0].1);
+    for ((label, _, _), (wall, cpu, crates)) in projects.iter().zip(&medians) {
+        println!(
+            "| {label} | {crates} | {wall:.1} s | {cpu:.1} s | {:.2}x | {:.2}x |",
+            wall / hand_wall,
+            if hand_cpu > 0.0 { cpu / hand_cpu } else { 0.0 }
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
 }
 
 /// The Sunshine crate as a crate holding its generated code directly: no

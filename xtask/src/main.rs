@@ -60,7 +60,7 @@ fn main() -> ExitCode {
         Some("new-provider") => new_provider(&root, &args[1..]),
         Some("corpus") => corpus::run(&root, &args[1..]),
         Some("corpus-one") => corpus::one(&args[1..]),
-        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider|corpus>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate\n  corpus [DIR] [--compile N|all] [--only NAME,NAME]  generate every published spec of a corpus (default ../shared/spec-corpus), and clippy the N with the fewest models".into()),
+        _ => Err("usage: cargo xtask <generate|check|bench|consumer|new-provider|corpus>\n  generate  write every file derived from openapi/\n  check     fail when committed generated code drifted from the specs\n  bench     print the benchmark tables (--no-build-cost skips the two clean builds; --against-hand-written N: clean builds of each provider's consumer beside a hand-written client)\n  consumer  package the published crates and build and run each provider outside the workspace\n  new-provider <name> [--spec FILE]  scaffold and generate a provider crate\n  corpus [DIR] [--compile N|all] [--only NAME,NAME]  generate every published spec of a corpus (default ../shared/spec-corpus), and clippy the N with the fewest models".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
