@@ -296,17 +296,12 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
             .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
             .collect();
         let declared_here = |op: &Map<String, Value>, name: &str| {
+            let own = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
             item_params_declare(item_parameters(&root, path), &root, name)
-                || op
-                    .get("parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|p| resolved(p, &root))
-                    .any(|p| {
-                        p.get("in").and_then(Value::as_str) == Some("path")
-                            && p.get("name").and_then(Value::as_str) == Some(name)
-                    })
+                || item_params_declare(own, &root, name)
         };
         for method in METHODS {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
@@ -437,45 +432,45 @@ fn operations(doc: &mut Value, notes: &mut Vec<String>) -> Vec<Skipped> {
         item.as_object()
             .is_none_or(|i| METHODS.iter().any(|m| i.contains_key(*m)))
     });
-    if invented > 0 {
-        notes.push(format!(
-            "{invented} operation(s) without an operationId were named after their method and path (`get_users_by_id`)"
-        ));
-    }
-    if clashing_params > 0 {
-        notes.push(format!(
-            "{clashing_params} parameter(s) whose argument name another parameter of the operation already has were left out"
-        ));
-    }
-    if only_default > 0 {
-        notes.push(format!(
-            "{only_default} operation(s) declare only a `default` answer: it is their success (any 2xx); failures are read as undeclared statuses"
-        ));
-    }
-    if undeclared > 0 {
-        notes.push(format!(
-            "{undeclared} path variable(s) an operation does not declare were declared for it (as a sibling operation does, else as a string)"
-        ));
-    }
-    if shadowing > 0 {
-        notes.push(format!(
-            "{shadowing} parameter(s) named like a path parameter but placed elsewhere were left out: the path's is sent"
-        ));
-    }
-    if paginated > 0 {
-        notes.push(format!(
-            "{paginated} paginated operation(s) (x-dropshot-pagination) have no stream method: call them page by page"
-        ));
-    }
-    if undescribed > 0 {
-        notes.push(format!(
-            "{undescribed} operation(s) describe no successful answer: any 2xx is their success, and its body is not read"
-        ));
-    }
-    if cookies > 0 {
-        notes.push(format!(
-            "{cookies} cookie parameter(s) are not sent: the client sends no cookies (a cookie store on your reqwest::ClientBuilder can)"
-        ));
+    // What each rule did, counted: one note per rule that applied.
+    let counted = [
+        (
+            invented,
+            "operation(s) without an operationId were named after their method and path (`get_users_by_id`)",
+        ),
+        (
+            clashing_params,
+            "parameter(s) whose argument name another parameter of the operation already has were left out",
+        ),
+        (
+            only_default,
+            "operation(s) declare only a `default` answer: it is their success (any 2xx); failures are read as undeclared statuses",
+        ),
+        (
+            undeclared,
+            "path variable(s) an operation does not declare were declared for it (as a sibling operation does, else as a string)",
+        ),
+        (
+            shadowing,
+            "parameter(s) named like a path parameter but placed elsewhere were left out: the path's is sent",
+        ),
+        (
+            paginated,
+            "paginated operation(s) (x-dropshot-pagination) have no stream method: call them page by page",
+        ),
+        (
+            undescribed,
+            "operation(s) describe no successful answer: any 2xx is their success, and its body is not read",
+        ),
+        (
+            cookies,
+            "cookie parameter(s) are not sent: the client sends no cookies (a cookie store on your reqwest::ClientBuilder can)",
+        ),
+    ];
+    for (count, what) in counted {
+        if count > 0 {
+            notes.push(format!("{count} {what}"));
+        }
     }
     skipped
 }
