@@ -225,22 +225,31 @@ impl From<(u8, String)> for Failure {
 fn command() -> clap::Command {
     let mut command = Cli::command();
     for provider in providers::PROVIDERS {
-        let about = format!(
-            "{} (settings: {})",
-            provider.about,
-            provider
-                .settings
-                .iter()
-                .map(|s| s.env)
-                .collect::<Vec<_>>()
-                .join(", ")
+        // The settings, as the environment and a policy profile name them.
+        let mut settings = String::from("Settings (profile name, environment variable):\n");
+        for s in provider.settings {
+            let what = match (s.required, s.secret) {
+                (true, true) => "required, a credential",
+                (true, false) => "required",
+                (false, true) => "a credential",
+                (false, false) => "optional",
+            };
+            settings.push_str(&format!(
+                "  {:<24} {:<32} {} ({what})\n",
+                s.name, s.env, s.about
+            ));
+        }
+        // Set after the subcommands: augmenting would put the keys
+        // command's own description in their place.
+        command = command.subcommand(
+            KeysCommand::augment_subcommands(
+                clap::Command::new(provider.name)
+                    .subcommand_required(true)
+                    .arg_required_else_help(true),
+            )
+            .about(provider.about)
+            .after_help(settings),
         );
-        command = command.subcommand(KeysCommand::augment_subcommands(
-            clap::Command::new(provider.name)
-                .about(about)
-                .subcommand_required(true)
-                .arg_required_else_help(true),
-        ));
     }
     command
 }

@@ -313,3 +313,29 @@ async fn create_revoke_and_what_is_printed() {
         text(&unset.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_providers_help_lists_every_setting_it_reads() {
+    let fake = Fake::start(Kind::Finbourne).await;
+    let cwd = temp("help");
+    for provider in [
+        apikeys_sunshine_conversations::PROVIDER,
+        apikeys_finbourne_identity::PROVIDER,
+        apikeys_cartovista::PROVIDER,
+        apikeys_finicity::PROVIDER,
+    ] {
+        let help = apikeys(&fake, None, &cwd, &[provider.name, "--help"], &[]).await;
+        assert!(help.status.success(), "{}", provider.name);
+        let shown = text(&help.stdout);
+        assert!(shown.contains(provider.about), "{}: {shown}", provider.name);
+        for setting in provider.settings {
+            assert!(
+                shown.contains(setting.name) && shown.contains(setting.env),
+                "{}: {} / {} missing from\n{shown}",
+                provider.name,
+                setting.name,
+                setting.env
+            );
+        }
+    }
+}
