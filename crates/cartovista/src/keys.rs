@@ -243,10 +243,7 @@ impl KeyLifecycle for Keys {
                     // The header takes the other form, if anything.
                     self.lists_with(other, secret).await?;
                     let parts = vec![("api_key", other.clone()), ("secret_key", secret.clone())];
-                    return Ok(Some(Credential {
-                        parts: parts.into_iter().map(|(n, s)| (n.to_owned(), s)).collect(),
-                        ..credential.clone()
-                    }));
+                    return Ok(Some(credential.with_parts(parts)));
                 }
                 Err(e) => return Err(e),
             }

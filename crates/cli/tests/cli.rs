@@ -4,28 +4,13 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use common::fakes::{ADMIN_ID, ADMIN_SECRET, APP, Fake, INTEGRATION, Kind};
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "apikeys-cli-{}-{name}-{}",
-        std::process::id(),
-        fastrand_like()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn fastrand_like() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
+use support::{command, finish, strings, temp, text};
 
 /// Runs `apikeys args…` configured for the FINBOURNE fake (and the
 /// Sunshine one when given), in an empty folder with no other settings.
@@ -36,31 +21,21 @@ async fn apikeys(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_apikeys"));
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .env("FBN_IDENTITY_URL", finbourne.base_url())
-        .env("FBN_ACCESS_TOKEN", ADMIN_SECRET);
+    let mut all = vec![
+        ("FBN_IDENTITY_URL", finbourne.base_url()),
+        ("FBN_ACCESS_TOKEN", ADMIN_SECRET),
+    ];
     if let Some(sunshine) = sunshine {
-        command
-            .env("SUNSHINE_BASE_URL", sunshine.base_url())
-            .env("SUNSHINE_KEY_ID", ADMIN_ID)
-            .env("SUNSHINE_KEY_SECRET", ADMIN_SECRET)
-            .env("SUNSHINE_APP_ID", APP)
-            .env("SUNSHINE_INTEGRATION_ID", INTEGRATION);
+        all.extend([
+            ("SUNSHINE_BASE_URL", sunshine.base_url()),
+            ("SUNSHINE_KEY_ID", ADMIN_ID),
+            ("SUNSHINE_KEY_SECRET", ADMIN_SECRET),
+            ("SUNSHINE_APP_ID", APP),
+            ("SUNSHINE_INTEGRATION_ID", INTEGRATION),
+        ]);
     }
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().await.unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    all.extend_from_slice(env);
+    finish(command(cwd, &strings(args), &all)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

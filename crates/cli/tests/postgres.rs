@@ -10,14 +10,17 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-mod pg;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use apikeys_lifecycle::{FileSink, Sink};
 use common::fakes::{Fake, FakeKey, Kind};
-use pg::{command, finish, fresh_database, one_live_key_stored, rotate, server, temp, text};
+use support::{
+    finbourne, finish, fresh_database, one_live_key_stored, rotate_finbourne, server, temp, text,
+    until_paused,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runners_in_separate_folders_rotate_a_key_once() {
@@ -28,8 +31,8 @@ async fn two_runners_in_separate_folders_rotate_a_key_once() {
         let database = fresh_database(&server).await;
         let (a, b) = (temp("a"), temp("b"));
         let (one, two) = tokio::join!(
-            finish(command(&a, &fake, &rotate(&a, &database), &[])),
-            finish(command(&b, &fake, &rotate(&b, &database), &[]))
+            finish(finbourne(&a, &fake, &rotate_finbourne(&a, &database), &[])),
+            finish(finbourne(&b, &fake, &rotate_finbourne(&b, &database), &[]))
         );
         let codes = [one.status.code(), two.status.code()];
         assert!(
@@ -52,8 +55,18 @@ async fn two_runners_in_separate_folders_rotate_a_key_once() {
     let (a, b) = (temp("fa"), temp("fb"));
     let (ja, jb) = (a.join("journal"), b.join("journal"));
     let (one, two) = tokio::join!(
-        finish(command(&a, &fake, &rotate(&a, ja.to_str().unwrap()), &[])),
-        finish(command(&b, &fake, &rotate(&b, jb.to_str().unwrap()), &[]))
+        finish(finbourne(
+            &a,
+            &fake,
+            &rotate_finbourne(&a, ja.to_str().unwrap()),
+            &[]
+        )),
+        finish(finbourne(
+            &b,
+            &fake,
+            &rotate_finbourne(&b, jb.to_str().unwrap()),
+            &[]
+        ))
     );
     assert!(one.status.success() && two.status.success());
     assert_eq!(
@@ -77,28 +90,18 @@ async fn a_killed_lock_holder_is_replaced_at_once() {
         let database = fresh_database(&server).await;
         let (a, b) = (temp("holder"), temp("next"));
         let pause = format!("pause:{point}");
-        let mut holder = command(
+        let mut holder = finbourne(
             &a,
             &fake,
-            &rotate(&a, &database),
+            &rotate_finbourne(&a, &database),
             &[("APIKEYS_FAULT", &pause)],
         )
         .spawn()
         .unwrap();
         let pid = holder.id().unwrap();
-        let start = Instant::now();
-        while !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('T'))
-        }) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{what}: never paused"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until_paused(&mut holder, &what).await;
         // While it lives, the lock is its: refused, and named.
-        let refused = finish(command(&b, &fake, &rotate(&b, &database), &[])).await;
+        let refused = finish(finbourne(&b, &fake, &rotate_finbourne(&b, &database), &[])).await;
         assert_eq!(
             refused.status.code(),
             Some(5),
@@ -113,7 +116,7 @@ async fn a_killed_lock_holder_is_replaced_at_once() {
         // kill -9: its session ends, and with it the lock.
         let _ = holder.start_kill();
         let _ = holder.wait().await;
-        let taken = finish(command(&b, &fake, &rotate(&b, &database), &[])).await;
+        let taken = finish(finbourne(&b, &fake, &rotate_finbourne(&b, &database), &[])).await;
         assert!(taken.status.success(), "{what}: {}", text(&taken.stderr));
         one_live_key_stored(&fake, &[&a, &b], &what);
     }
@@ -153,7 +156,7 @@ async fn a_policy_run_of_two_runners_over_a_hundred_keys() {
         let children: Vec<_> = folders
             .iter()
             .map(|dir| {
-                command(dir, &fake, &policy(dir, &database), &[])
+                finbourne(dir, &fake, &policy(dir, &database), &[])
                     .spawn()
                     .unwrap()
             })

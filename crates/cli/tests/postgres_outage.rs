@@ -8,13 +8,14 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-mod pg;
-
-use std::time::{Duration, Instant};
+mod support;
 
 use apikeys_lifecycle::{FileSink, Sink};
 use common::fakes::{Fake, Kind};
-use pg::{command, finish, fresh_database, one_live_key_stored, rotate, server, temp, text};
+use support::{
+    finbourne, finish, fresh_database, one_live_key_stored, rotate_finbourne, server, signal, temp,
+    text, until_paused,
+};
 
 /// Runs `pg_ctl <args>` on the test cluster.
 fn pg_ctl(args: &str) {
@@ -44,26 +45,13 @@ async fn the_database_stopping_mid_rotation_stops_it_resumably() {
         let database = fresh_database(&server).await;
         let cwd = temp("outage");
         let pause = format!("pause:{point}");
-        let args = rotate(&cwd, &database);
-        let runner = command(&cwd, &fake, &args, &[("APIKEYS_FAULT", &pause)])
+        let args = rotate_finbourne(&cwd, &database);
+        let mut runner = finbourne(&cwd, &fake, &args, &[("APIKEYS_FAULT", &pause)])
             .spawn()
             .unwrap();
-        let pid = runner.id().unwrap();
-        let start = Instant::now();
-        while !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            s.rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('T'))
-        }) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{what}: never paused"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until_paused(&mut runner, &what).await;
         pg_ctl("stop -m immediate -w");
-        let _ = std::process::Command::new("kill")
-            .args(["-CONT", &pid.to_string()])
-            .status();
+        signal(runner.id().unwrap(), "-CONT");
         let stopped = runner.wait_with_output().await.unwrap();
         // Restart before asserting, so that a failure leaves the server up.
         pg_ctl("start -w");
@@ -78,7 +66,7 @@ async fn the_database_stopping_mid_rotation_stops_it_resumably() {
         assert!(fake.holds_a_working_key(&sink), "{what}");
         assert!(fake.key("old").unwrap().live, "{what}");
         let _ = sink.load();
-        let resumed = finish(command(&cwd, &fake, &args, &[])).await;
+        let resumed = finish(finbourne(&cwd, &fake, &args, &[])).await;
         assert!(
             resumed.status.success(),
             "{what}: {}",

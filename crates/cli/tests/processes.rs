@@ -9,16 +9,18 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use apikeys_lifecycle::{FaultPoint, FileSink, Sink};
 use common::fakes::{
     ADMIN_ID, ADMIN_SECRET, APP, FINICITY_APP_KEY, Fake, FakeKey, INTEGRATION, Kind, TENANT, USER,
     key_string,
 };
+use support::{command, finish, signal, strings, temp, text, until_paused};
 
 const KINDS: [Kind; 4] = [
     Kind::Sunshine,
@@ -38,16 +40,6 @@ fn name(kind: Kind) -> &'static str {
         Kind::Cartovista => "cartovista",
         Kind::Finicity => "finicity",
     }
-}
-
-fn temp(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "apikeys-proc-{}-{label}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The environment that configures `kind` against `fake`. With `own`, the
@@ -108,37 +100,8 @@ fn env_for(kind: Kind, fake: &Fake, own: bool, cwd: &Path) -> Vec<(String, Strin
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-/// `apikeys args…` in `cwd`, with `env` and nothing else of ours.
-fn command(cwd: &Path, args: &[String], env: &[(String, String)]) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_apikeys"));
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    command
-}
-
 async fn apikeys(cwd: &Path, args: &[String], env: &[(String, String)]) -> Output {
-    let run = command(cwd, args, env).output();
-    tokio::time::timeout(Duration::from_secs(60), run)
-        .await
-        .expect("apikeys finished within a minute")
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
+    finish(command(cwd, args, env)).await
 }
 
 /// One provider's rotation of `old` into `cwd/key.json`, journaled in
@@ -154,41 +117,6 @@ fn rotate_args(kind: Kind, cwd: &Path, extra: &[&str]) -> Vec<String> {
     }
     args.extend(strings(extra));
     args
-}
-
-/// Whether process `pid` is stopped (state `T` in `/proc`).
-fn stopped(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let after = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
-            Some(after == 'T' || after == 't')
-        })
-        .unwrap_or(false)
-}
-
-/// Waits (bounded) until the child has paused itself at its fault point.
-async fn until_paused(child: &mut tokio::process::Child, what: &str) {
-    let pid = child.id().expect("a running child");
-    let start = Instant::now();
-    while !stopped(pid) {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what}: exited ({status}) before pausing");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{what}: never paused"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-fn signal(pid: u32, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill {signal} {pid}");
 }
 
 /// What a finished rotation must leave: the old key revoked, the stored
@@ -755,18 +683,22 @@ async fn a_policy_file_with_a_mistake_runs_nothing() {
             "provider = \"finbourne\"\nkeys = [\"old\"]\nmax_age = \"99999999999999999w\"",
             "too long",
         ),
+        (
+            "provider = \"finbourne\"\nkeys = [\"old\"]\n\n[[profile]]\nname = \"p\"\nprovider = \"finbourne\"\nkeys = [\"k\"]\nsink = \"file:j.json\"",
+            "two profiles have this name",
+        ),
+        (
+            "provider = \"finbourne\"\nkeys = [\"old\"]\n\n[[profile]]\nname = \"../up\"\nprovider = \"finbourne\"\nkeys = [\"k\"]\nsink = \"file:j.json\"",
+            "names its journal folder",
+        ),
+        (
+            "provider = \"finbourne\"\nkeys = [\"old\"]\nsink = \"ftp:k\"",
+            "sink `ftp:k`",
+        ),
     ] {
+        // `[defaults]` gives the age and sink a profile may override.
         let text_ = format!(
-            "[[profile]]\nname = \"p\"\nsink = \"file:k.json\"\nmax_age = \"1d\"\n{body}\n"
-        )
-        .replacen(
-            "max_age = \"1d\"\n",
-            if body.contains("max_age") {
-                ""
-            } else {
-                "max_age = \"1d\"\n"
-            },
-            1,
+            "[defaults]\nmax_age = \"1d\"\nsink = \"file:k.json\"\n\n[[profile]]\nname = \"p\"\n{body}\n"
         );
         let path = cwd.join("policy.toml");
         std::fs::write(&path, text_).unwrap();

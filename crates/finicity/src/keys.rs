@@ -244,10 +244,9 @@ impl KeyLifecycle for Keys {
                 .into_inner();
             let receipt = serde_json::to_string(&answer)
                 .map_err(|e| LifecycleError::api("recording the receipt", e))?;
-            Ok(Some(Credential {
-                parts: vec![("receipt".to_owned(), Secret::new(receipt))],
-                ..credential.clone()
-            }))
+            Ok(Some(
+                credential.with_parts(vec![("receipt", Secret::new(receipt))]),
+            ))
         })
     }
 

@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -117,18 +117,17 @@ pub(crate) struct Lock {
 impl Lock {
     /// Opens (creates) the lock file `path`; taking the lock is
     /// [`Lock::take`].
-    pub fn open(path: PathBuf) -> Result<(fs::File, PathBuf), String> {
+    pub fn open(path: &Path) -> Result<fs::File, String> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let file = fs::OpenOptions::new()
+        fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)
-            .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))?;
-        Ok((file, path))
+            .open(path)
+            .map_err(|e| format!("cannot open the lock {}: {e}", path.display()))
     }
 
     /// Takes the lock on `file` without waiting; a live holder is named.

@@ -155,6 +155,17 @@ impl Credential {
         Self {
             provider: provider.to_owned(),
             key: key.shown(),
+            parts: Vec::new(),
+        }
+        .with_parts(parts)
+    }
+
+    /// The same key's credential made of other `parts` (a provider that
+    /// settles a key changes what authenticates with it).
+    pub fn with_parts(&self, parts: Vec<(&str, Secret)>) -> Self {
+        Self {
+            provider: self.provider.clone(),
+            key: self.key.clone(),
             parts: parts.into_iter().map(|(n, s)| (n.to_owned(), s)).collect(),
         }
     }

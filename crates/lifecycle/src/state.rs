@@ -130,8 +130,8 @@ impl StateStore for FileStore {
     ) -> BoxFuture<'a, Result<Box<dyn HeldState + 'a>, StateError>> {
         Box::pin(async move {
             let path = self.path(name);
-            let (file, lock_path) =
-                Lock::open(path.with_extension("lock")).map_err(StateError::Unavailable)?;
+            let lock_path = path.with_extension("lock");
+            let file = Lock::open(&lock_path).map_err(StateError::Unavailable)?;
             if fault(FaultPoint::LockOpened) {
                 return Err(StateError::Crashed(FaultPoint::LockOpened));
             }

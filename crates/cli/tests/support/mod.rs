@@ -1,0 +1,178 @@
+//! What the `apikeys` binary's tests share: throwaway folders, the binary
+//! run with nothing of ours in its environment, a child paused at a fault
+//! point, and the PostgreSQL server `.ci/run` starts.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::fakes::{ADMIN_SECRET, Fake};
+use apikeys_lifecycle::{FileSink, Sink};
+
+/// A new, empty folder under the system's temporary one.
+pub fn temp(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "apikeys-cli-{}-{label}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// `apikeys args…` in `cwd`, with `env` and nothing else of ours (`PATH`,
+/// and `cwd` as `HOME`); killed if dropped.
+pub fn command<K, V>(cwd: &Path, args: &[String], env: &[(K, V)]) -> tokio::process::Command
+where
+    K: AsRef<std::ffi::OsStr>,
+    V: AsRef<std::ffi::OsStr>,
+{
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_apikeys"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs `command` to its end, within two minutes.
+pub async fn finish(mut command: tokio::process::Command) -> Output {
+    tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("apikeys finished within two minutes")
+        .unwrap()
+}
+
+/// Whether process `pid` is stopped (state `T` in `/proc`).
+fn stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+            Some(after == 'T' || after == 't')
+        })
+        .unwrap_or(false)
+}
+
+/// Waits (bounded) until the child has paused itself at its fault point
+/// (`APIKEYS_FAULT=pause:<point>`).
+pub async fn until_paused(child: &mut tokio::process::Child, what: &str) {
+    let pid = child.id().expect("a running child");
+    let start = Instant::now();
+    while !stopped(pid) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what}: exited ({status}) before pausing");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what}: never paused"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Sends `signal` (`-KILL`, `-CONT`) to process `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// The PostgreSQL server's connection string, or `None` (said) when
+/// absent locally; CI sets `APIKEYS_REQUIRE_POSTGRES`, so it never skips.
+pub fn server() -> Option<String> {
+    match std::env::var("APIKEYS_TEST_POSTGRES") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("APIKEYS_REQUIRE_POSTGRES").is_some() => {
+            panic!("APIKEYS_REQUIRE_POSTGRES is set but APIKEYS_TEST_POSTGRES is not")
+        }
+        Err(_) => {
+            eprintln!(
+                "skipped: set APIKEYS_TEST_POSTGRES=postgres://… to run the PostgreSQL tests (CI does)"
+            );
+            None
+        }
+    }
+}
+
+/// A new, empty database on the server: its connection string.
+pub async fn fresh_database(server: &str) -> String {
+    let name = format!("apikeys_t_{}", fastrand::u64(..));
+    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
+        .await
+        .expect("the test server answers");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
+/// `apikeys args…` configured for the FINBOURNE fake, with `env` besides.
+pub fn finbourne(
+    cwd: &Path,
+    fake: &Fake,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> tokio::process::Command {
+    let mut all = vec![
+        ("FBN_IDENTITY_URL", fake.base_url()),
+        ("FBN_ACCESS_TOKEN", ADMIN_SECRET),
+    ];
+    all.extend_from_slice(env);
+    command(cwd, args, &all)
+}
+
+/// `finbourne keys rotate old` into `cwd/key.json`, state in `state`,
+/// without a grace.
+pub fn rotate_finbourne(cwd: &Path, state: &str) -> Vec<String> {
+    let sink = format!("file:{}", cwd.join("key.json").display());
+    strings(&[
+        "finbourne",
+        "keys",
+        "rotate",
+        "old",
+        "--grace",
+        "0",
+        "--sink",
+        &sink,
+        "--state",
+        state,
+    ])
+}
+
+/// The invariants at the end: the old key revoked, exactly one live key,
+/// held (working) in the sink of one of `folders`.
+pub fn one_live_key_stored(fake: &Fake, folders: &[&Path], what: &str) {
+    assert!(
+        !fake.key("old").unwrap().live,
+        "{what}: the old key is live"
+    );
+    let live = fake.live();
+    assert_eq!(live.len(), 1, "{what}: live keys {live:?}");
+    let held = folders
+        .iter()
+        .filter_map(|f| FileSink::new(f.join("key.json")).load())
+        .any(|c| fake.works_with(&c));
+    assert!(held, "{what}: no sink holds the live key");
+}
