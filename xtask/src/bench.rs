@@ -290,13 +290,18 @@ name = "apikeys-sunshine-conversations"
 version = "0.1.0"
 edition = "2024"
 
+[features]
+# Named by the generated code's and lib.rs's `cfg`s; off, as by default.
+lifecycle = []
+schemars = []
+mock = []
+
 [dependencies]
 apikeys-runtime = {{ path = "{}" }}
 progenitor-client = "0.15.1"
-reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream", "http2", "charset"] }}
+reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream", "gzip", "deflate", "brotli"] }}
 serde = {{ version = "1.0.226", features = ["derive"] }}
 serde_json = "1.0.150"
-schemars = {{ version = "0.8.22", features = ["chrono"] }}
 base64 = "0.22"
 hmac = "0.13"
 sha2 = "0.11"

@@ -299,7 +299,11 @@ edition = "2024"
 publish = false
 
 [features]
-mock = []
+default = ["uuid", "regress"]
+mock = ["schemars"]
+schemars = ["apikeys-runtime/schemars"]
+uuid = ["apikeys-runtime/uuid"]
+regress = ["apikeys-runtime/regress"]
 
 [dependencies]
 apikeys-runtime = {{ path = "{runtime}" }}

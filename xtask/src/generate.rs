@@ -92,6 +92,14 @@ pub(crate) fn plan(root: &Path) -> Plan {
                     path: dir.join(format!("spec.{ext}")),
                     expected: std::fs::read_to_string(path).unwrap_or_default(),
                 });
+                let manifest = crate_dir.join("Cargo.toml");
+                match with_needed_features(&manifest, &output.client) {
+                    Ok(expected) => plan.artifacts.push(Artifact {
+                        path: manifest,
+                        expected,
+                    }),
+                    Err(problem) => plan.problems.push(problem),
+                }
                 plan.reports
                     .push((name.clone(), output, one.elapsed().as_secs_f64()));
             }
@@ -122,6 +130,41 @@ pub(crate) fn plan(root: &Path) -> Plan {
     }
     plan.seconds = started.elapsed().as_secs_f64();
     plan
+}
+
+/// The crate's manifest with its `default = [...]` features naming
+/// exactly the optional runtime features its generated client needs
+/// (`uuid`, `regress`; `apikeys_build::features_needed`), the others kept
+/// in their order: a missing one would not build, an extra one costs every
+/// consumer its compile time. The manifest is thus derived from the spec
+/// too: `generate` writes it, `check` reports drift.
+fn with_needed_features(manifest: &Path, client: &str) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let needed = apikeys_build::features_needed(client);
+    for feature in &needed {
+        if !text.contains(&format!("\n{feature} = [")) {
+            return Err(format!(
+                "{} has no `{feature}` feature, which its generated client needs: add `{feature} = [\"apikeys-runtime/{feature}\"]` to [features]",
+                manifest.display()
+            ));
+        }
+    }
+    let Some(line) = text.lines().find(|l| l.starts_with("default = [")) else {
+        return Err(format!(
+            "{} has no `default = [...]` features line",
+            manifest.display()
+        ));
+    };
+    let mut features: Vec<String> = line["default = [".len()..]
+        .trim_end_matches(']')
+        .split(',')
+        .map(|f| f.trim().trim_matches('"').to_owned())
+        .filter(|f| !f.is_empty() && f != "uuid" && f != "regress")
+        .collect();
+    features.extend(needed.iter().map(|f| f.to_string()));
+    let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
+    Ok(text.replacen(line, &format!("default = [{}]", quoted.join(", ")), 1))
 }
 
 /// The public surface of a generated client file: `Client`'s public
@@ -399,6 +442,58 @@ mod tests {
         );
         assert!(report.contains("cargo xtask generate"), "{report}");
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn default_features_follow_the_constructs_the_spec_uses() {
+        // Each construct that needs an optional runtime feature, added to a
+        // field of a spec that had none: check reports the manifest's
+        // default features as drift, generate writes them, and removing the
+        // construct again takes the feature back out.
+        for (feature, construct) in [
+            ("uuid", "format: uuid"),
+            ("regress", "pattern: '^[A-Za-z ]+$'"),
+        ] {
+            let dir = scratch_copy();
+            let spec = dir.join("openapi/sunshine-conversations.yaml");
+            let manifest = dir.join("crates/sunshine-conversations/Cargo.toml");
+            let original = std::fs::read_to_string(&spec).unwrap();
+            let field = "        displayName:\n          type: string\n";
+            assert!(original.contains(field));
+            let with = original.replacen(field, &format!("{field}          {construct}\n"), 1);
+            std::fs::write(&spec, &with).unwrap();
+            let report = check(&dir).unwrap_err();
+            assert!(
+                report.contains(&format!("+default = [\"rustls\", \"{feature}\"]")),
+                "{feature}: {report}"
+            );
+            generate(&dir).unwrap();
+            check(&dir).unwrap();
+            let on = std::fs::read_to_string(&manifest).unwrap();
+            assert!(
+                on.contains(&format!("default = [\"rustls\", \"{feature}\"]")),
+                "{on}"
+            );
+            std::fs::write(&spec, &original).unwrap();
+            generate(&dir).unwrap();
+            let off = std::fs::read_to_string(&manifest).unwrap();
+            assert!(off.contains("default = [\"rustls\"]\n"), "{off}");
+            // A crate that cannot turn the feature on is told how.
+            std::fs::write(&spec, &with).unwrap();
+            std::fs::write(
+                &manifest,
+                off.replace(&format!("\n{feature} = ["), "\nsomething-else = ["),
+            )
+            .unwrap();
+            let report = check(&dir).unwrap_err();
+            assert!(
+                report.contains(&format!(
+                    "add `{feature} = [\"apikeys-runtime/{feature}\"]`"
+                )),
+                "{report}"
+            );
+            std::fs::remove_dir_all(dir).ok();
+        }
     }
 
     #[test]

@@ -104,7 +104,18 @@ rustls = ["apikeys-runtime/rustls"]
 ## TLS through the platform's native library.
 native-tls = ["apikeys-runtime/native-tls"]
 ## Typed httpmock helpers (`mock::MockServerExt`).
-mock = ["dep:httpmock", "dep:regex"]
+mock = ["dep:httpmock", "dep:regex", "schemars"]
+## `schemars::JsonSchema` for every generated type.
+schemars = ["dep:schemars", "apikeys-runtime/schemars"]
+## HTTP/2, negotiated through ALPN.
+http2 = ["apikeys-runtime/http2"]
+## Text answers decoded by their declared charset instead of as UTF-8.
+charset = ["apikeys-runtime/charset"]
+## `format: uuid` in the spec (`cargo xtask generate` keeps it in
+## `default` exactly when the spec uses it).
+uuid = ["apikeys-runtime/uuid"]
+## `pattern` in the spec (kept in `default` the same way).
+regress = ["apikeys-runtime/regress"]
 
 [dependencies]
 apikeys-runtime.workspace = true
@@ -112,8 +123,7 @@ progenitor-client.workspace = true
 reqwest.workspace = true
 serde.workspace = true
 serde_json.workspace = true
-schemars.workspace = true
-chrono.workspace = true
+schemars = {{ workspace = true, optional = true }}
 httpmock = {{ workspace = true, optional = true }}
 regex = {{ workspace = true, optional = true }}
 

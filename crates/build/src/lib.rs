@@ -13,10 +13,66 @@ pub fn run(spec_name: &str) {
     apikeys_codegen::build_script(spec_name);
 
     #[cfg(not(feature = "codegen"))]
-    if let Err(message) = check_fresh(spec_name).and_then(|()| copy_committed()) {
+    let made = check_fresh(spec_name).and_then(|()| copy_committed());
+    #[cfg(feature = "codegen")]
+    let made = Ok(());
+    if let Err(message) = made.and_then(|()| check_features(spec_name)) {
         eprintln!("error: {message} (building apikeys-{spec_name})");
         std::process::exit(1);
     }
+}
+
+/// What a spec construct makes the generated code name, and the provider
+/// crate's feature that brings it: `format: uuid` names
+/// `deps::uuid::Uuid`, a `pattern` names `deps::regress::Regex`.
+const FEATURES: [(&str, &str, &str); 2] = [
+    ("uuid", "deps::uuid", "`format: uuid`"),
+    ("regress", "deps::regress", "`pattern`"),
+];
+
+/// The optional features a generated client needs (`uuid`, `regress`),
+/// read from its code: a provider crate lists exactly these among its
+/// default features (`cargo xtask check` compares).
+pub fn features_needed(client: &str) -> Vec<&'static str> {
+    FEATURES
+        .iter()
+        .filter(|(_, path, _)| client.contains(path))
+        .map(|(feature, _, _)| *feature)
+        .collect()
+}
+
+/// Refuses a generated client that names a crate whose feature is off,
+/// with the feature to turn on, instead of the compiler's "could not find
+/// `uuid` in `deps`".
+fn check_features(spec_name: &str) -> Result<(), String> {
+    let out = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
+    let client = std::fs::read_to_string(Path::new(&out).join("client.rs"))
+        .map_err(|e| format!("cannot read the generated client: {e}"))?;
+    missing_features(spec_name, &client, |feature| {
+        std::env::var_os(format!("CARGO_FEATURE_{}", feature.to_uppercase())).is_some()
+    })
+}
+
+/// What [`check_features`] says of `client` when `on` tells which crate
+/// features are on.
+fn missing_features(
+    spec_name: &str,
+    client: &str,
+    on: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let needed = features_needed(client);
+    let missing: Vec<String> = FEATURES
+        .iter()
+        .filter(|(feature, _, _)| needed.contains(feature) && !on(feature))
+        .map(|(feature, _, construct)| format!("`{feature}` (the spec uses {construct})"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the generated client needs the crate feature {}: add it to apikeys-{spec_name}'s default features, or to `features` where you depend on it",
+        missing.join(" and ")
+    ))
 }
 
 /// Inside this workspace, refuses a committed copy older than its spec:
@@ -59,4 +115,39 @@ fn copy_committed() -> Result<(), String> {
             .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_construct_asks_for_its_feature_and_only_when_off() {
+        let uuid = "pub id: ::apikeys_runtime::deps::uuid::Uuid,";
+        let pattern = "::apikeys_runtime::deps::regress::Regex::new(\"^a$\")";
+        let plain = "pub id: ::std::string::String,";
+        assert_eq!(features_needed(plain), Vec::<&str>::new());
+        assert_eq!(features_needed(uuid), ["uuid"]);
+        assert_eq!(
+            features_needed(&format!("{pattern}{uuid}")),
+            ["uuid", "regress"]
+        );
+        let none_on = |_: &str| false;
+        let all_on = |_: &str| true;
+        assert_eq!(missing_features("x", plain, none_on), Ok(()));
+        assert_eq!(missing_features("x", uuid, all_on), Ok(()));
+        let both = missing_features("x", &format!("{uuid}{pattern}"), none_on).unwrap_err();
+        assert!(
+            both.contains(
+                "`uuid` (the spec uses `format: uuid`) and `regress` (the spec uses `pattern`)"
+            ),
+            "{both}"
+        );
+        assert!(both.contains("apikeys-x's default features"), "{both}");
+        let one = missing_features("x", &format!("{uuid}{pattern}"), |f| f == "uuid").unwrap_err();
+        assert!(
+            !one.contains("`uuid`") && one.contains("`regress`"),
+            "{one}"
+        );
+    }
 }

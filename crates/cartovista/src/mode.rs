@@ -93,6 +93,7 @@ impl<'de> Deserialize<'de> for ApiModeEnum {
     }
 }
 
+#[cfg(feature = "schemars")]
 impl schemars::JsonSchema for ApiModeEnum {
     fn schema_name() -> String {
         "ApiModeEnum".into()

@@ -1004,6 +1004,7 @@ pub fn rewrite(
     best_fitting_forms(&mut file);
     open_enums(&mut file);
     through_runtime(&mut file);
+    schemars_behind_feature(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);
@@ -1031,11 +1032,72 @@ pub fn through_runtime(file: &mut syn::File) {
     Deps.visit_file_mut(file);
 }
 
-/// Makes progenitor's typed mock helpers match what the client sends: a
-/// path value is matched percent-encoded as the client encodes it, and
-/// regex-escaped (progenitor puts the raw value into the path regex, so an
-/// id needing encoding never matched and one with `.` or `+` matched too
-/// much).
+/// JSON Schema support is compiled only with the crate's `schemars`
+/// feature: every `derive(… JsonSchema …)` loses that derive and gains
+/// `#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]`,
+/// `#[schemars(…)]` helper attributes move under the same `cfg_attr`, and
+/// a hand-written `impl JsonSchema` gets `#[cfg(feature = "schemars")]`.
+/// (schemars' derive macros and the second `syn` they need were a tenth
+/// of a consumer's clean build; few users want the schemas.)
+pub fn schemars_behind_feature(file: &mut syn::File) {
+    struct Gate;
+    fn gate(attrs: &mut Vec<syn::Attribute>) {
+        let mut derived = false;
+        for attr in attrs.iter_mut() {
+            if attr.path().is_ident("schemars") {
+                let meta = &attr.meta;
+                *attr = syn::parse_quote!(#[cfg_attr(feature = "schemars", #meta)]);
+            } else if attr.path().is_ident("derive")
+                && let Ok(paths) =
+                    attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                && paths
+                    .iter()
+                    .any(|p| p.segments.last().is_some_and(|s| s.ident == "JsonSchema"))
+            {
+                let kept = paths
+                    .into_iter()
+                    .filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"));
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+                derived = true;
+            }
+        }
+        if derived {
+            attrs.push(syn::parse_quote!(
+                #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+            ));
+        }
+    }
+    impl VisitMut for Gate {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            gate(&mut item.attrs);
+            for field in item.fields.iter_mut() {
+                gate(&mut field.attrs);
+            }
+        }
+        fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+            gate(&mut item.attrs);
+            for variant in item.variants.iter_mut() {
+                gate(&mut variant.attrs);
+                for field in variant.fields.iter_mut() {
+                    gate(&mut field.attrs);
+                }
+            }
+        }
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            if let Some((path, _)) = &item.trait_
+                && path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "JsonSchema")
+            {
+                item.attrs
+                    .push(syn::parse_quote!(#[cfg(feature = "schemars")]));
+            }
+        }
+    }
+    Gate.visit_file_mut(file);
+}
+
 /// The models of a generated client that are read from answers and
 /// written back (structs and enums deriving `Deserialize`, `Serialize` and
 /// `JsonSchema`), by name.
@@ -1046,7 +1108,7 @@ pub fn readable_models(client: &mut syn::File) -> Vec<String> {
     let derives = |attrs: &[syn::Attribute]| {
         attrs
             .iter()
-            .filter(|a| a.path().is_ident("derive"))
+            .filter(|a| a.path().is_ident("derive") || a.path().is_ident("cfg_attr"))
             .map(|a| quote!(#a).to_string())
             .collect::<String>()
     };
@@ -1199,6 +1261,11 @@ impl VisitMut for MockValues {
     }
 }
 
+/// Makes progenitor's typed mock helpers match what the client sends: a
+/// path value is matched percent-encoded as the client encodes it, and
+/// regex-escaped (progenitor puts the raw value into the path regex, so an
+/// id needing encoding never matched and one with `.` or `+` matched too
+/// much).
 pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     struct PathValues(usize);
     impl VisitMut for PathValues {

@@ -16,13 +16,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///A personal access token, without its value.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiKey {
         ///When the token was created.
         #[serde(
@@ -51,13 +46,8 @@ pub mod types {
         pub id: ::std::string::String,
     }
     ///What to create a token with.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateApiKey {
         ///When the token should stop working; leave out for never.
         #[serde(
@@ -76,18 +66,9 @@ pub mod types {
         pub display_name: CreateApiKeyDisplayName,
     }
     ///A name for the token, at most 50 characters.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateApiKeyDisplayName(::std::string::String);
     impl ::std::ops::Deref for CreateApiKeyDisplayName {
         type Target = ::std::string::String;
@@ -140,13 +121,8 @@ pub mod types {
         }
     }
     ///A new personal access token, with its value.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreatedApiKey {
         ///When the token was created.
         #[serde(
@@ -177,13 +153,8 @@ pub mod types {
         pub key: ::apikeys_runtime::Secret,
     }
     ///The body of a failure.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LusidProblemDetails {
         ///The failure's numeric code.
         #[serde(deserialize_with = "::apikeys_runtime::de::lenient")]
@@ -226,13 +197,8 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///The body of a failure caused by invalid values.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LusidValidationProblemDetails {
         ///The failure's numeric code.
         #[serde(deserialize_with = "::apikeys_runtime::de::lenient")]
@@ -283,8 +249,9 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
     }
     ///One of several bodies an operation may answer with.
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum LusidValidationProblemDetailsOrLusidProblemDetails {
         ///The `ValidationProblemDetails` form of a `LusidValidationProblemDetailsOrLusidProblemDetails`.
         ValidationProblemDetails(LusidValidationProblemDetails),

@@ -15,26 +15,16 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///A partner token.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AccessToken {
         ///The token for the Finicity-App-Token header. Held in a redacting wrapper.
         pub token: ::apikeys_runtime::Secret,
     }
     ///A numeric error code. The service sends it as a number or as a string of digits; both decode.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ErrorCode {
         ///The `Int64` form of a `ErrorCode`.
         Int64(i64),
@@ -55,14 +45,8 @@ pub mod types {
         }
     }
     ///One failure in an ErrorWrapper.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorDetail {
         ///What went wrong.
         #[serde(
@@ -98,13 +82,8 @@ pub mod types {
         pub source: ::std::option::Option<::std::string::String>,
     }
     ///The body of most failures.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorMessage {
         ///The account concerned, if any.
         #[serde(
@@ -146,8 +125,9 @@ pub mod types {
         pub user_message: ::std::option::Option<::std::string::String>,
     }
     ///One of several bodies an operation may answer with.
-    #[derive(::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ErrorMessageOrErrorWrapper {
         ///The `Message` form of a `ErrorMessageOrErrorWrapper`.
         Message(ErrorMessage),
@@ -165,26 +145,16 @@ pub mod types {
         }
     }
     ///The body of an unknown-partner failure.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorWrapper {
         ///The failures.
         #[serde(rename = "Errors")]
         pub errors: Errors,
     }
     ///A list of failures.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Errors {
         ///Each failure.
         #[serde(
@@ -194,13 +164,8 @@ pub mod types {
         pub error: ::std::vec::Vec<ErrorDetail>,
     }
     ///A partner's id and secret.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct PartnerCredentials {
         ///The partner's id.
         #[serde(rename = "partnerId")]
@@ -210,13 +175,8 @@ pub mod types {
         pub partner_secret: ::apikeys_runtime::Secret,
     }
     ///What a third-party partner may access, for which customer.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessKeyData {
         ///The customer whose accounts are shared.
         #[serde(rename = "customerId")]
@@ -235,14 +195,8 @@ pub mod types {
         pub third_party_partner_id: ::std::string::String,
     }
     ///The receipts of a grant.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessKeyReceiptData {
         ///One receipt with its proof per grant.
         #[serde(
@@ -253,13 +207,8 @@ pub mod types {
         pub data: ::std::vec::Vec<ThirdPartyAccessReceiptData>,
     }
     ///A span of time a grant holds for.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessPeriod {
         ///When the grant ends.
         #[serde(rename = "endTime", deserialize_with = "::apikeys_runtime::de::lenient")]
@@ -279,13 +228,8 @@ pub mod types {
         pub type_: ::std::string::String,
     }
     ///One product granted on one account.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessProduct {
         ///When the grant holds.
         #[serde(rename = "accessPeriod")]
@@ -311,14 +255,8 @@ pub mod types {
         pub product: ::std::string::String,
     }
     ///A signature over a receipt.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessProof {
         ///The key that made the signature.
         #[serde(
@@ -342,14 +280,8 @@ pub mod types {
         >,
     }
     ///Where and how the customer gave consent.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessProvenance {
         ///A fingerprint of the customer's device.
         #[serde(
@@ -368,14 +300,8 @@ pub mod types {
         pub token: ::std::option::Option<::std::string::String>,
     }
     ///The record of a grant.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessReceipt {
         ///The customer whose accounts are shared.
         #[serde(
@@ -428,14 +354,8 @@ pub mod types {
         pub version: ::std::option::Option<::std::string::String>,
     }
     ///A receipt and the proof that the service issued it.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThirdPartyAccessReceiptData {
         ///The service's signature over the receipt.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

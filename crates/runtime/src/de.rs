@@ -293,6 +293,7 @@ where
 /// The JSON Schema of `T`, as `schemars` derives it from the generated
 /// type (what the tests of tolerant reading make instances from).
 #[doc(hidden)]
+#[cfg(feature = "schemars")]
 pub fn schema_of<T: schemars::JsonSchema>() -> schemars::schema::RootSchema {
     schemars::schema_for!(T)
 }

@@ -68,8 +68,16 @@ macro_rules! include_generated {
 /// `::regress::…` and `::chrono::…` as paths under this module), and so
 /// that callers can name them: `apikeys_runtime::deps::uuid::Uuid` for a
 /// `format: uuid` parameter, `deps::chrono::DateTime` for a date-time.
+///
+/// `uuid` and `regress` are here only with the features of those names:
+/// a provider crate turns them on when its spec uses `format: uuid` or
+/// `pattern` (its build script says so when a regenerated spec starts to).
 pub mod deps {
     pub use chrono;
+    #[cfg(feature = "regress")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "regress")))]
     pub use regress;
+    #[cfg(feature = "uuid")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
     pub use uuid;
 }

@@ -10,14 +10,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///One key of a custom integration.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiKey {
         ///The label given when the key was issued.
         #[serde(
@@ -33,14 +27,9 @@ pub mod types {
         pub secret: ::std::option::Option<::apikeys_runtime::Secret>,
     }
     ///An answer with nothing in it.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EmptyResponse(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     );
@@ -68,14 +57,8 @@ pub mod types {
         }
     }
     ///One reason a request failed.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorItem {
         ///A stable, machine-readable reason.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -85,14 +68,8 @@ pub mod types {
         pub title: ::std::option::Option<::std::string::String>,
     }
     ///The body the service sends with a failure.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorResponse {
         ///Every reason the request failed.
         #[serde(
@@ -103,31 +80,17 @@ pub mod types {
         pub errors: ::std::vec::Vec<ErrorItem>,
     }
     ///What to call a new key.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IntegrationApiKey {
         ///A label people recognise the key by.
         #[serde(rename = "displayName")]
         pub display_name: IntegrationApiKeyDisplayName,
     }
     ///A label people recognise the key by.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IntegrationApiKeyDisplayName(::std::string::String);
     impl ::std::ops::Deref for IntegrationApiKeyDisplayName {
         type Target = ::std::string::String;
@@ -184,14 +147,8 @@ pub mod types {
         }
     }
     ///An answer that carries several keys.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IntegrationApiKeyListResponse {
         ///The keys, in the order the service gives them.
         #[serde(
@@ -202,14 +159,8 @@ pub mod types {
         pub keys: ::std::vec::Vec<ApiKey>,
     }
     ///An answer that carries one key.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IntegrationApiKeyResponse {
         ///The key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
