@@ -565,8 +565,9 @@ pub async fn cut_bodies_are_retried<P: Provider>() {
     assert_eq!(server.requests().len(), 1);
 }
 
-/// Answers in every content coding the clients advertise read as plain
-/// ones; the clients advertise exactly those; and the body limit counts
+/// Answers in every content coding the clients advertise (with the
+/// `brotli` feature on, as this package turns it on) read as plain ones;
+/// the clients advertise exactly those; and the body limit counts
 /// decoded bytes, so a small answer that inflates past it is `TooLarge`.
 pub async fn coded_answers_decode<P: Provider>() {
     for coding in ["gzip", "deflate", "br"] {

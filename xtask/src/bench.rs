@@ -299,7 +299,7 @@ mock = []
 [dependencies]
 apikeys-runtime = {{ path = "{}" }}
 progenitor-client = "0.15.1"
-reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream", "gzip", "deflate", "brotli"] }}
+reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream", "gzip", "deflate"] }}
 serde = {{ version = "1.0.226", features = ["derive"] }}
 serde_json = "1.0.150"
 base64 = "0.22"

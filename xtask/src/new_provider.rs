@@ -111,6 +111,8 @@ schemars = ["dep:schemars", "apikeys-runtime/schemars"]
 http2 = ["apikeys-runtime/http2"]
 ## Text answers decoded by their declared charset instead of as UTF-8.
 charset = ["apikeys-runtime/charset"]
+## Brotli (`br`) asked for and decoded beside gzip and deflate.
+brotli = ["apikeys-runtime/brotli"]
 ## `format: uuid` in the spec (`cargo xtask generate` keeps it in
 ## `default` exactly when the spec uses it).
 uuid = ["apikeys-runtime/uuid"]
