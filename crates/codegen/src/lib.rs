@@ -11,6 +11,7 @@
 mod fallback;
 mod lenient_spec;
 mod load;
+mod names;
 pub mod normalize;
 mod postprocess;
 mod published;

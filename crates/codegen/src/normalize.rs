@@ -163,9 +163,10 @@ pub fn normalize(doc: &mut Value) -> Result<Report, Problem> {
     }
 
     skipped.extend(crate::lenient_spec::apply(doc, &mut notes));
-    published::schemas(doc, &mut notes);
+    let mut names = crate::names::Names::of_components(doc, &mut notes);
+    published::schemas(doc, &mut names, &mut notes);
     published::distinct_operation_ids(doc, &mut notes);
-    published::invented_names(doc, &mut notes);
+    published::invented_names(doc, &mut names, &mut notes);
 
     let mut new_schemas = Map::new();
     let components = doc.get("components").cloned().unwrap_or(json!({}));
@@ -201,7 +202,14 @@ pub fn normalize(doc: &mut Value) -> Result<Report, Problem> {
                 continue;
             }
             normalize_request(op, &components, &op_id, &mut notes);
-            normalize_responses(op, &components, &op_id, &mut new_schemas, &mut notes)?;
+            normalize_responses(
+                op,
+                &components,
+                &op_id,
+                &mut new_schemas,
+                &mut names,
+                &mut notes,
+            )?;
         }
         if let Some(params) = path_params {
             item.insert("parameters".into(), params);
@@ -342,6 +350,7 @@ fn normalize_responses(
     components: &Value,
     op_id: &str,
     new_schemas: &mut Map<String, Value>,
+    type_names: &mut crate::names::Names,
     notes: &mut Vec<String>,
 ) -> Result<(), Problem> {
     let mut optional_success = false;
@@ -463,10 +472,25 @@ fn normalize_responses(
                     .and_then(|r| r.strip_prefix("#/components/schemas/"))
             })
             .collect();
-        let name = match names {
+        let wanted = match names {
             Some(names) => names.join("Or"),
             None => format!("{}{suffix}", upper_first(op_id)),
         };
+        // The same union made for another operation is shared; any other
+        // type of that name (a component, another union) keeps its name
+        // and this union gets a free one.
+        let same = Value::Array(distinct.clone());
+        let mut name = wanted.clone();
+        for n in 2.. {
+            if new_schemas.get(&name).and_then(|u| u.get("oneOf")) == Some(&same) {
+                break;
+            }
+            if !type_names.is_taken(&name) {
+                type_names.claim(&name);
+                break;
+            }
+            name = format!("{wanted}{n}");
+        }
         let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
         new_schemas.entry(name.clone()).or_insert_with(|| {
             json!({

@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use heck::{ToPascalCase, ToSnakeCase};
 use serde_json::{Map, Value, json};
 
+use crate::names::{Names, pascal, snake};
 use crate::normalize::{METHODS, escape, resolve};
 
 /// A `$ref` into `#/components/…` followed once, as an owned value.
@@ -37,20 +37,6 @@ impl std::fmt::Display for Skipped {
             self.operation, self.pointer, self.reason
         )
     }
-}
-
-/// The Rust type name progenitor derives from a name (same crate, same rule).
-pub(crate) fn pascal(name: &str) -> String {
-    name.replace('\'', "")
-        .replace(|c: char| !c.is_alphanumeric() && c != '_', "-")
-        .to_pascal_case()
-}
-
-/// The Rust method name progenitor derives from an operationId.
-fn snake(name: &str) -> String {
-    name.replace('\'', "")
-        .replace(|c: char| !c.is_alphanumeric() && c != '_', "-")
-        .to_snake_case()
 }
 
 /// Calls `f` on every schema object in the document, depth first, with its
@@ -197,7 +183,7 @@ fn parses_as(format: Option<&str>, s: &str) -> bool {
 }
 
 /// Schema-level rules, on every schema of the document.
-pub(crate) fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
+pub(crate) fn schemas(doc: &mut Value, names: &mut Names, notes: &mut Vec<String>) {
     let mut dropped_defaults = Vec::new();
     let mut bounds = Vec::new();
     let mut flattened = Vec::new();
@@ -278,7 +264,7 @@ pub(crate) fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
             bounds.join(", ")
         ));
     }
-    titles(doc, notes);
+    titles(doc, names, notes);
     nullable_components(doc, notes);
 }
 
@@ -287,12 +273,7 @@ pub(crate) fn schemas(doc: &mut Value, notes: &mut Vec<String>) {
 /// one Rust type twice. Titles of component schemas are not names (the
 /// key is); a title already taken is dropped and the schema is named after
 /// where it is.
-fn titles(doc: &mut Value, notes: &mut Vec<String>) {
-    let mut taken: BTreeSet<String> = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .map(|s| s.keys().map(|k| pascal(k)).collect())
-        .unwrap_or_default();
+fn titles(doc: &mut Value, names: &mut Names, notes: &mut Vec<String>) {
     let mut dropped = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
         let Some(title) = schema.get("title").and_then(Value::as_str) else {
@@ -305,9 +286,11 @@ fn titles(doc: &mut Value, notes: &mut Vec<String>) {
             schema.remove("title");
             return;
         }
-        if !taken.insert(pascal(title)) {
+        if names.is_taken(title) {
             dropped.push(format!("{at} ({title})"));
             schema.remove("title");
+        } else {
+            names.claim(title);
         }
     });
     if !dropped.is_empty() {
@@ -578,12 +561,7 @@ pub(crate) fn distinct_operation_ids(doc: &mut Value, notes: &mut Vec<String>) {
 /// `{OperationId}Body`, `{OperationId}{Parameter}`) is already a component's
 /// name would define one Rust type twice: they move into the components
 /// under a free name.
-pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
-    let mut taken: BTreeSet<String> = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .map(|s| s.keys().map(|k| pascal(k)).collect())
-        .unwrap_or_default();
+pub(crate) fn invented_names(doc: &mut Value, names: &mut Names, notes: &mut Vec<String>) {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     // Whether the generator makes a named type of this inline schema: an
     // object, enum or union, or an `allOf` that is more than one reference.
@@ -607,16 +585,8 @@ pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
             None => false,
         }
     }
-    let mut hoist = |invented: String,
-                     at: &str,
-                     schema: &mut Value,
-                     taken: &mut BTreeSet<String>| {
-        let mut n = 2;
-        while taken.contains(&format!("{invented}{n}")) {
-            n += 1;
-        }
-        let name = format!("{invented}{n}");
-        taken.insert(name.clone());
+    let mut hoist = |invented: String, at: &str, schema: &mut Value, names: &mut Names| {
+        let name = names.claim(&invented);
         notes.push(format!(
             "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
         ));
@@ -634,8 +604,8 @@ pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
             };
             for (prop, inline) in props.iter_mut() {
                 let invented = format!("{}{}", pascal(component), pascal(prop));
-                if makes_type(inline) && taken.contains(&invented) {
-                    hoist(invented, component, inline, &mut taken);
+                if makes_type(inline) && names.is_taken(&invented) {
+                    hoist(invented, component, inline, names);
                 }
             }
         }
@@ -683,8 +653,8 @@ pub(crate) fn invented_names(doc: &mut Value, notes: &mut Vec<String>) {
                 }
             }
             for (invented, schema) in places {
-                if makes_type(schema) && taken.contains(&invented) {
-                    hoist(invented, &id, schema, &mut taken);
+                if makes_type(schema) && names.is_taken(&invented) {
+                    hoist(invented, &id, schema, names);
                 }
             }
         }

@@ -21,6 +21,7 @@ macro_rules! generated {
 
 generated!(
     mock_forms,
+    name_clashes,
     published_forms,
     real_world,
     tolerance,

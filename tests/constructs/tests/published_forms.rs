@@ -44,3 +44,40 @@ async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
     assert_eq!(nothing.status().as_u16(), 204);
     assert!(nothing.into_inner().is_none());
 }
+
+/// Types whose names collide once they are Rust names: `page-info` and
+/// `PageInfo`, and the union of `listKeys`' success bodies beside a
+/// component already named `ListKeysResponse`. Each keeps its own type
+/// (it compiles at all), and each answer reads into the right one.
+#[tokio::test]
+async fn types_whose_names_collide_each_keep_their_own() {
+    use apikeys_constructs::name_clashes::{Client, types};
+    let server = ScriptedServer::start(vec![
+        Reply::json(200, r#"{"page":{"cursor":"c1"}}"#),
+        Reply::json(206, r#"{"rest":{"total":3}}"#),
+        Reply::json(200, r#"{"unrelated":true}"#),
+    ])
+    .await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    match client.list_keys().await.unwrap().into_inner() {
+        types::ListKeysResponse2OrListKeysResponse3::Response2(whole) => {
+            // `page-info`, renamed `PageInfo2`: the cursor.
+            let page: types::PageInfo2 = whole.page.unwrap();
+            assert_eq!(page.cursor.as_deref(), Some("c1"));
+        }
+        other => panic!("the 200 body read as {other:?}"),
+    }
+    match client.list_keys().await.unwrap().into_inner() {
+        types::ListKeysResponse2OrListKeysResponse3::Response3(part) => {
+            // `PageInfo`, as the spec spells it: the total.
+            let rest: types::PageInfo = part.rest.unwrap();
+            assert_eq!(rest.total, Some(3));
+        }
+        other => panic!("the 206 body read as {other:?}"),
+    }
+    let summary: types::ListKeysResponse = client.get_summary().await.unwrap().into_inner();
+    assert_eq!(summary.unrelated, Some(true));
+}
