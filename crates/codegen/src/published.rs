@@ -301,8 +301,9 @@ fn titles(doc: &mut Value, names: &mut Names, notes: &mut Vec<String>) {
     }
 }
 
-/// A component schema marked `nullable` at its top: typify makes
-/// `struct X(Option<X>)` beside `X`. The null belongs to the places that
+/// A component schema marked `nullable` at its top that makes a named type
+/// (an object, enum or union, as 3.1's `oneOf [..., {type: null}]` becomes):
+/// typify makes `struct X(Option<X>)` beside `X`. The null belongs to the places that
 /// use it: the component loses `nullable`, and every reference to it
 /// becomes `allOf: [ref]` with `nullable: true`.
 fn nullable_components(doc: &mut Value, notes: &mut Vec<String>) {
@@ -314,9 +315,11 @@ fn nullable_components(doc: &mut Value, notes: &mut Vec<String>) {
     };
     let mut nullable = BTreeSet::new();
     for (name, schema) in schemas.iter_mut() {
-        if let Some(map) = schema.as_object_mut()
+        let named =
+            schema.get("type").and_then(Value::as_str) == Some("object") || makes_type(schema);
+        if named
+            && let Some(map) = schema.as_object_mut()
             && map.get("nullable") == Some(&Value::Bool(true))
-            && map.get("type").and_then(Value::as_str) == Some("object")
         {
             map.remove("nullable");
             nullable.insert(format!("#/components/schemas/{}", escape(name)));
@@ -557,34 +560,35 @@ pub(crate) fn distinct_operation_ids(doc: &mut Value, notes: &mut Vec<String>) {
     }
 }
 
+/// Whether the generator makes a named type of this schema: an object,
+/// enum or union, or an `allOf` that is more than one reference.
+fn makes_type(schema: &Value) -> bool {
+    if schema.get("$ref").is_some() {
+        return false;
+    }
+    if ["properties", "enum", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| schema.get(*k).is_some())
+    {
+        return true;
+    }
+    match schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([only]) => makes_type(only),
+        Some(parts) => parts.len() > 1,
+        None => false,
+    }
+}
+
 /// Inline schemas whose invented name (`{OperationId}Response`,
 /// `{OperationId}Body`, `{OperationId}{Parameter}`) is already a component's
 /// name would define one Rust type twice: they move into the components
 /// under a free name.
 pub(crate) fn invented_names(doc: &mut Value, names: &mut Names, notes: &mut Vec<String>) {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    // Whether the generator makes a named type of this inline schema: an
-    // object, enum or union, or an `allOf` that is more than one reference.
-    fn makes_type(schema: &Value) -> bool {
-        if schema.get("$ref").is_some() {
-            return false;
-        }
-        if ["properties", "enum", "oneOf", "anyOf"]
-            .iter()
-            .any(|k| schema.get(*k).is_some())
-        {
-            return true;
-        }
-        match schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-        {
-            Some([only]) => makes_type(only),
-            Some(parts) => parts.len() > 1,
-            None => false,
-        }
-    }
     let mut hoist = |invented: String, at: &str, schema: &mut Value, names: &mut Names| {
         let name = names.claim(&invented);
         notes.push(format!(
