@@ -594,10 +594,15 @@ pub(crate) fn invented_names(doc: &mut Value, names: &mut Names, notes: &mut Vec
         notes.push(format!(
             "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
         ));
-        let inline = std::mem::replace(
-            schema,
-            json!({ "$ref": format!("#/components/schemas/{name}") }),
-        );
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        let mut inline = std::mem::replace(schema, reference.clone());
+        // A nullable inline schema stays nullable where it was; the new
+        // component is not (typify would make `X(Option<X>)` beside `X`).
+        if let Some(map) = inline.as_object_mut()
+            && map.remove("nullable") == Some(Value::Bool(true))
+        {
+            *schema = json!({ "allOf": [reference], "nullable": true });
+        }
         hoisted.push((name, inline));
     };
     // A component's inline property schema is named `{Component}{Property}`.
