@@ -1005,6 +1005,7 @@ pub fn rewrite(
     open_enums(&mut file);
     through_runtime(&mut file);
     schemars_behind_feature(&mut file);
+    unused_defaults_allowed(&mut file);
     let glue: syn::File =
         syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
     file.items.extend(glue.items);
@@ -1030,6 +1031,23 @@ pub fn through_runtime(file: &mut syn::File) {
         }
     }
     Deps.visit_file_mut(file);
+}
+
+/// typify writes every helper of its `types::defaults` module when any is
+/// used (`default_i64` beside the `default_u64` a spec's positive integer
+/// defaults use): the module allows the ones a spec leaves unused, which
+/// `-D warnings` would otherwise refuse.
+pub fn unused_defaults_allowed(file: &mut syn::File) {
+    let Some(items) = types_module(file) else {
+        return;
+    };
+    for item in items {
+        if let Item::Mod(m) = item
+            && m.ident == "defaults"
+        {
+            m.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
+        }
+    }
 }
 
 /// JSON Schema support is compiled only with the crate's `schemars`
