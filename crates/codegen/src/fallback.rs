@@ -20,6 +20,9 @@ pub enum Fault {
     Schema(String),
     /// An operation, by path and method.
     Operation(String, String),
+    /// A Rust type name the generator defined twice: its own name for an
+    /// inline schema is also a component's.
+    TypeName(String),
     /// The whole document, or a place no fallback covers.
     Document,
 }
@@ -142,6 +145,12 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
                 pointer: format!("/paths/{}/{method}", normalize::escape(path)),
                 reason: format!("the generator cannot handle it ({reason})"),
             }))
+        }
+        Fault::TypeName(name) => {
+            let (from, to) = crate::names::rename_component(doc, name)?;
+            Some(Fallback::Note(format!(
+                "component `{from}` is renamed `{to}`: the generator gives its name, {name}, to another type too"
+            )))
         }
         Fault::Document => None,
     }

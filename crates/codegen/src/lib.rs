@@ -493,7 +493,7 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
                     fallback::Fault::Operation(p, m) => {
                         format!("/paths/{}/{m}", normalize::escape(p))
                     }
-                    fallback::Fault::Document => String::new(),
+                    fallback::Fault::TypeName(_) | fallback::Fault::Document => String::new(),
                 };
                 return Err(fail(
                     path,
@@ -568,6 +568,12 @@ fn generate_doc(
     let (mut file, operations) =
         postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
             .map_err(by_method)?;
+    if let Some(name) = postprocess::defined_twice(&mut file) {
+        return Err((
+            fallback::Fault::TypeName(name.clone()),
+            format!("the type {name} is defined twice"),
+        ));
+    }
     let readable = postprocess::readable_models(&mut file);
     let models = count_models(&file);
     let client = render(spec_file, notes, skipped, &prettyplease::unparse(&file));

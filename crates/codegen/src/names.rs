@@ -75,23 +75,7 @@ impl Names {
         if renames.is_empty() {
             return names;
         }
-        if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-            for (from, to) in &renames {
-                if let Some(schema) = schemas.remove(from) {
-                    schemas.insert(to.clone(), schema);
-                }
-            }
-        }
-        let targets: Vec<(String, String)> = renames
-            .iter()
-            .map(|(from, to)| {
-                (
-                    format!("#/components/schemas/{}", crate::normalize::escape(from)),
-                    format!("#/components/schemas/{}", crate::normalize::escape(to)),
-                )
-            })
-            .collect();
-        retarget(doc, &targets);
+        rename(doc, &renames);
         notes.push(format!(
             "component schemas whose names become one Rust type name were renamed: {}",
             renames
@@ -102,6 +86,45 @@ impl Names {
         ));
         names
     }
+}
+
+/// The component schema whose key becomes the Rust name `type_name`,
+/// renamed to a free key (`key2`, …) with every `$ref` to it: for a name
+/// the generator invents itself and also gives that component (typify
+/// names an inline enum of a merged `allOf` after the merging component,
+/// `AuthorizationStatus`, beside the component `authorization_status`).
+/// Returns the old and new keys; `None` when no component has that name.
+pub(crate) fn rename_component(doc: &mut Value, type_name: &str) -> Option<(String, String)> {
+    let schemas = doc.pointer("/components/schemas")?.as_object()?;
+    let key = schemas.keys().find(|k| pascal(k) == type_name)?.clone();
+    let mut names = Names::default();
+    for k in schemas.keys() {
+        names.claim(k);
+    }
+    let to = names.claim(&key);
+    rename(doc, &[(key.clone(), to.clone())]);
+    Some((key, to))
+}
+
+/// Renames component schemas (`from` → `to`) and every `$ref` to them.
+fn rename(doc: &mut Value, renames: &[(String, String)]) {
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (from, to) in renames {
+            if let Some(schema) = schemas.remove(from) {
+                schemas.insert(to.clone(), schema);
+            }
+        }
+    }
+    let targets: Vec<(String, String)> = renames
+        .iter()
+        .map(|(from, to)| {
+            (
+                format!("#/components/schemas/{}", crate::normalize::escape(from)),
+                format!("#/components/schemas/{}", crate::normalize::escape(to)),
+            )
+        })
+        .collect();
+    retarget(doc, &targets);
 }
 
 /// Points every `$ref` equal to a `from` of `targets` at its `to`.
@@ -166,5 +189,27 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("metadata → metadata2"), "{notes:?}");
         assert!(names.is_taken("Metadata2") && names.is_taken("Other"));
+    }
+
+    #[test]
+    fn the_component_a_generated_name_collides_with_gives_way() {
+        let mut doc = json!({"components": {"schemas": {
+            "authorization_status": {"type": "object"},
+            "authorization_status2": {"type": "string"},
+            "authorization": {"allOf": [{"$ref": "#/components/schemas/authorization_status"}]}
+        }}});
+        let renamed = rename_component(&mut doc, "AuthorizationStatus");
+        assert_eq!(
+            renamed,
+            Some((
+                "authorization_status".into(),
+                "authorization_status3".into()
+            ))
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["authorization"]["allOf"][0]["$ref"],
+            "#/components/schemas/authorization_status3"
+        );
+        assert_eq!(rename_component(&mut doc, "Nowhere"), None);
     }
 }
