@@ -402,7 +402,11 @@ pub(crate) fn operation(
         for (i, raw) in params.iter().enumerate() {
             let here = format!("{at}/{i}");
             let mut param = resolve_ref(raw, components);
-            let location = param.get("in").and_then(Value::as_str).unwrap_or("");
+            let location = param
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             let name = param
                 .get("name")
                 .and_then(Value::as_str)
@@ -436,6 +440,17 @@ pub(crate) fn operation(
                     }
                 }
                 continue;
+            }
+            if matches!(location.as_str(), "header" | "path")
+                && let Some(Value::Object(own)) = param.get_mut("schema")
+                && own.remove("nullable") == Some(Value::Bool(true))
+            {
+                // A header or path segment holds text, never null: an
+                // absent optional header is `None` already (a nullable one
+                // became `Option<Option<&str>>`, which cannot be sent).
+                notes.push(format!(
+                    "{op_id}: the {location} parameter `{name}` is not nullable (a {location} value cannot be null)"
+                ));
             }
             if location == "header" && schema.get("type").and_then(Value::as_str) == Some("array") {
                 // The simple style joins values with commas: a string

@@ -25,7 +25,7 @@ async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
         .build()
         .unwrap();
     let first = client
-        .refresh_token("t1")
+        .refresh_token("t1", Some("soon"))
         .await
         .unwrap()
         .into_inner()
@@ -34,15 +34,19 @@ async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
     assert!(first.expires.is_some());
     assert_eq!(first.owner.unwrap().name.as_deref(), Some("ops"));
     let second = client
-        .refresh_token("t2")
+        .refresh_token("t2", None)
         .await
         .unwrap()
         .into_inner()
         .unwrap();
     assert!(second.expires.is_none() && second.owner.is_none());
-    let nothing = client.refresh_token("t3").await.unwrap();
+    let nothing = client.refresh_token("t3", None).await.unwrap();
     assert_eq!(nothing.status().as_u16(), 204);
     assert!(nothing.into_inner().is_none());
+    // The header 3.1 marks nullable is an optional string: sent when given.
+    let sent = server.requests();
+    assert_eq!(sent[0].header("x-renewal-hint"), Some("soon"));
+    assert_eq!(sent[1].header("x-renewal-hint"), None);
 }
 
 /// Types whose names collide once they are Rust names: `page-info` and
