@@ -146,13 +146,8 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
                 reason: format!("the generator cannot handle it ({reason})"),
             }))
         }
-        Fault::TypeName(name) => {
-            let (from, to) = crate::names::rename_component(doc, name)?;
-            Some(Fallback::Note(format!(
-                "component `{from}` is renamed `{to}`: the generator gives its name, {name}, to another type too"
-            )))
-        }
-        Fault::Document => None,
+        // Handled where generation loops (a rename, not a give-way).
+        Fault::TypeName(_) | Fault::Document => None,
     }
 }
 

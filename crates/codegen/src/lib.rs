@@ -476,12 +476,29 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let spec_file = format!("{name}.{ext}");
     // Fall back, never refuse: the element at fault gives way, and the
     // rest generates (see `fallback.rs`).
+    let mut renamed = std::collections::BTreeSet::new();
+    let mut made = std::collections::BTreeSet::new();
     for _ in 0..=fallback::MAX_FALLBACKS {
-        let attempt = generate_doc(&doc, &crate_name, &spec_file, &notes, &skipped);
+        let attempt = generate_doc(&doc, &crate_name, &spec_file, &notes, &skipped, &renamed);
         let (fault, message) = match attempt {
             Ok(output) => return Ok(output),
             Err(failed) => failed,
         };
+        if let fallback::Fault::TypeName(name) = &fault {
+            // Each name gives way once, and never twice through the same
+            // component: a duplicate that follows the renamed component is
+            // not a name clash, and the output is kept as it is.
+            renamed.insert(name.clone());
+            if !made.contains(name)
+                && let Some((from, to)) = names::rename_component(&mut doc, name)
+            {
+                made.insert(names::pascal(&to));
+                notes.push(format!(
+                    "component `{from}` is renamed `{to}`: the generator gives its name, {name}, to another type too"
+                ));
+            }
+            continue;
+        }
         match fallback::give_way(&mut doc, &fault, &message) {
             Some(fallback::Fallback::Note(note)) => notes.push(note),
             Some(fallback::Fallback::Skipped(skip)) => skipped.push(skip),
@@ -523,6 +540,7 @@ fn generate_doc(
     spec_file: &str,
     notes: &[String],
     skipped: &[normalize::Skipped],
+    renamed: &std::collections::BTreeSet<String>,
 ) -> Result<Output, (fallback::Fault, String)> {
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc).map_err(|e| {
         let segments: Vec<String> = e
@@ -568,7 +586,12 @@ fn generate_doc(
     let (mut file, operations) =
         postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
             .map_err(by_method)?;
-    if let Some(name) = postprocess::defined_twice(&mut file) {
+    // Each name is given way for once: a rename that does not remove the
+    // duplicate (or a name no component has) leaves the output as it is.
+    if let Some(name) = postprocess::defined_twice(&mut file)
+        .into_iter()
+        .find(|n| !renamed.contains(n))
+    {
         return Err((
             fallback::Fault::TypeName(name.clone()),
             format!("the type {name} is defined twice"),

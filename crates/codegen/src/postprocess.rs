@@ -1116,20 +1116,25 @@ pub fn schemars_behind_feature(file: &mut syn::File) {
     Gate.visit_file_mut(file);
 }
 
-/// The first type name the `types` module defines twice (a struct or enum
-/// and another item of the same name), if any.
-pub fn defined_twice(client: &mut syn::File) -> Option<String> {
-    let items = types_module(client)?;
+/// Every type name the `types` module defines twice (a struct or enum and
+/// another item of the same name), in order.
+pub fn defined_twice(client: &mut syn::File) -> Vec<String> {
+    let Some(items) = types_module(client) else {
+        return Vec::new();
+    };
     let mut seen = std::collections::BTreeSet::new();
-    items.iter().find_map(|item| {
-        let ident = match item {
-            Item::Struct(s) => &s.ident,
-            Item::Enum(e) => &e.ident,
-            Item::Type(t) => &t.ident,
-            _ => return None,
-        };
-        (!seen.insert(ident.to_string())).then(|| ident.to_string())
-    })
+    items
+        .iter()
+        .filter_map(|item| {
+            let ident = match item {
+                Item::Struct(s) => &s.ident,
+                Item::Enum(e) => &e.ident,
+                Item::Type(t) => &t.ident,
+                _ => return None,
+            };
+            (!seen.insert(ident.to_string())).then(|| ident.to_string())
+        })
+        .collect()
 }
 
 /// The models of a generated client that are read from answers and
