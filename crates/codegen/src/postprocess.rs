@@ -1117,16 +1117,29 @@ pub fn schemars_behind_feature(file: &mut syn::File) {
 }
 
 /// Every type name the `types` module defines twice (a struct or enum and
-/// another item of the same name), in order.
+/// another item of the same name) because two schemas were given it, in
+/// order. typify's own wrapper of a nullable schema, `X(Option<X>)`
+/// beside `X`, is one schema: renaming a component cannot help it, so it
+/// is not listed.
 pub fn defined_twice(client: &mut syn::File) -> Vec<String> {
     let Some(items) = types_module(client) else {
         return Vec::new();
+    };
+    let wraps_itself = |s: &syn::ItemStruct| {
+        let own = s.ident.to_string();
+        s.fields.iter().any(|f| {
+            quote!(#f)
+                .to_string()
+                .replace(' ', "")
+                .contains(&format!("Option<{own}>"))
+        })
     };
     let mut seen = std::collections::BTreeSet::new();
     items
         .iter()
         .filter_map(|item| {
             let ident = match item {
+                Item::Struct(s) if wraps_itself(s) => return None,
                 Item::Struct(s) => &s.ident,
                 Item::Enum(e) => &e.ident,
                 Item::Type(t) => &t.ident,
