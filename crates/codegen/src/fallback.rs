@@ -8,7 +8,31 @@
 
 use serde_json::{Value, json};
 
-use crate::normalize::{self, METHODS, Skipped};
+use crate::rules::{self, METHODS, Row, Skipped};
+
+/// Where the fallbacks live, for the README's construct table.
+pub(crate) const MODULE: &str = module_path!();
+
+/// The fallbacks, with the rows of the construct table they answer for and
+/// the snapshots that show them.
+pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
+    (
+        "rename-generated-name",
+        &[Row {
+            construct: "a generated type name that is also a component's (an enum typify merges from an `allOf` part, named after the merging component)",
+            action: "**fallback**: the component is renamed to a free key, its `$ref`s follow, and generation runs again",
+        }],
+        &["fallback-generated-name-taken"],
+    ),
+    (
+        "give-way",
+        &[Row {
+            construct: "anything the generator still refuses",
+            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations) gives way — a component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, at most 64 times. Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate`. Only a document that is not OpenAPI at all is refused",
+        }],
+        &["fallback-what-cannot-be-generated"],
+    ),
+];
 
 /// The most fallbacks one spec may take before it is refused.
 pub const MAX_FALLBACKS: usize = 64;
@@ -114,7 +138,7 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
     match fault {
         Fault::Schema(name) => {
             let schema =
-                doc.pointer_mut(&format!("/components/schemas/{}", normalize::escape(name)))?;
+                doc.pointer_mut(&format!("/components/schemas/{}", rules::escape(name)))?;
             let description = schema.get("description").cloned();
             let mut any = json!({});
             if let Some(d) = description {
@@ -142,7 +166,7 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
             }
             Some(Fallback::Skipped(Skipped {
                 operation,
-                pointer: format!("/paths/{}/{method}", normalize::escape(path)),
+                pointer: format!("/paths/{}/{method}", rules::escape(path)),
                 reason: format!("the generator cannot handle it ({reason})"),
             }))
         }

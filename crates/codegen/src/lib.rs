@@ -2,23 +2,25 @@
 //! client. Every provider crate's `build.rs` calls [`build_script`]; `cargo
 //! xtask` calls [`generate`] and compares its output with the committed copy.
 //!
-//! Steps: load YAML or JSON → [`normalize`] what progenitor 0.15 cannot take
+//! Steps: load YAML or JSON → the rules rewrite what progenitor 0.15 cannot take
 //! → parse as OpenAPI 3.0 → progenitor → post-processing (runtime hooks,
 //! error wrapping, path encoding) → prettyplease.
 
 #![warn(missing_docs)]
 
 mod fallback;
-mod lenient_spec;
 mod load;
 mod names;
-pub mod normalize;
 mod postprocess;
-mod published;
+mod rules;
+mod table;
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+
+pub use rules::Skipped;
+pub use table::{construct_table, rewrite_table};
 
 use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
@@ -63,7 +65,7 @@ pub struct Output {
     pub notes: Vec<String>,
     /// Operations the client leaves out, each with the element and the
     /// reason; the rest of the spec is generated.
-    pub skipped: Vec<normalize::Skipped>,
+    pub skipped: Vec<rules::Skipped>,
 }
 
 /// Sizes of one generated client.
@@ -311,7 +313,7 @@ fn count_models(file: &syn::File) -> usize {
         .unwrap_or(0)
 }
 
-fn render(spec_file: &str, notes: &[String], skipped: &[normalize::Skipped], body: &str) -> String {
+fn render(spec_file: &str, notes: &[String], skipped: &[rules::Skipped], body: &str) -> String {
     let mut out = String::from(HEADER);
     out.push_str(&format!("// spec: openapi/{spec_file}\n"));
     for note in notes {
@@ -415,7 +417,7 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
             refuses(&d, crate_name)
         };
         return bisect(&names, &only)
-            .map(|name| format!("/components/schemas/{}", normalize::escape(&name)));
+            .map(|name| format!("/components/schemas/{}", rules::escape(&name)));
     }
     let paths = doc.get("paths")?.as_object()?;
     let mut operations = Vec::new();
@@ -444,7 +446,7 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
     let (path, method) = bisect(&operations, &only)?;
     Some(format!(
         "/paths/{}/{method} ({})",
-        normalize::escape(&path),
+        rules::escape(&path),
         paths[&path][&method]["operationId"]
             .as_str()
             .unwrap_or_default()
@@ -467,10 +469,10 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
 /// a user's own file).
 pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let mut doc = load(path)?;
-    let normalize::Report {
+    let rules::Report {
         mut notes,
         mut skipped,
-    } = normalize::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
+    } = rules::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
     let crate_name = format!("apikeys-{name}");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
     let spec_file = format!("{name}.{ext}");
@@ -505,10 +507,10 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
             None => {
                 let at = match &fault {
                     fallback::Fault::Schema(name) => {
-                        format!("/components/schemas/{}", normalize::escape(name))
+                        format!("/components/schemas/{}", rules::escape(name))
                     }
                     fallback::Fault::Operation(p, m) => {
-                        format!("/paths/{}/{m}", normalize::escape(p))
+                        format!("/paths/{}/{m}", rules::escape(p))
                     }
                     fallback::Fault::TypeName(_) | fallback::Fault::Document => String::new(),
                 };
@@ -539,7 +541,7 @@ fn generate_doc(
     crate_name: &str,
     spec_file: &str,
     notes: &[String],
-    skipped: &[normalize::Skipped],
+    skipped: &[rules::Skipped],
     renamed: &std::collections::BTreeSet<String>,
 ) -> Result<Output, (fallback::Fault, String)> {
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc).map_err(|e| {
@@ -573,7 +575,7 @@ fn generate_doc(
         .collect();
     let optional_success: Vec<String> = spec
         .operations()
-        .filter(|(_, _, op)| op.extensions.contains_key(normalize::OPTIONAL_SUCCESS))
+        .filter(|(_, _, op)| op.extensions.contains_key(rules::OPTIONAL_SUCCESS))
         .filter_map(|(_, _, op)| op.operation_id.clone())
         .collect();
     let by_method = |m: String| {

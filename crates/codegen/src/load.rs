@@ -3,13 +3,24 @@
 //! Published specs carry numbers no 64-bit integer holds (an `int32`
 //! property with `maximum: 99999999999999999999`). Deserializing straight
 //! into `serde_json::Value` refuses the whole file for them; here they are
-//! kept as floating-point numbers, and [`crate::normalize`] decides what a
+//! kept as floating-point numbers, and [`crate::rules`] decide what a
 //! bound that large means.
 
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+
+use crate::rules::Row;
+
+/// Where the reader lives, for the README's construct table.
+pub(crate) const MODULE: &str = module_path!();
+
+/// The constructs the reader answers for.
+pub(crate) const ROWS: &[Row] = &[Row {
+    construct: "integers past 64 bits anywhere in the document",
+    action: "read as floats; the rules below decide",
+}];
 
 /// A JSON value read from any self-describing format, with integers past
 /// 64 bits read as floats.

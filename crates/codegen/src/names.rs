@@ -119,8 +119,8 @@ fn rename(doc: &mut Value, renames: &[(String, String)]) {
         .iter()
         .map(|(from, to)| {
             (
-                format!("#/components/schemas/{}", crate::normalize::escape(from)),
-                format!("#/components/schemas/{}", crate::normalize::escape(to)),
+                format!("#/components/schemas/{}", crate::rules::escape(from)),
+                format!("#/components/schemas/{}", crate::rules::escape(to)),
             )
         })
         .collect();

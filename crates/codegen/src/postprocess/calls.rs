@@ -1,0 +1,704 @@
+//! Calls: each operation sent through `apikeys_runtime::Call` (timeouts,
+//! retries, credentials, typed errors), path values encoded by the
+//! runtime, and answers read as the runtime reads them.
+
+use quote::{format_ident, quote};
+use syn::punctuated::Punctuated;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, FnArg, ImplItem, Item, Pat, ReturnType};
+
+use super::{Generated, Rewrite};
+use crate::rules::Row;
+
+pub(super) const API_VERSION_HEADER: Rewrite = Rewrite {
+    name: "api-version-header",
+    module: module_path!(),
+    summary: Some(Row {
+        construct: "`api-version` header dropped; panicking `Client::new` removed",
+        action: "no provider defines the header; no panics",
+    }),
+    rows: &[],
+    snapshots: &["rewrite-call-path"],
+    apply: |generated| {
+        let mut headers = ApiVersionHeaders(0);
+        headers.visit_file_mut(&mut generated.file);
+        if generated.operations > 0 && headers.0 != generated.operations {
+            generated.shape_errors.push(format!(
+                "expected one api-version header per operation in progenitor's output, found {} for {} operations",
+                headers.0, generated.operations
+            ));
+        }
+        Ok(())
+    },
+};
+
+/// progenitor adds an `api-version` header (the spec's info.version) to
+/// every request; counts the ones removed.
+struct ApiVersionHeaders(usize);
+
+impl VisitMut for ApiVersionHeaders {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        // progenitor adds an `api-version` header (the spec's info.version)
+        // to every request. None of our providers defines that header, and
+        // some API gateways give it a meaning of their own: drop it.
+        // Only that statement: a spec's own `api-version` header parameter
+        // is set from the caller's value and stays.
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| {
+            let text = quote!(#stmt).to_string();
+            !(text.contains("\"api-version\"") && text.contains("Self :: api_version ()"))
+        });
+        let removed = before - block.stmts.len();
+        self.0 += removed;
+        if removed > 0 && !quote!(#block).to_string().contains("header_map . append") {
+            // The header map is now always empty: drop it, and the
+            // `.headers(header_map)` that would merge it into the request.
+            block.stmts.retain(|stmt| {
+                !matches!(stmt, syn::Stmt::Local(local)
+                    if matches!(&local.pat, Pat::Ident(id) if id.ident == "header_map"))
+            });
+            DropEmptyHeaders.visit_block_mut(block);
+        }
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+}
+
+pub(super) const PATH_SEGMENTS: Rewrite = Rewrite {
+    name: "path-segments",
+    module: module_path!(),
+    summary: Some(Row {
+        construct: "path parameters through `apikeys_runtime::path_segment(name, value)?`",
+        action: "every byte but `-._~` and alphanumerics encoded; empty, `.`, `..` and over-long ids refused before sending, naming the parameter",
+    }),
+    rows: &[],
+    snapshots: &["rewrite-path-segments"],
+    apply: |generated| {
+        let mut segments = PathSegments(0);
+        segments.visit_file_mut(&mut generated.file);
+        if generated.operations > 0 && segments.0 == 0 && generated.encodes_paths {
+            generated
+                .shape_errors
+                .push("progenitor's path encoding was not found: it would go out unchanged".into());
+        }
+        Ok(())
+    },
+};
+
+/// Path values through the runtime's encoding; counts them.
+struct PathSegments(usize);
+
+impl VisitMut for PathSegments {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        // Path values sit inside `format!`: parse its arguments as
+        // expressions, rewrite them, and print them back.
+        if mac.path.is_ident("format") && rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg)) {
+            return;
+        }
+        syn::visit_mut::visit_macro_mut(self, mac);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        // progenitor's encode_path leaves `+`, `&`, `=`, `;`, `:`, `@` and a
+        // few more as they are, and sends `""`, `.` and `..`, which make a
+        // request reach another resource. Ours percent-encodes every byte
+        // that is not unreserved and refuses those values, naming the
+        // parameter: `encode_path(&key_id.to_string())` becomes
+        // `path_segment("key_id", &key_id.to_string())?`.
+        if let Expr::Call(call) = expr
+            && let Expr::Path(path) = &*call.func
+            && path.path.is_ident("encode_path")
+            && call.args.len() == 1
+        {
+            let arg = &call.args[0];
+            let name = parameter_name(arg).unwrap_or_else(|| "path parameter".to_owned());
+            *expr = syn::parse_quote!(::apikeys_runtime::path_segment(#name, #arg)?);
+            self.0 += 1;
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The variable a path value is made from: `app_id` in
+/// `&app_id.to_string()`.
+fn parameter_name(arg: &Expr) -> Option<String> {
+    let mut expr = arg;
+    loop {
+        match expr {
+            Expr::Reference(r) => expr = &r.expr,
+            Expr::MethodCall(m) => expr = &m.receiver,
+            Expr::Paren(p) => expr = &p.expr,
+            Expr::Path(p) => return p.path.get_ident().map(|i| i.to_string()),
+            _ => return None,
+        }
+    }
+}
+
+pub(super) const ANY_SUCCESS: Rewrite = Rewrite {
+    name: "any-2xx-success",
+    module: module_path!(),
+    summary: Some(Row {
+        construct: "the one declared success status widened to any 2xx, decoded by `apikeys_runtime::success`",
+        action: "a 200 for a declared 201 is a success; an empty body reads as `{}`/`null` where the type allows",
+    }),
+    rows: &[],
+    snapshots: &["rewrite-any-2xx-success"],
+    apply: |generated| {
+        let mut any_success = AnySuccess { widened: 0 };
+        any_success.visit_file_mut(&mut generated.file);
+        if generated.operations > 0 && any_success.widened == 0 {
+            generated
+                .shape_errors
+                .push("no operation's success status was found in progenitor's output".into());
+        }
+        Ok(())
+    },
+};
+
+/// Makes every 2xx a success: an operation's one declared success status
+/// (`201u16 => …`) becomes `200u16..=299u16 => …`, so that a service that
+/// answers 200 where the spec says 201 (or 204 for 200) is not turned into
+/// an error, and a success body is never decoded as an error body.
+struct AnySuccess {
+    widened: usize,
+}
+
+impl VisitMut for AnySuccess {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        syn::visit_mut::visit_expr_match_mut(self, m);
+        let scrutinee = &m.expr;
+        if quote!(#scrutinee).to_string() != "response . status () . as_u16 ()" {
+            return;
+        }
+        let int = |e: &Expr| match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => n.base10_parse::<u16>().ok(),
+            _ => None,
+        };
+        let is_success = |pat: &Pat| match pat {
+            Pat::Lit(lit) => int(&Expr::Lit(lit.clone())).is_some_and(|n| (200..300).contains(&n)),
+            Pat::Range(r) => {
+                r.start.as_deref().and_then(int) == Some(200)
+                    && r.end.as_deref().and_then(int) == Some(299)
+            }
+            _ => false,
+        };
+        let success: Vec<usize> = (0..m.arms.len())
+            .filter(|&i| is_success(&m.arms[i].pat))
+            .collect();
+        // Several declared successes with the same body (200 and 201 of a
+        // create) are one: the first stands for all 2xx.
+        let same_body = success.windows(2).all(|w| {
+            let (a, b) = (&m.arms[w[0]].body, &m.arms[w[1]].body);
+            quote!(#a).to_string() == quote!(#b).to_string()
+        });
+        let success = if same_body && !success.is_empty() {
+            for &i in success[1..].iter().rev() {
+                m.arms.remove(i);
+            }
+            vec![success[0]]
+        } else {
+            success
+        };
+        if let [only] = success[..] {
+            let arm = &mut m.arms[only];
+            arm.pat = syn::parse_quote!(200u16..=299u16);
+            // An empty success body reads as `{}` or `null` where the
+            // success type allows it (see `apikeys_runtime::success`).
+            let body = &arm.body;
+            let printed = quote!(#body).to_string().replace(' ', "");
+            if printed.trim_start_matches('{').trim_end_matches('}')
+                == "ResponseValue::from_response(response).await"
+            {
+                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
+            }
+            self.widened += 1;
+        }
+    }
+}
+
+/// The arguments of a macro call that are expressions (`format!("{}", a, b)`),
+/// rewritten by `visit` and printed back; `false` when they do not parse.
+fn rewrite_macro_args(mac: &mut syn::Macro, mut visit: impl FnMut(&mut Expr)) -> bool {
+    let Ok(mut args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    args.iter_mut().for_each(&mut visit);
+    mac.tokens = quote!(#args);
+    true
+}
+
+/// Removes `.headers(header_map)` from request-builder chains.
+struct DropEmptyHeaders;
+
+impl VisitMut for DropEmptyHeaders {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && quote!(#call).to_string().ends_with("headers (header_map)")
+        {
+            *expr = (*call.receiver).clone();
+        }
+    }
+}
+
+pub(super) const STATUS_ARMS: Rewrite = Rewrite {
+    name: "status-arms",
+    module: module_path!(),
+    summary: None,
+    rows: &[Row {
+        construct: "an explicit error status beside a range of the same class (`404` and `4XX`)",
+        action: "status arms ordered so that each can match",
+    }],
+    snapshots: &["normalize-default-beside-statuses"],
+    apply: |generated| {
+        ExactStatusesFirst.visit_file_mut(&mut generated.file);
+        Ok(())
+    },
+};
+
+/// Puts the arms of every status match in an order where each can match:
+/// the success range, exact statuses, other ranges, then the rest. (A `default` answer turned
+/// into `4XX` beside an explicit `404` made the `404` arm unreachable.)
+struct ExactStatusesFirst;
+
+impl VisitMut for ExactStatusesFirst {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        syn::visit_mut::visit_expr_match_mut(self, m);
+        let scrutinee = &m.expr;
+        if quote!(#scrutinee).to_string().replace(' ', "") != "response.status().as_u16()" {
+            return;
+        }
+        // The success range stays first: no exact arm lies inside it (the
+        // declared successes were joined into it).
+        let rank = |arm: &syn::Arm| match &arm.pat {
+            Pat::Range(r) if quote!(#r).to_string().starts_with("200u16") => 0,
+            Pat::Lit(_) => 1,
+            Pat::Range(_) => 2,
+            _ => 3,
+        };
+        m.arms.sort_by_key(rank);
+    }
+}
+
+pub(super) const OTHER_METHODS: Rewrite = Rewrite {
+    name: "other-methods",
+    module: module_path!(),
+    summary: None,
+    rows: &[Row {
+        construct: "an OPTIONS or TRACE operation",
+        action: "sent with `request(Method::OPTIONS, ..)` (reqwest has no helper)",
+    }],
+    snapshots: &["lenient-options-method-and-clashing-fields"],
+    apply: |generated| {
+        OtherMethods.visit_file_mut(&mut generated.file);
+        Ok(())
+    },
+};
+
+/// reqwest has helpers for the common methods only: `client.options(url)`
+/// (an OPTIONS operation) is `client.request(Method::OPTIONS, url)`.
+struct OtherMethods;
+
+impl VisitMut for OtherMethods {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        let method = match call.method.to_string().as_str() {
+            "options" => quote!(OPTIONS),
+            "trace" => quote!(TRACE),
+            "connect" => quote!(CONNECT),
+            _ => return,
+        };
+        let receiver = &call.receiver;
+        if call.args.len() != 1 || quote!(#receiver).to_string().replace(' ', "") != "self.client" {
+            return;
+        }
+        let url = &call.args[0];
+        *expr = syn::parse_quote!(#receiver.request(::reqwest::Method::#method, #url));
+    }
+}
+
+pub(super) const THROUGH_THE_RUNTIME: Rewrite = Rewrite {
+    name: "through-the-runtime",
+    module: module_path!(),
+    summary: Some(Row {
+        construct: "hooks routed into `apikeys-runtime`; every operation wrapped in `apikeys_runtime::call`; a DELETE's success value is `Option<T>`",
+        action: "one call path: timeouts, retries, credentials, typed errors, tracing; services answer a delete with 204 and no body as often as with the deleted resource",
+    }),
+    rows: &[Row {
+        construct: "a download (`application/octet-stream`, `*/*`, `application/pdf` answers)",
+        action: "progenitor's `ByteStream` over the body, read within the body limit (`Client::with_max_response_bytes` raises it)",
+    }],
+    snapshots: &[
+        "rewrite-call-path",
+        "rewrite-delete-answer-optional",
+        "lenient-download",
+    ],
+    apply: through_the_runtime,
+};
+
+/// Every operation method becomes a public method that starts an
+/// `apikeys_runtime::Call` and hands it to the private `raw_` method
+/// progenitor wrote, whose request goes out through the call and whose
+/// answer is read by the runtime; `Client::new` (which panics) is removed.
+fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
+    let mut operations = 0;
+    for item in &mut generated.file.items {
+        let Item::Impl(imp) = item else { continue };
+        if !super::is_client_impl(imp) {
+            continue;
+        }
+        let mut items = Vec::with_capacity(imp.items.len() * 2);
+        for member in imp.items.drain(..) {
+            let ImplItem::Fn(mut f) = member else {
+                items.push(member);
+                continue;
+            };
+            let name = f.sig.ident.to_string();
+            if name == "new" {
+                // Builds a reqwest client with `unwrap()` and a fixed 15 s
+                // timeout: `Client::builder()` replaces it.
+                continue;
+            }
+            if name == "new_with_client" {
+                f.vis = syn::parse_quote!(pub(crate));
+                items.push(ImplItem::Fn(f));
+                continue;
+            }
+            if f.sig.asyncness.is_none() {
+                items.push(ImplItem::Fn(f));
+                continue;
+            }
+            let (mut ok, err) = result_types(&f.sig.output)
+                .ok_or_else(|| format!("operation method {name} has an unexpected return type"))?;
+            let method_id = operation_id(&f.block)
+                .ok_or_else(|| format!("operation method {name} names no operation id"))?;
+            // progenitor names operations by their method; we keep the
+            // spec's operationId, which is what providers' docs use.
+            let op_id = generated
+                .operation_ids
+                .iter()
+                .find(|id| id.to_lowercase() == method_id.replace('_', "").to_lowercase())
+                .cloned()
+                .unwrap_or(method_id.clone());
+            // A DELETE's answer body is a courtesy: services answer 204
+            // without one as often as 200 with the deleted resource. Its
+            // success value is optional, so both are a success; so is that
+            // of an operation whose spec declares both (normalization).
+            if (is_delete(&f.block) || generated.optional_success.contains(&op_id))
+                && let Some(optional) = optional_value(&ok)
+            {
+                ok = optional;
+                f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
+            }
+            set_operation_id(&mut f.block, &op_id);
+            let args = f
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|arg| match arg {
+                    FnArg::Typed(t) => match &*t.pat {
+                        Pat::Ident(id) => Some(id.ident.clone()),
+                        _ => None,
+                    },
+                    FnArg::Receiver(_) => None,
+                })
+                .collect::<Vec<_>>();
+            let raw = format_ident!("raw_{}", f.sig.ident);
+            let mut public = f.clone();
+            public.sig.output = syn::parse_quote!(-> Result<#ok, ::apikeys_runtime::Error<#err>>);
+            public.block = syn::parse_quote!({
+                let call = ::apikeys_runtime::Call::start(&self.inner, #op_id);
+                let outcome = self.#raw(&call, #(#args),*).await;
+                call.finish(outcome)
+            });
+            send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
+            borrow_str_segments(&mut f);
+            decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
+            f.sig
+                .inputs
+                .insert(1, syn::parse_quote!(call: &::apikeys_runtime::Call<'_>));
+            f.sig.ident = raw;
+            f.vis = syn::Visibility::Inherited;
+            f.attrs.retain(|a| !a.path().is_ident("doc"));
+            items.push(ImplItem::Fn(public));
+            items.push(ImplItem::Fn(f));
+            operations += 1;
+        }
+        imp.items = items;
+    }
+
+    generated.operations = operations;
+    Ok(())
+}
+
+/// Finds the operation id that progenitor writes into `OperationInfo`.
+fn operation_id(block: &syn::Block) -> Option<String> {
+    struct Find(Option<String>);
+    impl VisitMut for Find {
+        fn visit_expr_struct_mut(&mut self, s: &mut syn::ExprStruct) {
+            if s.path.is_ident("OperationInfo") {
+                for field in &s.fields {
+                    if let syn::Member::Named(name) = &field.member
+                        && name == "operation_id"
+                        && let Expr::Lit(lit) = &field.expr
+                        && let syn::Lit::Str(value) = &lit.lit
+                    {
+                        self.0 = Some(value.value());
+                    }
+                }
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, s);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_block_mut(&mut block.clone());
+    find.0
+}
+
+/// Rewrites the operation id progenitor writes into `OperationInfo`.
+fn set_operation_id(block: &mut syn::Block, id: &str) {
+    struct Set<'a>(&'a str);
+    impl VisitMut for Set<'_> {
+        fn visit_expr_struct_mut(&mut self, s: &mut syn::ExprStruct) {
+            if s.path.is_ident("OperationInfo") {
+                for field in &mut s.fields {
+                    if let syn::Member::Named(name) = &field.member
+                        && name == "operation_id"
+                    {
+                        let id = self.0;
+                        field.expr = syn::parse_quote!(#id);
+                    }
+                }
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, s);
+        }
+    }
+    Set(id).visit_block_mut(block);
+}
+
+/// Splits `Result<ResponseValue<T>, Error<E>>` into `(T-part, E)`.
+fn result_types(output: &ReturnType) -> Option<(syn::Type, syn::Type)> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    });
+    let ok = types.next()?;
+    let syn::Type::Path(err) = types.next()? else {
+        return None;
+    };
+    let err_last = err.path.segments.last()?;
+    if err_last.ident != "Error" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(err_args) = &err_last.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(e) = err_args.args.first()? else {
+        return None;
+    };
+    Some((ok, e.clone()))
+}
+
+/// Replaces progenitor's hook calls with the call's own `send`:
+///
+/// ```text
+/// let info = OperationInfo { .. };          (removed)
+/// self.pre(&mut request, &info).await?;     (removed)
+/// let result = self.exec(request, &info).await;
+///     -> let result = call.send(&self.client, &self.baseurl, request).await?;
+/// self.post(&result, &info).await?;         (removed)
+/// ```
+///
+/// so that one explicit [`Call`](apikeys_runtime) carries the call's state
+/// from the method to the wire and back.
+fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
+    let hook = |stmt: &syn::Stmt, name: &str| -> bool {
+        let syn::Stmt::Expr(Expr::Try(t), _) = stmt else {
+            return false;
+        };
+        let Expr::Await(a) = &*t.expr else {
+            return false;
+        };
+        matches!(&*a.base, Expr::MethodCall(m) if m.method == name)
+    };
+    let is_info = |stmt: &syn::Stmt| {
+        matches!(stmt, syn::Stmt::Local(l)
+            if matches!(&l.pat, Pat::Ident(id) if id.ident == "info"))
+    };
+    let is_exec = |stmt: &syn::Stmt| {
+        matches!(stmt, syn::Stmt::Local(l)
+        if matches!(&l.pat, Pat::Ident(id) if id.ident == "result")
+        && l.init.as_ref().is_some_and(|i| {
+            let e = &i.expr;
+            quote!(#e).to_string().replace(' ', "") == "self.exec(request,&info).await"
+        }))
+    };
+    let before = block.stmts.len();
+    let mut found = [0usize; 4];
+    block.stmts.retain(|stmt| {
+        for (i, drop) in [is_info(stmt), hook(stmt, "pre"), hook(stmt, "post")]
+            .into_iter()
+            .enumerate()
+        {
+            if drop {
+                found[i] += 1;
+                return false;
+            }
+        }
+        true
+    });
+    for stmt in &mut block.stmts {
+        if is_exec(stmt) {
+            *stmt = syn::parse_quote!(
+                let result = call.send(&self.client, &self.baseurl, request).await?;
+            );
+            found[3] += 1;
+        }
+    }
+    if found != [1, 1, 1, 1] {
+        return Err(format!(
+            "progenitor's hook calls have an unexpected shape (info, pre, post, exec found {found:?} in {before} statements)"
+        ));
+    }
+    Ok(())
+}
+
+/// The answer `Call::send` gives is already read whole: progenitor's
+/// decoding of a `reqwest::Response` becomes the runtime's decoding of that
+/// answer, so no body is read twice and no response is rebuilt.
+fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
+    struct Decode;
+    impl VisitMut for Decode {
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            // An arm that is the decoded answer itself is a success.
+            let body = &arm.body;
+            let printed = quote!(#body).to_string().replace(' ', "");
+            if printed.trim_start_matches('{').trim_end_matches('}')
+                == "ResponseValue::from_response(response).await"
+            {
+                *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
+                return;
+            }
+            syn::visit_mut::visit_arm_mut(self, arm);
+        }
+
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            let printed = quote!(#expr).to_string().replace(' ', "");
+            match printed.as_str() {
+                "ResponseValue::from_response(response).await" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::decode(response));
+                    return;
+                }
+                "ResponseValue::empty(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::empty(response));
+                    return;
+                }
+                // A download: its bytes, read within the body limit.
+                "ResponseValue::stream(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::stream(response));
+                    return;
+                }
+                "Error::UnexpectedResponse(response)" => {
+                    *expr = syn::parse_quote!(::apikeys_runtime::unexpected(response));
+                    return;
+                }
+                _ => {}
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    Decode.visit_block_mut(block);
+    let printed = quote!(#block).to_string();
+    if printed.contains("ResponseValue ::") || printed.contains("UnexpectedResponse") {
+        return Err(
+            "progenitor reads its answer in a way the runtime does not handle (a stream or an upgrade?)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A `&str` path parameter is checked and encoded as it is, not through
+/// the `to_string()` copy progenitor makes of every parameter.
+fn borrow_str_segments(f: &mut syn::ImplItemFn) {
+    let strs: Vec<syn::Ident> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(t) => match (&*t.pat, &*t.ty) {
+                (Pat::Ident(id), syn::Type::Reference(r))
+                    if quote!(#r).to_string().replace(' ', "").ends_with("str") =>
+                {
+                    Some(id.ident.clone())
+                }
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    struct Borrow<'a>(&'a [syn::Ident]);
+    impl VisitMut for Borrow<'_> {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
+        }
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let func = &call.func;
+            if quote!(#func).to_string().replace(' ', "") != "::apikeys_runtime::path_segment" {
+                return;
+            }
+            if let Some(value) = call.args.iter_mut().nth(1)
+                && let Some(name) = parameter_name(value)
+                && let Some(ident) = self.0.iter().find(|i| **i == name)
+            {
+                *value = syn::parse_quote!(#ident);
+            }
+        }
+    }
+    Borrow(&strs).visit_block_mut(&mut f.block);
+}
+
+/// Whether an operation's request is a DELETE (`self.client.delete(url)`).
+fn is_delete(block: &syn::Block) -> bool {
+    quote!(#block).to_string().contains(". delete (url)")
+}
+
+/// `ResponseValue<T>` as `ResponseValue<Option<T>>`; `None` for
+/// `ResponseValue<()>`, which needs no body anyway.
+fn optional_value(ok: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ok else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let syn::GenericArgument::Type(inner) = args.args.first()? else {
+        return None;
+    };
+    if matches!(inner, syn::Type::Tuple(t) if t.elems.is_empty()) {
+        return None;
+    }
+    Some(syn::parse_quote!(ResponseValue<::std::option::Option<#inner>>))
+}

@@ -1,0 +1,165 @@
+//! Mock helpers: progenitor's httpmock helpers made to match what the
+//! client sends, and to compile for every parameter and body type the
+//! client takes.
+
+use quote::quote;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Item};
+
+use super::Rewrite;
+use crate::rules::Row;
+
+pub(super) const VALUES_AS_SENT: Rewrite = Rewrite {
+    name: "mock-values-as-sent",
+    module: module_path!(),
+    summary: None,
+    rows: &[Row {
+        construct: "array, enum or number query and header parameters; JSON bodies that are not objects",
+        action: "mock helpers match them as the client writes them (`de::wire_texts`)",
+    }],
+    snapshots: &["rewrite-path-segments"],
+    apply: |generated| {
+        MockValues.visit_file_mut(&mut generated.file);
+        Ok(())
+    },
+};
+
+/// Makes progenitor's mock helpers compile for every parameter and body
+/// type the client takes: query and header values are written as the
+/// client writes them (`de::wire_texts`: a list as one query pair per item,
+/// an enum by its value) instead of `to_string()`, which lists and enums
+/// lack; JSON bodies of any type (a list, a boolean), not only objects.
+struct MockValues;
+
+impl VisitMut for MockValues {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        let method = call.method.to_string();
+        let args: Vec<String> = call.args.iter().map(|a| quote!(#a).to_string()).collect();
+        let receiver = &call.receiver;
+        match (method.as_str(), args.as_slice()) {
+            ("query_param", [_, value]) if value == "value . to_string ()" => {
+                let name = &call.args[0];
+                *expr = syn::parse_quote!({
+                    let mut when = #receiver;
+                    for text in ::apikeys_runtime::de::wire_texts(&value) {
+                        when = when.query_param(#name, text);
+                    }
+                    when
+                });
+            }
+            ("header", [_, value]) if value == "value . to_string ()" => {
+                let name = &call.args[0];
+                *expr = syn::parse_quote!(
+                    #receiver.header(#name, ::apikeys_runtime::de::wire_text(&value))
+                );
+            }
+            ("json_body_obj", [value]) if value == "value" => {
+                *expr = syn::parse_quote!(
+                    #receiver.json_body(::serde_json::to_value(value).unwrap_or_default())
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+pub(super) const UNUSED_GLOB_IMPORTS: Rewrite = Rewrite {
+    name: "mock-glob-imports",
+    module: module_path!(),
+    summary: None,
+    rows: &[],
+    snapshots: &["lenient-webhooks-only"],
+    apply: |generated| {
+        GlobImports.visit_file_mut(&mut generated.file);
+        Ok(())
+    },
+};
+
+/// A spec with no operations (or no types they use) leaves the mock's glob
+/// import of the client unused: allowed.
+struct GlobImports;
+
+impl VisitMut for GlobImports {
+    fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
+        let tree = &item.tree;
+        if quote!(#tree).to_string().ends_with('*') {
+            item.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
+        }
+    }
+}
+
+pub(super) const PATH_VALUES_AS_SENT: Rewrite = Rewrite {
+    name: "mock-path-values",
+    module: module_path!(),
+    summary: None,
+    rows: &[],
+    snapshots: &["rewrite-path-segments"],
+    apply: |generated| {
+        let file = &mut generated.file;
+        let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
+        let mut fix = PathValues(0);
+        fix.visit_file_mut(file);
+        if has_path_values && fix.0 == 0 {
+            return Err("progenitor's mock path matching has an unexpected shape".into());
+        }
+        Ok(())
+    },
+};
+
+/// A path value is matched percent-encoded as the client encodes it, and
+/// regex-escaped (progenitor puts the raw value into the path regex, so an
+/// id needing encoding never matched and one with `.` or `+` matched too
+/// much).
+struct PathValues(usize);
+
+impl VisitMut for PathValues {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let text = mac.tokens.to_string();
+        if mac.path.is_ident("format") && text.starts_with("\"^/") {
+            let raw = "value . to_string ()";
+            // Any parameter type (an enum, a list, a number) as the
+            // client writes it in a path segment.
+            let fixed = "regex :: escape (& :: apikeys_runtime :: encode_path (& :: apikeys_runtime :: de :: wire_text (& value)))";
+            self.0 += text.matches(raw).count();
+            if let Ok(tokens) = text.replace(raw, fixed).parse() {
+                mac.tokens = tokens;
+            }
+        }
+        syn::visit_mut::visit_macro_mut(self, mac);
+    }
+}
+
+/// A `models` module for the mock file: every readable model with its
+/// JSON Schema and a reader that reads a body as success answers are read
+/// and writes the value back, for the tests of tolerant reading.
+pub fn models_module(names: &[String]) -> Item {
+    let entries = names.iter().map(|name| {
+        let ty = syn::Ident::new(name, proc_macro2::Span::call_site());
+        quote! {
+            (
+                #name,
+                ::apikeys_runtime::de::schema_of::<super::super::types::#ty>,
+                ::apikeys_runtime::de::read_back::<super::super::types::#ty>,
+            )
+        }
+    });
+    syn::parse_quote! {
+        /// Every model the spec's answers are read into, for tests that
+        /// decode generated instances of each: its name, its JSON Schema,
+        /// and a reader that reads a body as a success answer is read and
+        /// writes the value back as JSON.
+        pub mod models {
+            /// One model: name, schema, reader.
+            pub type Model = (
+                &'static str,
+                fn() -> ::schemars::schema::RootSchema,
+                fn(&[u8]) -> ::std::result::Result<::serde_json::Value, ::std::string::String>,
+            );
+
+            /// Every model, by name.
+            pub const ALL: &[Model] = &[#(#entries),*];
+        }
+    }
+}

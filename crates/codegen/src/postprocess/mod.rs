@@ -1,0 +1,180 @@
+//! Changes to progenitor's output that plug the generated client into
+//! `apikeys-runtime`, for every spec.
+//!
+//! [`REWRITES`] lists them in the order they run on the client,
+//! [`MOCK_REWRITES`] those on the mock helpers; one file per family
+//! (`calls.rs`: how an operation is sent and its answer read; `models.rs`:
+//! how the model types read and derive; `mock.rs`: the httpmock helpers).
+//! Each is checked: when progenitor's output no longer has the shape a
+//! rewrite expects, generation fails instead of silently producing a client
+//! that behaves differently.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{ImplItem, Item};
+
+use crate::rules::Row;
+
+mod calls;
+mod mock;
+mod models;
+
+pub use mock::models_module;
+pub use models::{defined_twice, readable_models};
+
+/// Every rewrite of the client, in the order it runs. The calls are
+/// rewritten before the models; the runtime glue comes last.
+pub(crate) const REWRITES: &[Rewrite] = &[
+    calls::API_VERSION_HEADER,
+    calls::PATH_SEGMENTS,
+    calls::ANY_SUCCESS,
+    calls::STATUS_ARMS,
+    models::EDITION_2024_KEYWORDS,
+    calls::OTHER_METHODS,
+    calls::THROUGH_THE_RUNTIME,
+    models::DOCUMENTED_VARIANTS,
+    models::OPTIONAL_REQUEST_ARRAYS,
+    models::TOLERANT_FIELDS,
+    models::BEST_FITTING_FORMS,
+    models::OPEN_ENUMS,
+    models::RUNTIME_DEPENDENCIES,
+    models::SCHEMARS_BEHIND_FEATURE,
+    models::UNUSED_DEFAULTS,
+    GLUE,
+];
+
+/// Every rewrite of the mock helpers, in the order it runs.
+pub(crate) const MOCK_REWRITES: &[Rewrite] = &[
+    models::RUNTIME_DEPENDENCIES,
+    mock::VALUES_AS_SENT,
+    models::EDITION_2024_KEYWORDS,
+    mock::UNUSED_GLOB_IMPORTS,
+    mock::PATH_VALUES_AS_SENT,
+];
+
+/// A rewrite of progenitor's output: what it changes, and what it answers
+/// for in the crate README's tables.
+pub(crate) struct Rewrite {
+    /// A short name, unique in its list.
+    pub(crate) name: &'static str,
+    /// The module it lives in.
+    pub(crate) module: &'static str,
+    /// Its row of the post-processing table (what, and why), when it
+    /// applies to every spec.
+    pub(crate) summary: Option<Row>,
+    /// The construct table's rows it is responsible for.
+    pub(crate) rows: &'static [Row],
+    /// Snapshots under `tests/snapshots/` that show it.
+    pub(crate) snapshots: &'static [&'static str],
+    /// Rewrites the output; an error names what was not where expected.
+    pub(crate) apply: fn(&mut Generated) -> Result<(), String>,
+}
+
+/// progenitor's output while it is rewritten, and what the rewrites need
+/// to know of the spec.
+pub(crate) struct Generated {
+    /// The file.
+    pub(crate) file: syn::File,
+    /// The spec's operationIds.
+    pub(crate) operation_ids: Vec<String>,
+    /// The operations whose success value is optional (see
+    /// [`crate::rules::OPTIONAL_SUCCESS`]).
+    pub(crate) optional_success: Vec<String>,
+    /// The operation methods progenitor wrote.
+    pub(crate) operations: usize,
+    /// Whether progenitor's output encodes path values.
+    pub(crate) encodes_paths: bool,
+    /// The runtime glue, appended last.
+    pub(crate) glue: Vec<Item>,
+    /// What a rewrite expected of progenitor's output and did not find,
+    /// reported once every rewrite ran (a failure of one operation, which
+    /// the fallback can skip, is reported first).
+    pub(crate) shape_errors: Vec<String>,
+}
+
+/// Rewrites progenitor's client; returns the rewritten file and the number
+/// of operations wrapped.
+pub fn rewrite(
+    tokens: TokenStream,
+    glue: TokenStream,
+    operation_ids: &[String],
+    optional_success: &[String],
+) -> Result<(syn::File, usize), String> {
+    let encodes_paths = tokens.to_string().contains("encode_path (");
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor's output does not parse: {e}"))?;
+    let glue: syn::File =
+        syn::parse2(glue).map_err(|e| format!("the runtime glue does not parse: {e}"))?;
+    let operations = operation_methods(&file);
+    let mut generated = Generated {
+        file,
+        operation_ids: operation_ids.to_vec(),
+        optional_success: optional_success.to_vec(),
+        operations,
+        encodes_paths,
+        glue: glue.items,
+        shape_errors: Vec::new(),
+    };
+    for rewrite in REWRITES {
+        (rewrite.apply)(&mut generated)?;
+    }
+    match generated.shape_errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok((generated.file, generated.operations)),
+    }
+}
+
+/// Makes progenitor's typed mock helpers match what the client sends.
+pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
+    let mut generated = Generated {
+        file: std::mem::replace(file, syn::parse_quote!()),
+        operation_ids: Vec::new(),
+        optional_success: Vec::new(),
+        operations: 0,
+        encodes_paths: false,
+        glue: Vec::new(),
+        shape_errors: Vec::new(),
+    };
+    let outcome = MOCK_REWRITES
+        .iter()
+        .try_for_each(|rewrite| (rewrite.apply)(&mut generated));
+    *file = generated.file;
+    outcome
+}
+
+const GLUE: Rewrite = Rewrite {
+    name: "runtime-glue",
+    module: module_path!(),
+    summary: Some(Row {
+        construct: "`REQUIRES_AUTH` from the spec's security requirements; `Client::builder`, `with_auth`, `with_timeouts`, `with_retry_policy`, `with_max_response_bytes`",
+        action: "a client without credentials for an API that needs them is a `BuildError`; one way to configure every client",
+    }),
+    rows: &[],
+    snapshots: &["rewrite-call-path"],
+    apply: |generated| {
+        let glue = std::mem::take(&mut generated.glue);
+        generated.file.items.extend(glue);
+        Ok(())
+    },
+};
+
+/// The operation methods of progenitor's `impl Client`: its async fns.
+fn operation_methods(file: &syn::File) -> usize {
+    client_impls(file)
+        .flat_map(|imp| &imp.items)
+        .filter(|member| matches!(member, ImplItem::Fn(f) if f.sig.asyncness.is_some()))
+        .count()
+}
+
+/// progenitor's inherent `impl Client` blocks.
+fn client_impls(file: &syn::File) -> impl Iterator<Item = &syn::ItemImpl> {
+    file.items.iter().filter_map(|item| match item {
+        Item::Impl(imp) if is_client_impl(imp) => Some(imp),
+        _ => None,
+    })
+}
+
+fn is_client_impl(imp: &syn::ItemImpl) -> bool {
+    let self_ty = &imp.self_ty;
+    imp.trait_.is_none() && quote!(#self_ty).to_string() == "Client"
+}

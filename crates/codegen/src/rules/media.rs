@@ -1,0 +1,250 @@
+//! Media types: which request body is sent, how a body without a schema is
+//! typed, and media types given by reference.
+
+use serde_json::{Map, Value, json};
+
+use super::{Context, Problem, Row, Rule, Skipped, for_each_operation, is_json, resolve, skip};
+
+pub(super) const MEDIA_TYPE_REFERENCES: Rule = Rule {
+    name: "media-type-references",
+    module: module_path!(),
+    apply: media_type_references,
+    rows: &[Row {
+        construct: "a media type or whole `content` map given as a `$ref`",
+        action: "inlined",
+    }],
+    snapshots: &["lenient-media-type-reference"],
+};
+
+/// `content: {type: {$ref: ...}}`: the media type named, inlined.
+fn media_type_references(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    fn walk(node: &mut Value, root: &Value, count: &mut usize) {
+        match node {
+            Value::Object(map) => {
+                // The whole `content` map as a `$ref`.
+                let whole = map
+                    .get("content")
+                    .and_then(|c| c.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix('#'))
+                    .and_then(|p| root.pointer(p))
+                    .cloned();
+                if let Some(target) = whole {
+                    map.insert("content".into(), target);
+                    *count += 1;
+                }
+                if let Some(Value::Object(content)) = map.get_mut("content") {
+                    for media in content.values_mut() {
+                        let target = media
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix('#'))
+                            .and_then(|p| root.pointer(p))
+                            .cloned();
+                        if let Some(target) = target {
+                            *media = target;
+                            *count += 1;
+                        }
+                    }
+                }
+                map.values_mut().for_each(|v| walk(v, root, count));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, root, count)),
+            _ => {}
+        }
+    }
+    let root = doc.clone();
+    let mut count = 0;
+    walk(doc, &root, &mut count);
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} media type(s) given as a `$ref` were inlined (a media type is not a component in OpenAPI 3.0)"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const REQUEST_BODY_SCHEMAS: Rule = Rule {
+    name: "request-body-schemas",
+    module: module_path!(),
+    apply: request_body_schemas,
+    rows: &[
+        Row {
+            construct: "a request body without a schema; an octet-stream body of another string format",
+            action: "any JSON value, or bytes",
+        },
+        Row {
+            construct: "a `text/*` request body whose schema is not a plain string",
+            action: "a string",
+        },
+    ],
+    snapshots: &[
+        "lenient-bodies-without-schema",
+        "lenient-parameters-and-text-bodies",
+    ],
+};
+
+/// A request body media type without a schema takes any JSON value, or
+/// bytes; an octet-stream body is bytes whatever string format it names; a
+/// text body is a string.
+fn request_body_schemas(doc: &mut Value, _: &mut Context) -> Result<(), Problem> {
+    for_each_operation(doc, &mut |operation, _| {
+        let Some(Value::Object(content)) = operation
+            .op
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+        else {
+            return;
+        };
+        for (media_type, media) in content.iter_mut() {
+            let Some(media) = media.as_object_mut() else {
+                continue;
+            };
+            let json = is_json(media_type);
+            let schema = media.entry("schema").or_insert_with(|| {
+                if json {
+                    json!({})
+                } else {
+                    json!({"type": "string", "format": "binary"})
+                }
+            });
+            if media_type == "application/octet-stream"
+                && schema.get("type").and_then(Value::as_str) == Some("string")
+                && schema.get("format").and_then(Value::as_str) != Some("binary")
+            {
+                schema["format"] = json!("binary");
+            }
+            let plain_string = schema.get("type").and_then(Value::as_str) == Some("string")
+                && !schema.get("format").is_some_and(|f| f != "password");
+            if !json && media_type.starts_with("text/") && !plain_string {
+                *schema = json!({"type": "string"});
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Media types progenitor can send a request body as.
+pub(crate) fn sendable(media_type: &str) -> bool {
+    // Parameters follow a ';' (or, mistyped, a ',').
+    let essence = media_type.split([';', ',']).next().unwrap_or("").trim();
+    matches!(
+        essence,
+        "application/json"
+            | "application/octet-stream"
+            | "application/x-www-form-urlencoded"
+            | "text/plain"
+            | "text/x-markdown"
+    )
+}
+
+pub(super) const UNSENDABLE_BODIES: Rule = Rule {
+    name: "unsendable-bodies",
+    module: module_path!(),
+    apply: unsendable_bodies,
+    rows: &[Row {
+        construct: "request body only as multipart, XML or another type the client cannot send",
+        action: "**skipped** operation",
+    }],
+    snapshots: &["normalize-body-only-in-types-not-sent"],
+};
+
+/// A request body only multipart, XML or another type progenitor cannot
+/// send: no faithful client for this operation.
+fn unsendable_bodies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    let mut skipped = Vec::new();
+    for_each_operation(doc, &mut |operation, _| {
+        let Some(body) = operation.op.get("requestBody") else {
+            return;
+        };
+        let body = resolve(body, &components);
+        if let Some(content) = body.get("content").and_then(Value::as_object)
+            && !content.is_empty()
+            && !content.keys().any(|k| sendable(k) || is_json(k))
+        {
+            let skipped_here = Skipped {
+                operation: operation.id(),
+                pointer: format!("{}/requestBody/content", operation.pointer),
+                reason: format!(
+                    "its request body is only offered as {}, which this client cannot send",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            };
+            skipped.push((operation.pointer.clone(), skipped_here));
+        }
+    });
+    skip(doc, skipped, context);
+    Ok(())
+}
+
+pub(super) const REQUEST_MEDIA_TYPE: Rule = Rule {
+    name: "request-media-type",
+    module: module_path!(),
+    apply: request_media_type,
+    rows: &[
+        Row {
+            construct: "several request media types",
+            action: "normalized: `application/json`, else another JSON type, else a type the client can send",
+        },
+        Row {
+            construct: "request body only as `…+json`",
+            action: "normalized: sent as `application/json` (noted)",
+        },
+    ],
+    snapshots: &["normalize-several-request-media-types"],
+};
+
+/// Keeps one media type of a request body: `application/json` when offered,
+/// else the first JSON type, else the first type progenitor can send.
+fn request_media_type(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    for_each_operation(doc, &mut |operation, _| {
+        let op_id = operation.id();
+        one_request_type(operation.op, &components, &op_id, &mut context.notes);
+    });
+    Ok(())
+}
+
+fn one_request_type(
+    op: &mut Map<String, Value>,
+    components: &Value,
+    op_id: &str,
+    notes: &mut Vec<String>,
+) {
+    let Some(body) = op.get("requestBody") else {
+        return;
+    };
+    let mut body = resolve(body, components).clone();
+    let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let keep = content
+        .keys()
+        .find(|k| k.as_str() == "application/json")
+        .or_else(|| content.keys().find(|k| is_json(k)))
+        .or_else(|| content.keys().find(|k| sendable(k)))
+        .cloned()
+        .unwrap_or_default();
+    let dropped: Vec<String> = content.keys().filter(|k| **k != keep).cloned().collect();
+    if dropped.is_empty() && (keep == "application/json" || !is_json(&keep)) {
+        return;
+    }
+    content.retain(|k, _| *k == keep);
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "{op_id}: the request body is sent as {keep} (also offered: {})",
+            dropped.join(", ")
+        ));
+    }
+    if keep != "application/json" && is_json(&keep) {
+        // progenitor sends JSON only as `application/json`.
+        if let Some(media) = content.remove(&keep) {
+            content.insert("application/json".into(), media);
+        }
+        notes.push(format!(
+            "{op_id}: the request body, declared as {keep}, is sent as application/json"
+        ));
+    }
+    op.insert("requestBody".into(), body);
+}

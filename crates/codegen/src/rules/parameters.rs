@@ -1,0 +1,456 @@
+//! Parameters: which are sent, under which name, and in what form.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::{
+    Context, Problem, Row, Rule, Skipped, field_name, for_each_operation, resolve, resolved, skip,
+};
+
+pub(super) const COOKIES: Rule = Rule {
+    name: "cookies",
+    module: module_path!(),
+    apply: cookies,
+    rows: &[Row {
+        construct: "cookie parameters",
+        action: "not sent (noted): a cookie store on the caller's `reqwest::ClientBuilder` can",
+    }],
+    snapshots: &["lenient-cookie-parameter"],
+};
+
+fn cookies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let is_cookie =
+        |p: &Value| resolved(p, &root).get("in").and_then(Value::as_str) == Some("cookie");
+    let mut count = 0;
+    let mut drop_cookies = |list: Option<&mut Value>| {
+        if let Some(Value::Array(params)) = list {
+            let before = params.len();
+            params.retain(|p| !is_cookie(p));
+            count += before - params.len();
+        }
+    };
+    for_each_operation(doc, &mut |operation, shared| {
+        drop_cookies(shared);
+        drop_cookies(operation.op.get_mut("parameters"));
+    });
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} cookie parameter(s) are not sent: the client sends no cookies (a cookie store on your reqwest::ClientBuilder can)"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const UNDECLARED_PATH_VARIABLES: Rule = Rule {
+    name: "undeclared-path-variables",
+    module: module_path!(),
+    apply: undeclared_path_variables,
+    rows: &[Row {
+        construct: "a path variable an operation does not declare",
+        action: "declared as a sibling operation declares it (else a string)",
+    }],
+    snapshots: &["lenient-undeclared-variables-and-default-answers"],
+};
+
+/// Whether `params` declare path parameter `name`.
+fn declare(params: Option<&Value>, root: &Value, name: &str) -> bool {
+    params
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| resolved(p, root))
+        .any(|p| {
+            p.get("in").and_then(Value::as_str) == Some("path")
+                && p.get("name").and_then(Value::as_str) == Some(name)
+        })
+}
+
+fn undeclared_path_variables(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let mut count = 0;
+    // The declarations any operation of a path makes, to lend to one that
+    // makes none.
+    let declarations = |path: &str| -> Vec<Value> {
+        let Some(item) = root.get("paths").and_then(|p| p.get(path)) else {
+            return Vec::new();
+        };
+        std::iter::once(item.get("parameters"))
+            .chain(
+                super::METHODS
+                    .iter()
+                    .map(|m| item.get(*m)?.get("parameters")),
+            )
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|p| resolved(p, &root).clone())
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+            .collect()
+    };
+    for_each_operation(doc, &mut |operation, shared| {
+        let variables: Vec<&str> = operation
+            .path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        for name in variables {
+            if declare(shared.as_deref(), &root, name)
+                || declare(operation.op.get("parameters"), &root, name)
+            {
+                continue;
+            }
+            let declaration = declarations(operation.path)
+                .into_iter()
+                .find(|d| d.get("name").and_then(Value::as_str) == Some(name))
+                .unwrap_or_else(|| {
+                    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+                });
+            let params = operation
+                .op
+                .entry("parameters")
+                .or_insert_with(|| json!([]));
+            if let Value::Array(params) = params {
+                params.push(declaration);
+                count += 1;
+            }
+        }
+    });
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} path variable(s) an operation does not declare were declared for it (as a sibling operation does, else as a string)"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const SHADOWING_THE_PATH: Rule = Rule {
+    name: "shadowing-the-path",
+    module: module_path!(),
+    apply: shadowing_the_path,
+    rows: &[Row {
+        construct: "a query or header parameter named like a path parameter",
+        action: "left out: the path's is sent",
+    }],
+    snapshots: &["lenient-parameters-and-text-bodies"],
+};
+
+/// A name the path already takes, in another place (a query `list_id`
+/// beside the path's `{list_id}`): the client has one argument per name,
+/// and the path's is the one needed.
+fn shadowing_the_path(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let mut count = 0;
+    for_each_operation(doc, &mut |operation, _| {
+        if let Some(Value::Array(params)) = operation.op.get_mut("parameters") {
+            let before = params.len();
+            params.retain(|p| {
+                let p = resolved(p, &root);
+                let name = p.get("name").and_then(Value::as_str).unwrap_or("");
+                p.get("in").and_then(Value::as_str) == Some("path")
+                    || !operation.path.contains(&format!("{{{name}}}"))
+            });
+            count += before - params.len();
+        }
+    });
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} parameter(s) named like a path parameter but placed elsewhere were left out: the path's is sent"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const SAME_ARGUMENT_NAME: Rule = Rule {
+    name: "same-argument-name",
+    module: module_path!(),
+    apply: same_argument_name,
+    rows: &[Row {
+        construct: "two parameters of an operation whose Rust argument names are one (`Idempotency-Key`, `idempotency_key`)",
+        action: "the later left out, noted",
+    }],
+    snapshots: &["lenient-options-method-and-clashing-fields"],
+};
+
+/// Parameters whose Rust argument names are one (`Idempotency-Key` in a
+/// header, `idempotency_key` in the query): the first is kept.
+fn same_argument_name(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let mut count = 0;
+    for_each_operation(doc, &mut |operation, _| {
+        if let Some(Value::Array(params)) = operation.op.get_mut("parameters") {
+            let mut seen = BTreeSet::new();
+            let before = params.len();
+            params.retain(|p| {
+                let name = resolved(p, &root).get("name").and_then(Value::as_str);
+                name.is_none_or(|n| seen.insert(field_name(n)))
+            });
+            count += before - params.len();
+        }
+    });
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} parameter(s) whose argument name another parameter of the operation already has were left out"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const PATH_REQUIRED: Rule = Rule {
+    name: "path-required",
+    module: module_path!(),
+    apply: path_required,
+    rows: &[Row {
+        construct: "a path parameter not `required`",
+        action: "required",
+    }],
+    snapshots: &["lenient-undeclared-variables-and-default-answers"],
+};
+
+/// A path parameter is required, whatever the spec says.
+fn path_required(doc: &mut Value, _: &mut Context) -> Result<(), Problem> {
+    for_each_operation(doc, &mut |operation, _| {
+        if let Some(Value::Array(params)) = operation.op.get_mut("parameters") {
+            for param in params.iter_mut() {
+                if param.get("in").and_then(Value::as_str) == Some("path")
+                    && param.get("required") != Some(&Value::Bool(true))
+                {
+                    param["required"] = Value::Bool(true);
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One parameter as a rule sees it: resolved, with where it is.
+struct Parameter<'a> {
+    /// The operation's id (the first operation's, for a path item's own
+    /// parameters).
+    op_id: &'a str,
+    /// `query`, `header`, `path`.
+    location: String,
+    /// Its name.
+    name: String,
+    /// Its schema, resolved.
+    schema: Value,
+}
+
+/// What stands in a parameter's place (itself, rewritten, or several), or
+/// why its operation cannot be generated.
+type ParameterRule = dyn Fn(&Parameter<'_>, Value, &mut Vec<String>) -> Result<Vec<Value>, String>;
+
+/// Rewrites every parameter (the path item's, then the operation's own,
+/// each resolved into a copy of its own) with `rule`, which returns what
+/// stands in its place, or why the operation cannot be generated.
+fn each_parameter(doc: &mut Value, context: &mut Context, rule: &ParameterRule) {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    let mut skipped = Vec::new();
+    for_each_operation(doc, &mut |operation, shared| {
+        let op_id = operation.id();
+        let parent = operation
+            .pointer
+            .rsplit_once('/')
+            .map_or("", |(p, _)| p)
+            .to_owned();
+        let mut lists: Vec<(String, &mut Value)> = Vec::new();
+        if let Some(list) = shared {
+            lists.push((format!("{parent}/parameters"), list));
+        }
+        let mut own = operation.op.remove("parameters");
+        if let Some(list) = own.as_mut() {
+            lists.push((format!("{}/parameters", operation.pointer), list));
+        }
+        let mut failure = None;
+        for (at, list) in lists {
+            let Value::Array(params) = list else { continue };
+            let mut rewritten = Vec::new();
+            for (i, raw) in params.iter().enumerate() {
+                let param = resolve(raw, &components).clone();
+                let text = |key: &str| {
+                    param
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let seen = Parameter {
+                    op_id: &op_id,
+                    location: text("in"),
+                    name: text("name"),
+                    schema: resolve(param.get("schema").unwrap_or(&Value::Null), &components)
+                        .clone(),
+                };
+                match rule(&seen, param.clone(), &mut context.notes) {
+                    Ok(instead) => rewritten.extend(instead),
+                    Err(reason) => {
+                        failure.get_or_insert(Skipped {
+                            operation: op_id.clone(),
+                            pointer: format!("{at}/{i}"),
+                            reason,
+                        });
+                        rewritten.push(param);
+                    }
+                }
+            }
+            *params = rewritten;
+        }
+        if let Some(list) = own {
+            operation.op.insert("parameters".into(), list);
+        }
+        if let Some(failure) = failure {
+            skipped.push((operation.pointer.clone(), failure));
+        }
+    });
+    skip(doc, skipped, context);
+}
+
+pub(super) const DEEP_OBJECTS: Rule = Rule {
+    name: "deep-objects",
+    module: module_path!(),
+    apply: deep_objects,
+    rows: &[
+        Row {
+            construct: "`deepObject` query parameter of plain properties",
+            action: "normalized: one query parameter per property, `name[prop]`, the wire form",
+        },
+        Row {
+            construct: "`deepObject` with nested objects, lists or free-form properties",
+            action: "**skipped** operation",
+        },
+    ],
+    snapshots: &["normalize-deep-object-query"],
+};
+
+/// `filter[owner]=x` is what a deepObject of scalar properties puts on the
+/// wire: one query parameter per property says exactly that.
+fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_parameter(doc, context, &|p, param, notes| {
+        let style = param.get("style").and_then(Value::as_str).unwrap_or("");
+        if p.location != "query" || style != "deepObject" {
+            return Ok(vec![param]);
+        }
+        let name = &p.name;
+        let Some(parts) = deep_object(&param, &p.schema, name) else {
+            return Err(format!(
+                "the deepObject query parameter `{name}` has properties that are not plain values (objects, lists or free-form): there is no one way to spell them in a query"
+            ));
+        };
+        notes.push(format!(
+            "{}: the deepObject query parameter `{name}` is sent as one parameter per property ({})",
+            p.op_id,
+            parts
+                .iter()
+                .filter_map(|p| p.get("name").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Ok(parts)
+    });
+    Ok(())
+}
+
+/// One query parameter per property of a deepObject parameter, or `None`
+/// when a property is not a plain value.
+fn deep_object(param: &Value, schema: &Value, name: &str) -> Option<Vec<Value>> {
+    let props = schema.get("properties")?.as_object()?;
+    if props.is_empty()
+        || schema
+            .get("additionalProperties")
+            .is_some_and(|a| a != &json!(false))
+    {
+        return None;
+    }
+    let required: BTreeSet<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let param_required = param.get("required") == Some(&Value::Bool(true));
+    props
+        .iter()
+        .map(|(prop, s)| {
+            let plain = matches!(
+                s.get("type").and_then(Value::as_str),
+                Some("string" | "integer" | "number" | "boolean")
+            );
+            plain.then(|| {
+                let mut p = json!({
+                    "name": format!("{name}[{prop}]"),
+                    "in": "query",
+                    "required": param_required && required.contains(prop.as_str()),
+                    "schema": s,
+                });
+                if let Some(d) = s.get("description") {
+                    p["description"] = d.clone();
+                }
+                p
+            })
+        })
+        .collect()
+}
+
+pub(super) const NEVER_NULL: Rule = Rule {
+    name: "header-and-path-never-null",
+    module: module_path!(),
+    apply: never_null,
+    rows: &[Row {
+        construct: "a header or path parameter whose schema is nullable",
+        action: "normalized: not nullable (an absent optional header is `None`; `Option<Option<&str>>` could not be sent)",
+    }],
+    snapshots: &["normalize-list-header"],
+};
+
+/// A header or path segment holds text, never null: an absent optional
+/// header is `None` already (a nullable one became `Option<Option<&str>>`,
+/// which cannot be sent).
+fn never_null(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_parameter(doc, context, &|p, mut param, notes| {
+        let location = &p.location;
+        if matches!(location.as_str(), "header" | "path")
+            && let Some(Value::Object(own)) = param.get_mut("schema")
+            && own.remove("nullable") == Some(Value::Bool(true))
+        {
+            notes.push(format!(
+                "{}: the {location} parameter `{}` is not nullable (a {location} value cannot be null)",
+                p.op_id, p.name
+            ));
+        }
+        Ok(vec![param])
+    });
+    Ok(())
+}
+
+pub(super) const LIST_HEADERS: Rule = Rule {
+    name: "list-headers",
+    module: module_path!(),
+    apply: list_headers,
+    rows: &[Row {
+        construct: "header parameter of list type",
+        action: "normalized: one string, the values joined by commas (the simple style)",
+    }],
+    snapshots: &["normalize-list-header"],
+};
+
+/// The simple style joins a list header's values with commas: a string
+/// parameter carries exactly that.
+fn list_headers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_parameter(doc, context, &|p, mut param, notes| {
+        if p.location == "header" && p.schema.get("type").and_then(Value::as_str) == Some("array") {
+            param["schema"] = json!({"type": "string"});
+            let description = match param.get("description").and_then(Value::as_str) {
+                Some(d) => format!("{d} (values joined by commas)"),
+                None => "Values joined by commas.".into(),
+            };
+            param["description"] = json!(description);
+            notes.push(format!(
+                "{}: the list-valued header `{}` takes its values joined by commas, as one string",
+                p.op_id, p.name
+            ));
+        }
+        Ok(vec![param])
+    });
+    Ok(())
+}

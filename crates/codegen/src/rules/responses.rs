@@ -1,0 +1,323 @@
+//! Answers: one JSON body type per outcome, the way progenitor reads an
+//! operation's answers.
+
+use serde_json::{Map, Value, json};
+
+use super::{Context, Problem, Row, Rule, add_components, for_each_operation, is_json, resolve};
+
+/// The operation extension that marks an operation whose success value is
+/// optional (it has success statuses with and without a body).
+pub const OPTIONAL_SUCCESS: &str = "x-apikeys-optional-success";
+
+#[derive(PartialEq)]
+enum Class {
+    Success,
+    Error,
+}
+
+fn class(status: &str) -> Class {
+    if status.starts_with('2') || status == "default" {
+        Class::Success
+    } else {
+        Class::Error
+    }
+}
+
+/// The JSON body schema of an answer, once [`JSON_ANSWERS`] ran.
+fn schema_of(response: &Value) -> Option<Value> {
+    response
+        .pointer("/content/application~1json/schema")
+        .cloned()
+}
+
+/// Calls `f` with every operation's id and answers.
+fn each_responses(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+    for_each_operation(doc, &mut |operation, _| {
+        let id = operation.id();
+        if let Some(Value::Object(responses)) = operation.op.get_mut("responses") {
+            f(&id, responses);
+        }
+    });
+}
+
+pub(super) const JSON_ANSWERS: Rule = Rule {
+    name: "json-answers",
+    module: module_path!(),
+    apply: json_answers,
+    rows: &[
+        Row {
+            construct: "response JSON spelt `text/json` or `…+json`",
+            action: "normalized: read as JSON",
+        },
+        Row {
+            construct: "JSON response without a schema",
+            action: "any JSON value (`serde_json::Value`)",
+        },
+        Row {
+            construct: "a media type whose parameters follow a comma (`application/json, v=1`)",
+            action: "read as the type before it",
+        },
+    ],
+    snapshots: &[
+        "normalize-json-spelt-otherwise",
+        "normalize-json-answer-without-schema",
+    ],
+};
+
+/// Inlines referenced answers (so that each can be rewritten on its own)
+/// and makes each one's JSON body, whatever it is spelt, the
+/// `application/json` one; other bodies of an answer with a JSON body are
+/// left to the error's raw body.
+fn json_answers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    each_responses(doc, &mut |op_id, responses| {
+        for (status, response) in responses.iter_mut() {
+            *response = resolve(response, &components).clone();
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let json_key = content
+                .keys()
+                .find(|k| k.as_str() == "application/json")
+                .or_else(|| content.keys().find(|k| is_json(k)))
+                .cloned();
+            let Some(key) = json_key else { continue };
+            let mut media = content.remove(&key).unwrap_or_else(|| json!({}));
+            if media.get("schema").is_none() {
+                media["schema"] = json!({});
+            }
+            if key != "application/json" {
+                context.notes.push(format!(
+                    "{op_id}: the {status} body, declared as {key}, is read as JSON"
+                ));
+            }
+            if !content.is_empty() {
+                context.notes.push(format!(
+                    "{op_id}: the {status} answer is typed by its JSON body; other bodies ({}) are kept raw in the error",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            content.clear();
+            content.insert("application/json".into(), media);
+        }
+    });
+    Ok(())
+}
+
+pub(super) const DEFAULT_BESIDE_STATUSES: Rule = Rule {
+    name: "default-beside-statuses",
+    module: module_path!(),
+    apply: default_beside_statuses,
+    rows: &[Row {
+        construct: "`default` beside explicit statuses",
+        action: "normalized: `default` stands for `4XX` and `5XX`",
+    }],
+    snapshots: &["normalize-default-beside-statuses"],
+};
+
+fn default_beside_statuses(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_responses(doc, &mut |op_id, responses| {
+        let explicit = responses.keys().any(|k| k != "default");
+        if explicit && responses.contains_key("default") {
+            let default = responses.remove("default").unwrap_or_default();
+            for range in ["4XX", "5XX"] {
+                responses.entry(range).or_insert_with(|| default.clone());
+            }
+            context.notes.push(format!(
+                "{op_id}: the `default` answer stands for 4XX and 5XX (beside explicit statuses)"
+            ));
+        }
+    });
+    Ok(())
+}
+
+pub(super) const UNTYPED_ERRORS: Rule = Rule {
+    name: "untyped-errors",
+    module: module_path!(),
+    apply: untyped_errors,
+    rows: &[Row {
+        construct: "error answers with a non-JSON body (`*/*`), or without a body beside typed ones",
+        action: "undeclared statuses (status, headers and raw body kept)",
+    }],
+    snapshots: &["normalize-different-error-bodies", "lenient-download"],
+};
+
+/// Error answers without a JSON body are left undeclared when typed ones
+/// exist (progenitor would need one type for all); a non-JSON error body
+/// (`*/*`) would be typed as a byte stream, which an error cannot hold:
+/// undeclared too, typed errors or not.
+fn untyped_errors(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_responses(doc, &mut |op_id, responses| {
+        let untyped: Vec<String> = responses
+            .iter()
+            .filter(|(k, r)| class(k) == Class::Error && schema_of(r).is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let typed = responses
+            .iter()
+            .filter(|(k, r)| class(k) == Class::Error && schema_of(r).is_some())
+            .count();
+        let streams = untyped.iter().any(|k| {
+            responses[k]
+                .get("content")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty())
+        });
+        if !untyped.is_empty() && (typed > 0 || streams) {
+            responses.retain(|k, _| !untyped.contains(k));
+            context.notes.push(format!(
+                "{op_id}: error statuses without a JSON body ({}) are read as undeclared statuses",
+                untyped.join(", ")
+            ));
+        }
+    });
+    Ok(())
+}
+
+pub(super) const OPTIONAL_SUCCESS_VALUE: Rule = Rule {
+    name: "optional-success",
+    module: module_path!(),
+    apply: optional_success,
+    rows: &[Row {
+        construct: "success statuses with and without a body (200 + 202/203/204)",
+        action: "normalized: the success value is `Option<T>`",
+    }],
+    snapshots: &["normalize-success-with-and-without-body"],
+};
+
+/// Any 2xx is a success and an empty body is read by the runtime: the
+/// bodiless success statuses beside typed ones need no arm of their own,
+/// and the success value becomes optional (`None` for an answer without a
+/// body).
+fn optional_success(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    for_each_operation(doc, &mut |operation, _| {
+        let op_id = operation.id();
+        let Some(Value::Object(responses)) = operation.op.get_mut("responses") else {
+            return;
+        };
+        let typed = responses
+            .iter()
+            .filter(|(k, r)| class(k) == Class::Success && schema_of(r).is_some())
+            .count();
+        let untyped: Vec<String> = responses
+            .iter()
+            .filter(|(k, r)| class(k) == Class::Success && schema_of(r).is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if typed == 0 || untyped.is_empty() {
+            return;
+        }
+        responses.retain(|k, _| !untyped.contains(k));
+        context.notes.push(format!(
+            "{op_id}: success answers without a body ({}) beside typed ones: the success value is optional (None when an answer has no body)",
+            untyped.join(", ")
+        ));
+        operation
+            .op
+            .insert(OPTIONAL_SUCCESS.into(), Value::Bool(true));
+    });
+    Ok(())
+}
+
+pub(super) const UNIONS: Rule = Rule {
+    name: "unions",
+    module: module_path!(),
+    apply: unions,
+    rows: &[
+        Row {
+            construct: "error statuses with different bodies",
+            action: "normalized: one `oneOf` type per operation (named after the schemas, shared)",
+        },
+        Row {
+            construct: "success statuses with different bodies",
+            action: "normalized: one `oneOf` type",
+        },
+        Row {
+            construct: "a union the rules make (`{Op}Response`, `AOrB`) whose name a component or another union has",
+            action: "normalized: the union gets a number; the same union for two operations is shared",
+        },
+    ],
+    snapshots: &[
+        "normalize-different-error-bodies",
+        "normalize-different-success-bodies",
+        "normalize-type-names-that-collide",
+    ],
+};
+
+/// Success (and error) answers with different bodies: progenitor takes one
+/// type per outcome, so the bodies are joined in one `oneOf`.
+fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut new_schemas = Map::new();
+    let Context { names, notes, .. } = context;
+    each_responses(doc, &mut |op_id, responses| {
+        for (which, suffix) in [(Class::Success, "Response"), (Class::Error, "Error")] {
+            let mut distinct: Vec<Value> = Vec::new();
+            for (k, r) in responses.iter() {
+                if class(k) == which
+                    && let Some(s) = schema_of(r)
+                    && !distinct.contains(&s)
+                {
+                    distinct.push(s);
+                }
+            }
+            if distinct.len() <= 1 {
+                continue;
+            }
+            // A union of named schemas is named after them, so that
+            // operations with the same bodies share one type; otherwise
+            // after the operation.
+            let named: Option<Vec<&str>> = distinct
+                .iter()
+                .map(|s| {
+                    s.get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                })
+                .collect();
+            let wanted = match named {
+                Some(named) => named.join("Or"),
+                None => format!("{}{suffix}", upper_first(op_id)),
+            };
+            // The same union made for another operation is shared; any
+            // other type of that name (a component, another union) keeps
+            // its name and this union gets a free one.
+            let same = Value::Array(distinct.clone());
+            let mut name = wanted.clone();
+            for n in 2.. {
+                if new_schemas.get(&name).and_then(|u| u.get("oneOf")) == Some(&same) {
+                    break;
+                }
+                if !names.is_taken(&name) {
+                    names.claim(&name);
+                    break;
+                }
+                name = format!("{wanted}{n}");
+            }
+            let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+            new_schemas.entry(name.clone()).or_insert_with(|| {
+                json!({
+                    "description": "One of several bodies an operation may answer with.",
+                    "oneOf": distinct.clone(),
+                })
+            });
+            for (k, r) in responses.iter_mut() {
+                if class(k) == which && schema_of(r).is_some() {
+                    r["content"]["application/json"]["schema"] = reference.clone();
+                }
+            }
+            notes.push(format!(
+                "{op_id}: {} body types are joined in one type, {name}",
+                distinct.len()
+            ));
+        }
+    });
+    add_components(doc, new_schemas)
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

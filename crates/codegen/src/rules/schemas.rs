@@ -1,0 +1,465 @@
+//! Schemas: the forms typify refuses or turns into code that does not
+//! compile, each rewritten to what its author meant.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use super::{Context, Problem, Row, Rule, escape, field_name, for_each_schema, note_places};
+use crate::names::pascal;
+
+pub(super) const FORMAT_WITHOUT_TYPE: Rule = Rule {
+    name: "format-without-type",
+    module: module_path!(),
+    apply: format_without_type,
+    rows: &[Row {
+        construct: "a `format` without a `type`",
+        action: "the type the format names",
+    }],
+    snapshots: &["lenient-documented-enums-and-bare-formats"],
+};
+
+/// A format alone says the type: `{format: date-time}` is a string.
+fn format_without_type(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    const STRUCTURAL: [&str; 8] = [
+        "type",
+        "$ref",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "enum",
+        "properties",
+        "items",
+    ];
+    let mut typed = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        if STRUCTURAL.iter().any(|k| schema.contains_key(*k)) {
+            return;
+        }
+        let ty = match schema.get("format").and_then(Value::as_str) {
+            Some("int32" | "int64" | "uint32" | "uint64" | "int8" | "int16") => "integer",
+            Some("float" | "double" | "decimal") => "number",
+            Some(
+                "date-time" | "date" | "time" | "uuid" | "email" | "uri" | "url" | "hostname"
+                | "ipv4" | "ipv6" | "byte" | "binary" | "password",
+            ) => "string",
+            _ => return,
+        };
+        schema.insert("type".into(), json!(ty));
+        typed.push(at.to_owned());
+    });
+    note_places(
+        &mut context.notes,
+        &typed,
+        "schema(s) with a `format` and no `type` take the type the format names",
+    );
+    Ok(())
+}
+
+pub(super) const REQUIRED_NAMES: Rule = Rule {
+    name: "required-names",
+    module: module_path!(),
+    apply: required_names,
+    rows: &[Row {
+        construct: "`required` names spelt otherwise than the properties (`id` for `Id`)",
+        action: "matched whatever the case, else dropped",
+    }],
+    snapshots: &["lenient-required-otherwise-spelt-and-keywords"],
+};
+
+/// `required` naming a property the schema spells otherwise (`id` for
+/// `Id`) or not at all: typify would add a second field.
+fn required_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut fixed_at = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        let (Some(Value::Object(props)), Some(Value::Array(required))) =
+            (schema.get("properties"), schema.get("required"))
+        else {
+            return;
+        };
+        let mut fixed = Vec::new();
+        let mut changed = false;
+        for name in required.iter().filter_map(Value::as_str) {
+            if props.contains_key(name) {
+                fixed.push(json!(name));
+            } else if let Some(actual) = props.keys().find(|k| k.eq_ignore_ascii_case(name)) {
+                fixed.push(json!(actual));
+                changed = true;
+            } else {
+                changed = true;
+            }
+        }
+        if changed {
+            schema.insert("required".into(), Value::Array(fixed));
+            fixed_at.push(at.to_owned());
+        }
+    });
+    note_places(
+        &mut context.notes,
+        &fixed_at,
+        "schema(s) require properties they spell otherwise or do not have: the names were matched to the properties, or dropped",
+    );
+    Ok(())
+}
+
+pub(super) const VACUOUS_BOUNDS: Rule = Rule {
+    name: "vacuous-bounds",
+    module: module_path!(),
+    apply: vacuous_bounds,
+    rows: &[Row {
+        construct: "`minLength`/`minItems`/`minProperties` of 0",
+        action: "dropped (they bound nothing)",
+    }],
+    snapshots: &["lenient-format-on-objects-and-odd-patterns"],
+};
+
+/// A lower bound of 0 on a length or count bounds nothing (typify would
+/// check `len < 0`, which rustc rejects as useless).
+fn vacuous_bounds(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut count = 0;
+    for_each_schema(doc, &mut |_, schema| {
+        for bound in ["minLength", "minItems", "minProperties"] {
+            if schema.get(bound).and_then(Value::as_f64) == Some(0.0) {
+                schema.remove(bound);
+                count += 1;
+            }
+        }
+    });
+    if count > 0 {
+        context.notes.push(format!(
+            "{count} lower bound(s) of 0 on a length or count were dropped: they bound nothing"
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const SAME_FIELD_NAME: Rule = Rule {
+    name: "same-field-name",
+    module: module_path!(),
+    apply: same_field_name,
+    rows: &[Row {
+        construct: "two properties whose Rust field names are one (`callerName`, `caller_name`)",
+        action: "the later left out, noted",
+    }],
+    snapshots: &["lenient-options-method-and-clashing-fields"],
+};
+
+/// Properties whose Rust field names would be one (`callerName`,
+/// `caller_name`): the later ones are left to the extra properties.
+fn same_field_name(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut clashes = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        let colliding: Vec<String> = props
+            .keys()
+            .filter(|k| !seen.insert(field_name(k)))
+            .cloned()
+            .collect();
+        for name in &colliding {
+            props.remove(name);
+            clashes.push(format!("{at}/properties/{}", escape(name)));
+        }
+        if !colliding.is_empty()
+            && let Some(Value::Array(required)) = schema.get_mut("required")
+        {
+            required.retain(|r| !r.as_str().is_some_and(|r| colliding.iter().any(|c| c == r)));
+        }
+    });
+    note_places(
+        &mut context.notes,
+        &clashes,
+        "propert(ies) whose field name another property of the same schema already has were left out, and are not read",
+    );
+    Ok(())
+}
+
+pub(super) const FORMAT_ON_NON_SCALARS: Rule = Rule {
+    name: "format-on-non-scalars",
+    module: module_path!(),
+    apply: format_on_non_scalars,
+    rows: &[
+        Row {
+            construct: "`format` on an object, array or boolean",
+            action: "dropped",
+        },
+        Row {
+            construct: "unknown `format` values (`uri-map`, `decimal128`)",
+            action: "read as the plain type (string, integer, number)",
+        },
+    ],
+    snapshots: &["lenient-format-on-objects-and-odd-patterns"],
+};
+
+/// A `format` on an object, array or boolean (`uri-map`, `payer_v1`) says
+/// nothing a type can hold.
+fn format_on_non_scalars(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut formats = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+        if matches!(ty, "object" | "array" | "boolean") && schema.contains_key("format") {
+            schema.remove("format");
+            formats.push(at.to_owned());
+        }
+    });
+    if let Some(first) = formats.first() {
+        context.notes.push(format!(
+            "`format` on {} object, array or boolean schema(s) was dropped (first at {first})",
+            formats.len()
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const PATTERNS: Rule = Rule {
+    name: "patterns",
+    module: module_path!(),
+    apply: patterns,
+    rows: &[Row {
+        construct: "a `pattern` the regex engine cannot compile (`(?i)`)",
+        action: "dropped (values are not checked against it)",
+    }],
+    snapshots: &["lenient-format-on-objects-and-odd-patterns"],
+};
+
+fn patterns(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut dropped = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+            && regress::Regex::new(pattern).is_err()
+        {
+            schema.remove("pattern");
+            dropped.push(at.to_owned());
+        }
+    });
+    note_places(
+        &mut context.notes,
+        &dropped,
+        "pattern(s) the regular-expression engine cannot compile were dropped, so values are not checked against them",
+    );
+    Ok(())
+}
+
+pub(super) const ENUM_VALUES_THAT_CLASH: Rule = Rule {
+    name: "enum-values-that-clash",
+    module: module_path!(),
+    apply: enum_values_that_clash,
+    rows: &[Row {
+        construct: "string enum values that differ only in punctuation or case (`v1.0`, `v1_0`)",
+        action: "normalized: a plain string, the values listed in its docs",
+    }],
+    snapshots: &["normalize-enum-values-that-clash"],
+};
+
+/// String enums whose values differ only in punctuation or case (`v1.0`,
+/// `v1_0`, `v1-0`) would need two Rust variants of one name: typify gives
+/// up on the whole spec. The field stays a string; every value is still
+/// sent and read.
+fn enum_values_that_clash(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut flattened = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return;
+        }
+        let Some(Value::Array(values)) = schema.get("enum") else {
+            return;
+        };
+        let mut names = BTreeSet::new();
+        let clash = values
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|v| !names.insert(pascal(v)));
+        if !clash {
+            return;
+        }
+        let listed = values
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let described = match schema.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d} One of: {listed}."),
+            None => format!("One of: {listed}."),
+        };
+        schema.insert("description".into(), Value::String(described));
+        schema.remove("enum");
+        flattened.push(at.to_owned());
+    });
+    if !flattened.is_empty() {
+        context.notes.push(format!(
+            "string enums whose values differ only in punctuation or case are plain strings (their values listed in the docs): {}",
+            flattened.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const DEFAULTS_THAT_DO_NOT_FIT: Rule = Rule {
+    name: "defaults-that-do-not-fit",
+    module: module_path!(),
+    apply: defaults_that_do_not_fit,
+    rows: &[Row {
+        construct: "a `default` that does not fit its schema (type, enum, format, bounds)",
+        action: "normalized: dropped, pointer noted (it would have failed the spec, or panicked when the field is absent)",
+    }],
+    snapshots: &["normalize-defaults-that-do-not-fit"],
+};
+
+/// A default the schema itself does not allow: typify refuses the whole
+/// spec ("value does not conform to the given schema"). The default only
+/// documents what the server assumes; drop it.
+fn defaults_that_do_not_fit(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut dropped = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        if let Some(default) = schema.get("default")
+            && !fits(schema, default)
+        {
+            schema.remove("default");
+            dropped.push(at.to_owned());
+        }
+    });
+    if !dropped.is_empty() {
+        context.notes.push(format!(
+            "defaults that do not fit their own schema were dropped (the server still applies its own): {}",
+            dropped.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const INTEGER_BOUNDS: Rule = Rule {
+    name: "integer-bounds",
+    module: module_path!(),
+    apply: integer_bounds,
+    rows: &[Row {
+        construct: "integer bounds past the 64-bit range",
+        action: "normalized: dropped; a whole-number float bound becomes an integer",
+    }],
+    snapshots: &["normalize-integer-bounds-past-64-bits"],
+};
+
+/// Integer bounds no 64-bit integer holds (1e20 on an int32) say nothing a
+/// Rust integer can check: dropped.
+fn integer_bounds(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut bounds = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        if schema.get("type").and_then(Value::as_str) != Some("integer") {
+            return;
+        }
+        for key in ["minimum", "maximum"] {
+            let Some(bound) = schema.get(key) else {
+                continue;
+            };
+            if bound.is_i64() {
+                continue;
+            }
+            match bound.as_f64() {
+                Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+                    schema.insert(key.into(), json!(f as i64));
+                }
+                _ => {
+                    schema.remove(key);
+                    bounds.push(format!("{at}/{key}"));
+                }
+            }
+        }
+    });
+    if !bounds.is_empty() {
+        context.notes.push(format!(
+            "integer bounds past the 64-bit range were dropped: {}",
+            bounds.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The range of an integer `format` typify maps to a fixed-width type.
+fn format_range(format: &str) -> Option<(f64, f64)> {
+    Some(match format {
+        "int8" => (i8::MIN as f64, i8::MAX as f64),
+        "uint8" => (0.0, u8::MAX as f64),
+        "int16" => (i16::MIN as f64, i16::MAX as f64),
+        "uint16" => (0.0, u16::MAX as f64),
+        "int" | "int32" => (i32::MIN as f64, i32::MAX as f64),
+        "uint" | "uint32" => (0.0, u32::MAX as f64),
+        "int64" => (i64::MIN as f64, i64::MAX as f64),
+        "uint64" => (0.0, u64::MAX as f64),
+        _ => return None,
+    })
+}
+
+/// Whether `value` is one the schema allows, as far as the type, the
+/// format's range, `enum` and `nullable` tell.
+fn fits(schema: &Map<String, Value>, value: &Value) -> bool {
+    if value.is_null() {
+        return schema.get("nullable") == Some(&Value::Bool(true));
+    }
+    if let Some(Value::Array(allowed)) = schema.get("enum")
+        && !allowed.contains(value)
+    {
+        return false;
+    }
+    let within = |v: f64| {
+        let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+        bound("minimum").is_none_or(|min| v >= min) && bound("maximum").is_none_or(|max| v <= max)
+    };
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => value
+            .as_str()
+            .is_some_and(|s| parses_as(schema.get("format").and_then(Value::as_str), s)),
+        Some("integer") => {
+            let whole = value.is_i64() || value.is_u64();
+            let in_range = match (
+                schema
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .and_then(format_range),
+                value.as_f64(),
+            ) {
+                (Some((min, max)), Some(v)) => v >= min && v <= max,
+                _ => true,
+            };
+            whole && in_range && value.as_f64().is_some_and(within)
+        }
+        Some("number") => value.as_f64().is_some_and(within),
+        Some("boolean") => value.is_boolean(),
+        Some("array") => value.is_array(),
+        Some("object") => value.is_object(),
+        _ => true,
+    }
+}
+
+/// Whether a string is a value of the Rust type typify maps `format` to
+/// (a default that is not would panic when the field is absent).
+fn parses_as(format: Option<&str>, s: &str) -> bool {
+    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    let date = |d: &str| {
+        let parts: Vec<&str> = d.split('-').collect();
+        parts.len() == 3 && digits(parts[0], 4) && digits(parts[1], 2) && digits(parts[2], 2)
+    };
+    match format {
+        Some("date") => date(s),
+        // RFC 3339: a date, `T`, a time and an offset.
+        Some("date-time") => s.split_once(['T', 't']).is_some_and(|(d, t)| {
+            date(d)
+                && t.len() >= 9
+                && (t.ends_with(['Z', 'z']) || t[8..].contains(['+', '-']))
+                && digits(&t[0..2], 2)
+                && digits(&t[3..5], 2)
+                && digits(&t[6..8], 2)
+        }),
+        Some("uuid") => {
+            let groups: Vec<&str> = s.split('-').collect();
+            groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+                && groups
+                    .iter()
+                    .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        Some("ip") => s.parse::<std::net::IpAddr>().is_ok(),
+        Some("ipv4") => s.parse::<std::net::Ipv4Addr>().is_ok(),
+        Some("ipv6") => s.parse::<std::net::Ipv6Addr>().is_ok(),
+        _ => true,
+    }
+}

@@ -1,0 +1,213 @@
+//! Type names: each Rust type the client defines gets one name, and no
+//! name is given twice. [`crate::names::Names`] hands them out; these rules
+//! ask it.
+
+use serde_json::{Value, json};
+
+use super::{Context, METHODS, Problem, Row, Rule, for_each_schema};
+use crate::names::{Names, pascal};
+
+pub(super) const COMPONENT_NAMES: Rule = Rule {
+    name: "component-names",
+    module: module_path!(),
+    apply: component_names,
+    rows: &[Row {
+        construct: "component schemas whose names become one Rust name (`metadata`, `_metadata`)",
+        action: "normalized: the later ones (key order) get a number (`metadata2`), every `$ref` follows",
+    }],
+    snapshots: &["normalize-type-names-that-collide"],
+};
+
+/// Claims every component's name, renaming the later of two that become
+/// one Rust name.
+fn component_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    context.names = Names::of_components(doc, &mut context.notes);
+    Ok(())
+}
+
+pub(super) const TITLES: Rule = Rule {
+    name: "titles",
+    module: module_path!(),
+    apply: titles,
+    rows: &[Row {
+        construct: "two schemas with one `title`, or a title that is a component's name",
+        action: "normalized: titles of component schemas and repeated titles dropped; the type is named after its place",
+    }],
+    snapshots: &["normalize-duplicate-titles"],
+};
+
+/// typify names an inline schema after its `title`: two schemas with the
+/// same title, or a title that is also a component's name, would define
+/// one Rust type twice. Titles of component schemas are not names (the
+/// key is); a title already taken is dropped and the schema is named after
+/// where it is.
+fn titles(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let names = &mut context.names;
+    let mut dropped = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        let Some(title) = schema.get("title").and_then(Value::as_str) else {
+            return;
+        };
+        let is_component = at
+            .strip_prefix("/components/schemas/")
+            .is_some_and(|rest| !rest.contains('/'));
+        if is_component {
+            schema.remove("title");
+            return;
+        }
+        if names.is_taken(title) {
+            dropped.push(format!("{at} ({title})"));
+            schema.remove("title");
+        } else {
+            names.claim(title);
+        }
+    });
+    if !dropped.is_empty() {
+        context.notes.push(format!(
+            "titles already used as a type name were dropped, those schemas are named after their place: {}",
+            dropped.join(", ")
+        ));
+    }
+    Ok(())
+}
+/// Whether the generator makes a named type of this schema: an object,
+/// enum or union, or an `allOf` that is more than one reference.
+pub(super) fn makes_type(schema: &Value) -> bool {
+    if schema.get("$ref").is_some() {
+        return false;
+    }
+    if ["properties", "enum", "oneOf", "anyOf"]
+        .iter()
+        .any(|k| schema.get(*k).is_some())
+    {
+        return true;
+    }
+    match schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([only]) => makes_type(only),
+        Some(parts) => parts.len() > 1,
+        None => false,
+    }
+}
+
+pub(super) const INVENTED_NAMES: Rule = Rule {
+    name: "invented-names",
+    module: module_path!(),
+    apply: invented_names,
+    rows: &[
+        Row {
+            construct: "an inline schema whose invented name (`{Op}Body`, `{Op}Response`) is a component's name",
+            action: "normalized: moved into the components as `{Name}2`",
+        },
+        Row {
+            construct: "an inline property schema whose invented name (`{Component}{Property}`) is a component's",
+            action: "moved into the components as `{Name}2`",
+        },
+    ],
+    snapshots: &["normalize-invented-name-taken"],
+};
+
+/// Inline schemas whose invented name (`{OperationId}Response`,
+/// `{OperationId}Body`, `{OperationId}{Parameter}`) is already a component's
+/// name would define one Rust type twice: they move into the components
+/// under a free name.
+fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let Context { names, notes, .. } = context;
+    let mut hoisted: Vec<(String, Value)> = Vec::new();
+    let mut hoist = |invented: String, at: &str, schema: &mut Value, names: &mut Names| {
+        let name = names.claim(&invented);
+        notes.push(format!(
+            "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
+        ));
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        let mut inline = std::mem::replace(schema, reference.clone());
+        // A nullable inline schema stays nullable where it was; the new
+        // component is not (typify would make `X(Option<X>)` beside `X`).
+        if let Some(map) = inline.as_object_mut()
+            && map.remove("nullable") == Some(Value::Bool(true))
+        {
+            *schema = json!({ "allOf": [reference], "nullable": true });
+        }
+        hoisted.push((name, inline));
+    };
+    // A component's inline property schema is named `{Component}{Property}`.
+    if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
+        for (component, schema) in components.iter_mut() {
+            let Some(Value::Object(props)) = schema.get_mut("properties") else {
+                continue;
+            };
+            for (prop, inline) in props.iter_mut() {
+                let invented = format!("{}{}", pascal(component), pascal(prop));
+                if makes_type(inline) && names.is_taken(&invented) {
+                    hoist(invented, component, inline, names);
+                }
+            }
+        }
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let mut places: Vec<(String, &mut Value)> = Vec::new();
+            for (key, part) in op.iter_mut() {
+                match key.as_str() {
+                    "requestBody" => {
+                        if let Some(Value::Object(content)) = part.get_mut("content") {
+                            for media in content.values_mut() {
+                                if let Some(s) = media.get_mut("schema") {
+                                    places.push((pascal(&format!("{id}-body")), s));
+                                }
+                            }
+                        }
+                    }
+                    "responses" => {
+                        if let Value::Object(responses) = part {
+                            for response in responses.values_mut() {
+                                if let Some(s) =
+                                    response.pointer_mut("/content/application~1json/schema")
+                                {
+                                    places.push((pascal(&format!("{id}-response")), s));
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for (invented, schema) in places {
+                if makes_type(schema) && names.is_taken(&invented) {
+                    hoist(invented, &id, schema, names);
+                }
+            }
+        }
+    }
+    if hoisted.is_empty() {
+        return Ok(());
+    }
+    if let Some(root) = doc.as_object_mut() {
+        let schemas = root
+            .entry("components")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
+        if let Some(Value::Object(schemas)) = schemas {
+            schemas.extend(hoisted);
+        }
+    }
+    Ok(())
+}
