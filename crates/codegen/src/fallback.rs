@@ -25,6 +25,14 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
         &["fallback-generated-name-taken"],
     ),
     (
+        "defaults-give-way",
+        &[Row {
+            construct: "a `default` the generator cannot check against its schema (one on an `anyOf` of overlapping forms)",
+            action: "**fallback**: the defaults of that component (or operation) are dropped, its types kept",
+        }],
+        &["fallback-default-on-a-union"],
+    ),
+    (
         "give-way",
         &[Row {
             construct: "anything the generator still refuses",
@@ -135,6 +143,23 @@ pub enum Fallback {
 /// nothing to give (the document itself, or a schema already untyped).
 pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback> {
     let reason = shorten(reason);
+    // A default the generator cannot check against its schema (one on a
+    // union, say) costs the defaults of that element, not its type.
+    if reason.contains("does not conform to the given schema")
+        && let Some(place) = element(doc, fault)
+    {
+        let dropped = drop_defaults(place, fault);
+        if dropped > 0 {
+            let what = match fault {
+                Fault::Schema(name) => format!("component `{name}`"),
+                Fault::Operation(path, method) => format!("operation `{method} {path}`"),
+                Fault::TypeName(_) | Fault::Document => String::new(),
+            };
+            return Some(Fallback::Note(format!(
+                "{what} keeps its types; its {dropped} default(s) were dropped, which the generator cannot check against their schemas ({reason})"
+            )));
+        }
+    }
     match fault {
         Fault::Schema(name) => {
             let schema =
@@ -173,6 +198,42 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
         // Handled where generation loops (a rename, not a give-way).
         Fault::TypeName(_) | Fault::Document => None,
     }
+}
+
+/// The element a fault names: a component schema, or an operation.
+fn element<'a>(doc: &'a mut Value, fault: &Fault) -> Option<&'a mut Value> {
+    match fault {
+        Fault::Schema(name) => {
+            doc.pointer_mut(&format!("/components/schemas/{}", rules::escape(name)))
+        }
+        Fault::Operation(path, method) => doc.get_mut("paths")?.get_mut(path)?.get_mut(method),
+        Fault::TypeName(_) | Fault::Document => None,
+    }
+}
+
+/// Removes every `default` of the schemas in `place` (a component schema,
+/// or an operation's parameters and bodies); returns how many.
+fn drop_defaults(place: &mut Value, fault: &Fault) -> usize {
+    // Those on unions first (what the generator cannot check); all of them
+    // when there are none, or when a later round finds the element at
+    // fault again.
+    for unions_only in [true, false] {
+        let mut dropped = 0;
+        let mut drop = |_: &str, schema: &mut serde_json::Map<String, Value>| {
+            let union = schema.contains_key("anyOf") || schema.contains_key("oneOf");
+            if union || !unions_only {
+                dropped += usize::from(schema.remove("default").is_some());
+            }
+        };
+        match fault {
+            Fault::Schema(_) => rules::for_each_subschema(place, "", &mut drop),
+            _ => rules::for_each_schema(place, &mut drop),
+        }
+        if dropped > 0 {
+            return dropped;
+        }
+    }
+    0
 }
 
 /// A generator's message on one line and at most 300 characters: some

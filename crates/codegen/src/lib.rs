@@ -416,8 +416,25 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
             d["components"]["schemas"] = serde_json::Value::Object(closure(doc, subset));
             refuses(&d, crate_name)
         };
-        return bisect(&names, &only)
-            .map(|name| format!("/components/schemas/{}", rules::escape(&name)));
+        // The component found may fail only through one it uses: the
+        // fault is the one whose own schemas fail, not those that use it.
+        let mut found = bisect(&names, &only)?;
+        for _ in 0..names.len() {
+            let used: Vec<String> = closure(doc, std::slice::from_ref(&found))
+                .keys()
+                .filter(|n| **n != found)
+                .cloned()
+                .collect();
+            match bisect(&used, &only) {
+                Some(deeper)
+                    if !closure(doc, std::slice::from_ref(&deeper)).contains_key(&found) =>
+                {
+                    found = deeper;
+                }
+                _ => break,
+            }
+        }
+        return Some(format!("/components/schemas/{}", rules::escape(&found)));
     }
     let paths = doc.get("paths")?.as_object()?;
     let mut operations = Vec::new();

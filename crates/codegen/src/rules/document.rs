@@ -1,10 +1,10 @@
-//! The document as a whole: what is refused (a Swagger 2.0 document, a
-//! `$ref` that names nothing), and the departures from OpenAPI 3.0 that are
-//! taken as meant (`required: true` on a schema, no `paths`).
+//! The document as a whole: what is refused (a Swagger 2.0 document), and
+//! the departures from OpenAPI 3.0 that are taken as meant (`required:
+//! true` on a schema, no `paths`).
 
 use serde_json::{Value, json};
 
-use super::{Context, Problem, Row, Rule, escape, problem};
+use super::{Context, Problem, Row, Rule, problem};
 
 pub(super) const NOT_SWAGGER: Rule = Rule {
     name: "not-swagger",
@@ -25,74 +25,6 @@ fn not_swagger(doc: &mut Value, _: &mut Context) -> Result<(), Problem> {
         ));
     }
     Ok(())
-}
-
-pub(super) const REFERENCES_RESOLVE: Rule = Rule {
-    name: "references-resolve",
-    module: module_path!(),
-    apply: references_resolve,
-    rows: &[
-        Row {
-            construct: "a dangling or external `$ref`",
-            action: "refused, naming the pointer of the `$ref`",
-        },
-        Row {
-            construct: "a `$ref` inside an example value",
-            action: "data, not a reference",
-        },
-    ],
-    snapshots: &["lenient-example-with-ref-text", "refuse-dangling-reference"],
-};
-
-/// Every local `$ref` must name something in the document: a dangling one
-/// would otherwise lose its type without a word (the answer decoding into
-/// an untyped value). External references are refused the same way.
-fn references_resolve(doc: &mut Value, _: &mut Context) -> Result<(), Problem> {
-    fn walk(root: &Value, node: &Value, at: &str) -> Result<(), Problem> {
-        match node {
-            Value::Object(map) => {
-                if let Some(Value::String(target)) = map.get("$ref") {
-                    let here = format!("{at}/$ref");
-                    let Some(pointer) = target.strip_prefix('#') else {
-                        return Err(problem(
-                            &here,
-                            format!(
-                                "`{target}` refers to another document: inline it or copy its schemas into this spec"
-                            ),
-                        ));
-                    };
-                    if root.pointer(pointer).is_none() {
-                        return Err(problem(
-                            &here,
-                            format!(
-                                "`{target}` names nothing in this document: fix the name or add the schema"
-                            ),
-                        ));
-                    }
-                }
-                for (key, value) in map {
-                    // Example values and extensions are data, not the
-                    // document's structure: a `$ref` in them is text.
-                    let data = key == "example"
-                        || key.starts_with("x-")
-                        || (key == "value" && at.contains("/examples/"));
-                    if data {
-                        continue;
-                    }
-                    walk(root, value, &format!("{at}/{}", escape(key)))?;
-                }
-                Ok(())
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(root, item, &format!("{at}/{i}"))?;
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-    walk(doc, doc, "")
 }
 
 pub(super) const BOOLEAN_REQUIRED: Rule = Rule {

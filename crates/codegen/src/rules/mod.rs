@@ -26,6 +26,7 @@ mod nullable;
 mod openapi31;
 mod operations;
 mod parameters;
+mod references;
 mod responses;
 mod schemas;
 mod type_names;
@@ -39,7 +40,8 @@ pub use responses::OPTIONAL_SUCCESS;
 /// invents one; request and answer bodies are settled last.
 pub(crate) const PIPELINE: &[Rule] = &[
     document::NOT_SWAGGER,
-    document::REFERENCES_RESOLVE,
+    references::REFERENCES_RESOLVE,
+    references::DEEP_REFERENCES,
     document::BOOLEAN_REQUIRED,
     openapi31::TO_30,
     document::PATHS,
@@ -64,6 +66,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     schemas::PATTERNS,
     type_names::COMPONENT_NAMES,
     schemas::ENUM_VALUES_THAT_CLASH,
+    schemas::ENUM_VALUES_OF_ANOTHER_TYPE,
     schemas::DEFAULTS_THAT_DO_NOT_FIT,
     schemas::INTEGER_BOUNDS,
     type_names::TITLES,
@@ -330,54 +333,68 @@ pub(crate) fn add_components(doc: &mut Value, schemas: Map<String, Value>) -> Re
 /// JSON pointer: component schemas, parameter and media-type schemas, and
 /// everything nested in them.
 pub(crate) fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
-    fn schema(node: &mut Value, at: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
-        let Value::Object(map) = node else { return };
-        f(at, map);
-        for (key, child) in map.iter_mut() {
-            let here = format!("{at}/{}", escape(key));
-            match (key.as_str(), child) {
-                ("properties", Value::Object(props)) => {
-                    for (name, p) in props.iter_mut() {
-                        schema(p, &format!("{here}/{}", escape(name)), f);
-                    }
-                }
-                ("items" | "additionalProperties" | "not", c) => schema(c, &here, f),
-                ("allOf" | "anyOf" | "oneOf", Value::Array(parts)) => {
-                    for (i, p) in parts.iter_mut().enumerate() {
-                        schema(p, &format!("{here}/{i}"), f);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    fn document(node: &mut Value, at: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
-        match node {
-            Value::Object(map) => {
-                for (key, child) in map.iter_mut() {
-                    let here = format!("{at}/{}", escape(key));
-                    if key == "schema" {
-                        schema(child, &here, f);
-                    } else if key == "schemas" && at == "/components" {
-                        if let Value::Object(all) = child {
-                            for (name, s) in all.iter_mut() {
-                                schema(s, &format!("{here}/{}", escape(name)), f);
-                            }
-                        }
-                    } else if !matches!(key.as_str(), "example" | "examples") {
-                        document(child, &here, f);
-                    }
+    document(doc, "", f);
+}
+
+/// Calls `f` on the schema `node` (at pointer `at`) and every schema nested
+/// in it, depth first.
+pub(crate) fn for_each_subschema(
+    node: &mut Value,
+    at: &str,
+    f: &mut dyn FnMut(&str, &mut Map<String, Value>),
+) {
+    schema(node, at, f);
+}
+
+fn schema(node: &mut Value, at: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+    let Value::Object(map) = node else { return };
+    f(at, map);
+    for (key, child) in map.iter_mut() {
+        let here = format!("{at}/{}", escape(key));
+        match (key.as_str(), child) {
+            ("properties", Value::Object(props)) => {
+                for (name, p) in props.iter_mut() {
+                    schema(p, &format!("{here}/{}", escape(name)), f);
                 }
             }
-            Value::Array(items) => {
-                for (i, item) in items.iter_mut().enumerate() {
-                    document(item, &format!("{at}/{i}"), f);
+            ("items" | "additionalProperties" | "not", c) => schema(c, &here, f),
+            ("allOf" | "anyOf" | "oneOf", Value::Array(parts)) => {
+                for (i, p) in parts.iter_mut().enumerate() {
+                    schema(p, &format!("{here}/{i}"), f);
                 }
             }
             _ => {}
         }
     }
-    document(doc, "", f);
+}
+
+/// Finds the schemas of a document (or of one of its elements) for
+/// [`for_each_schema`].
+fn document(node: &mut Value, at: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+    match node {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let here = format!("{at}/{}", escape(key));
+                if key == "schema" {
+                    schema(child, &here, f);
+                } else if key == "schemas" && at == "/components" {
+                    if let Value::Object(all) = child {
+                        for (name, s) in all.iter_mut() {
+                            schema(s, &format!("{here}/{}", escape(name)), f);
+                        }
+                    }
+                } else if !matches!(key.as_str(), "example" | "examples") {
+                    document(child, &here, f);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                document(item, &format!("{at}/{i}"), f);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The Rust field (or argument) name a property (or parameter) gets, as

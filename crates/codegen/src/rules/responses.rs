@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Problem, Row, Rule, add_components, for_each_operation, is_json, resolve};
+use super::{
+    Context, Problem, Row, Rule, add_components, escape, for_each_operation, is_json, resolve,
+};
 
 /// The operation extension that marks an operation whose success value is
 /// optional (it has success statuses with and without a body).
@@ -266,12 +268,13 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             // A union of named schemas is named after them, so that
             // operations with the same bodies share one type; otherwise
             // after the operation.
-            let named: Option<Vec<&str>> = distinct
+            let named: Option<Vec<String>> = distinct
                 .iter()
                 .map(|s| {
                     s.get("$ref")
                         .and_then(Value::as_str)
                         .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        .map(|n| n.replace("~1", "/").replace("~0", "~"))
                 })
                 .collect();
             let wanted = match named {
@@ -293,7 +296,7 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
                 }
                 name = format!("{wanted}{n}");
             }
-            let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+            let reference = json!({ "$ref": format!("#/components/schemas/{}", escape(&name)) });
             new_schemas.entry(name.clone()).or_insert_with(|| {
                 json!({
                     "description": "One of several bodies an operation may answer with.",

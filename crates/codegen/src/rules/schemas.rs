@@ -258,25 +258,44 @@ pub(super) const ENUM_VALUES_THAT_CLASH: Rule = Rule {
 /// up on the whole spec. The field stays a string; every value is still
 /// sent and read.
 fn enum_values_that_clash(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let flattened = plain_where(doc, |schema, values| {
+        let mut names = BTreeSet::new();
+        schema.get("type").and_then(Value::as_str) == Some("string")
+            && values
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|v| !names.insert(pascal(v)))
+    });
+    if !flattened.is_empty() {
+        context.notes.push(format!(
+            "string enums whose values differ only in punctuation or case are plain strings (their values listed in the docs): {}",
+            flattened.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Schemas whose `enum` makes `clashes` true lose it: the values are
+/// listed in the description, and the schema is its plain type. Returns
+/// their pointers.
+fn plain_where(
+    doc: &mut Value,
+    clashes: impl Fn(&Map<String, Value>, &[Value]) -> bool,
+) -> Vec<String> {
     let mut flattened = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
-        if schema.get("type").and_then(Value::as_str) != Some("string") {
-            return;
-        }
         let Some(Value::Array(values)) = schema.get("enum") else {
             return;
         };
-        let mut names = BTreeSet::new();
-        let clash = values
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|v| !names.insert(pascal(v)));
-        if !clash {
+        if !clashes(schema, values) {
             return;
         }
         let listed = values
             .iter()
-            .filter_map(Value::as_str)
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let described = match schema.get("description").and_then(Value::as_str) {
@@ -287,12 +306,39 @@ fn enum_values_that_clash(doc: &mut Value, context: &mut Context) -> Result<(), 
         schema.remove("enum");
         flattened.push(at.to_owned());
     });
-    if !flattened.is_empty() {
-        context.notes.push(format!(
-            "string enums whose values differ only in punctuation or case are plain strings (their values listed in the docs): {}",
-            flattened.join(", ")
-        ));
-    }
+    flattened
+}
+
+pub(super) const ENUM_VALUES_OF_ANOTHER_TYPE: Rule = Rule {
+    name: "enum-values-of-another-type",
+    module: module_path!(),
+    apply: enum_values_of_another_type,
+    rows: &[Row {
+        construct: "enum values of another type than the schema's (`type: string` with `enum: [4.1, \"3_lite\", true]`)",
+        action: "normalized: the plain type, the values listed in its docs (`null` beside a nullable type is kept)",
+    }],
+    snapshots: &["normalize-enum-values-that-clash"],
+};
+
+/// An enum value of another JSON type than the schema's (`4.1` or `true`
+/// in a string enum): typify refuses the whole spec. The schema keeps its
+/// type and loses the enum, its values listed in the docs.
+fn enum_values_of_another_type(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let flattened = plain_where(doc, |schema, values| {
+        let of_type = |v: &Value| match schema.get("type").and_then(Value::as_str) {
+            Some("string") => v.is_string(),
+            Some("integer") => v.is_i64() || v.is_u64(),
+            Some("number") => v.is_number(),
+            Some("boolean") => v.is_boolean(),
+            _ => true,
+        };
+        values.iter().any(|v| !v.is_null() && !of_type(v))
+    });
+    note_places(
+        &mut context.notes,
+        &flattened,
+        "enum(s) with values of another type than the schema's are their plain type (their values listed in the docs)",
+    );
     Ok(())
 }
 

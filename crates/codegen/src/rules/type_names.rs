@@ -122,7 +122,7 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
         notes.push(format!(
             "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
         ));
-        let reference = json!({ "$ref": format!("#/components/schemas/{name}") });
+        let reference = json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
         let mut inline = std::mem::replace(schema, reference.clone());
         // A nullable inline schema stays nullable where it was; the new
         // component is not (typify would make `X(Option<X>)` beside `X`).
