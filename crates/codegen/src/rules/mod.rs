@@ -70,6 +70,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     schemas::DEFAULTS_THAT_DO_NOT_FIT,
     schemas::INTEGER_BOUNDS,
     type_names::TITLES,
+    nullable::NULL_IN_ENUMS,
     nullable::COMPONENTS,
     operations::DISTINCT_IDS,
     type_names::INVENTED_NAMES,

@@ -7,6 +7,46 @@ use serde_json::{Value, json};
 use super::type_names::makes_type;
 use super::{Context, Problem, Row, Rule, escape, for_each_schema};
 
+pub(super) const NULL_IN_ENUMS: Rule = Rule {
+    name: "null-in-enums",
+    module: module_path!(),
+    apply: null_in_enums,
+    rows: &[Row {
+        construct: "`null` among an enum's values (`enum: [marketing, operational, null]`)",
+        action: "normalized: the enum without it, `nullable` (an `Option`)",
+    }],
+    snapshots: &["normalize-nullable-component"],
+};
+
+/// `null` among the values of an enum says what `nullable` says; typify
+/// would wrap the enum in a type of the same name. The value leaves the
+/// list and the schema is nullable (for a component, the rule below then
+/// moves that to its uses).
+fn null_in_enums(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let mut changed = Vec::new();
+    for_each_schema(doc, &mut |at, schema| {
+        let Some(Value::Array(values)) = schema.get_mut("enum") else {
+            return;
+        };
+        let before = values.len();
+        values.retain(|v| !v.is_null());
+        if values.len() == before {
+            return;
+        }
+        if values.is_empty() {
+            schema.remove("enum");
+        }
+        schema.insert("nullable".into(), Value::Bool(true));
+        changed.push(at.to_owned());
+    });
+    super::note_places(
+        &mut context.notes,
+        &changed,
+        "enum(s) listing `null` among their values are nullable instead",
+    );
+    Ok(())
+}
+
 pub(super) const COMPONENTS: Rule = Rule {
     name: "nullable-components",
     module: module_path!(),

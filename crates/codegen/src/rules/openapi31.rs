@@ -19,7 +19,7 @@ pub(super) const TO_30: Rule = Rule {
             action: "normalized: that schema, `nullable` (an `Option`)",
         },
         Row {
-            construct: "`type: 'null'`, type lists, `null` among several `oneOf` branches, in 3.0 or 3.1",
+            construct: "`type: 'null'`, type lists, `null` among several `oneOf` branches (or a null branch spelt as a nullable object without properties), in 3.0 or 3.1",
             action: "nullable",
         },
         Row {
@@ -53,7 +53,7 @@ fn to_30(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
         downgrade_31(doc);
         doc["openapi"] = Value::String(version.clone());
         if *doc != before {
-            context.notes.push("3.1 schema forms (`type: 'null'`, lists of types, `const`) in this 3.0 document were rewritten as 3.0".into());
+            context.notes.push("3.1 schema forms (`type: 'null'`, lists of types, `const`) and null branches in this 3.0 document were rewritten as 3.0".into());
         }
     } else {
         return Err(problem(
@@ -100,6 +100,8 @@ fn downgrade_31(doc: &mut Value) {
                     let is_null = |v: &Value| {
                         v.get("type").and_then(Value::as_str) == Some("null")
                             || v.get("type") == Some(&json!(["null"]))
+                            || v.get("enum") == Some(&json!([null]))
+                            || only_null_object(v)
                     };
                     let rest: Vec<Value> =
                         options.iter().filter(|v| !is_null(v)).cloned().collect();
@@ -208,4 +210,22 @@ fn downgrade_31(doc: &mut Value) {
         map.remove("webhooks");
         map.remove("jsonSchemaDialect");
     }
+}
+
+/// The 3.0 way some specs spell "null" as a branch of a union: a nullable
+/// object that admits no property (`{type: object, nullable: true,
+/// additionalProperties: false}`), nothing else but its docs.
+fn only_null_object(schema: &Value) -> bool {
+    let Some(map) = schema.as_object() else {
+        return false;
+    };
+    map.get("type").and_then(Value::as_str) == Some("object")
+        && map.get("nullable") == Some(&Value::Bool(true))
+        && map.get("additionalProperties") == Some(&Value::Bool(false))
+        && map.keys().all(|k| {
+            matches!(
+                k.as_str(),
+                "type" | "nullable" | "additionalProperties" | "title" | "description"
+            )
+        })
 }

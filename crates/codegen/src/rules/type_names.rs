@@ -2,7 +2,7 @@
 //! name is given twice. [`crate::names::Names`] hands them out; these rules
 //! ask it.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{Context, METHODS, Problem, Row, Rule, for_each_schema};
 use crate::names::{Names, pascal};
@@ -133,16 +133,33 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
         }
         hoisted.push((name, inline));
     };
-    // A component's inline property schema is named `{Component}{Property}`.
+    // A component's inline property schema is named `{Component}{Property}`,
+    // and so is one of the properties an `allOf` part merges into it.
     if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
         for (component, schema) in components.iter_mut() {
-            let Some(Value::Object(props)) = schema.get_mut("properties") else {
+            let Some(schema) = schema.as_object_mut() else {
                 continue;
             };
-            for (prop, inline) in props.iter_mut() {
-                let invented = format!("{}{}", pascal(component), pascal(prop));
-                if makes_type(inline) && names.is_taken(&invented) {
-                    hoist(invented, component, inline, names);
+            let mut maps: Vec<&mut Map<String, Value>> = Vec::new();
+            for (key, value) in schema.iter_mut() {
+                match (key.as_str(), value) {
+                    ("properties", Value::Object(props)) => maps.push(props),
+                    ("allOf", Value::Array(parts)) => {
+                        for part in parts {
+                            if let Some(Value::Object(props)) = part.get_mut("properties") {
+                                maps.push(props);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for props in maps {
+                for (prop, inline) in props.iter_mut() {
+                    let invented = format!("{}{}", pascal(component), pascal(prop));
+                    if makes_type(inline) && names.is_taken(&invented) {
+                        hoist(invented, component, inline, names);
+                    }
                 }
             }
         }
