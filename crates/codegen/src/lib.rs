@@ -586,15 +586,28 @@ fn generate_doc(
         (fault, m)
     };
     let tokens = client_tokens(&spec, crate_name).map_err(located)?;
-    let operation_ids: Vec<String> = spec
-        .operations()
-        .filter_map(|(_, _, op)| op.operation_id.clone())
-        .collect();
-    let optional_success: Vec<String> = spec
-        .operations()
-        .filter(|(_, _, op)| op.extensions.contains_key(rules::OPTIONAL_SUCCESS))
-        .filter_map(|(_, _, op)| op.operation_id.clone())
-        .collect();
+    let marked = |extension: &str| -> Vec<(String, serde_json::Value)> {
+        spec.operations()
+            .filter_map(|(_, _, op)| {
+                let value = op.extensions.get(extension)?;
+                Some((op.operation_id.clone()?, value.clone()))
+            })
+            .collect()
+    };
+    let facts = postprocess::Facts {
+        operation_ids: spec
+            .operations()
+            .filter_map(|(_, _, op)| op.operation_id.clone())
+            .collect(),
+        optional_success: marked(rules::OPTIONAL_SUCCESS)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+        content_types: marked(rules::CONTENT_TYPE)
+            .into_iter()
+            .filter_map(|(id, v)| Some((id, v.as_str()?.to_owned())))
+            .collect(),
+    };
     let by_method = |m: String| {
         let method = m
             .strip_prefix("operation method ")
@@ -603,8 +616,7 @@ fn generate_doc(
         (fallback::Fault::of_method(doc, method), m)
     };
     let (mut file, operations) =
-        postprocess::rewrite(tokens, glue(&spec), &operation_ids, &optional_success)
-            .map_err(by_method)?;
+        postprocess::rewrite(tokens, glue(&spec), facts).map_err(by_method)?;
     // Each name is given way for once: a rename that does not remove the
     // duplicate (or a name no component has) leaves the output as it is.
     if let Some(name) = postprocess::defined_twice(&mut file)

@@ -85,3 +85,19 @@ async fn types_whose_names_collide_each_keep_their_own() {
     let summary: types::ListKeysResponse = client.get_summary().await.unwrap().into_inner();
     assert_eq!(summary.unrelated, Some(true));
 }
+
+#[tokio::test]
+async fn a_body_without_an_encoder_goes_out_as_the_callers_bytes_and_declared_type() {
+    let server = ScriptedServer::start(vec![Reply::json(204, "")]).await;
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let pem = b"-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n".to_vec();
+    client.put_certificate("edge", pem.clone()).await.unwrap();
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "PUT");
+    assert_eq!(seen.path, "/certificates/edge");
+    assert_eq!(seen.header("content-type"), Some("application/x-pem-file"));
+    assert_eq!(seen.body, pem);
+}

@@ -382,6 +382,7 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             // progenitor names operations by their method; we keep the
             // spec's operationId, which is what providers' docs use.
             let op_id = generated
+                .facts
                 .operation_ids
                 .iter()
                 .find(|id| id.to_lowercase() == method_id.replace('_', "").to_lowercase())
@@ -391,13 +392,22 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             // without one as often as 200 with the deleted resource. Its
             // success value is optional, so both are a success; so is that
             // of an operation whose spec declares both (normalization).
-            if (is_delete(&f.block) || generated.optional_success.contains(&op_id))
+            if (is_delete(&f.block) || generated.facts.optional_success.contains(&op_id))
                 && let Some(optional) = optional_value(&ok)
             {
                 ok = optional;
                 f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
             }
             set_operation_id(&mut f.block, &op_id);
+            if let Some((_, media)) = generated
+                .facts
+                .content_types
+                .iter()
+                .find(|(id, _)| *id == op_id)
+            {
+                declared_content_type(&mut f.block, media)
+                    .map_err(|m| format!("operation method {name}: {m}"))?;
+            }
             let args = f
                 .sig
                 .inputs
@@ -701,4 +711,36 @@ fn optional_value(ok: &syn::Type) -> Option<syn::Type> {
         return None;
     }
     Some(syn::parse_quote!(ResponseValue<::std::option::Option<#inner>>))
+}
+
+/// A body of the caller's bytes goes out as the media type the spec
+/// declares (`crate::rules::CONTENT_TYPE`), not as progenitor's
+/// `HeaderValue::from_static("application/octet-stream")`.
+fn declared_content_type(block: &mut syn::Block, media: &str) -> Result<(), String> {
+    struct ContentType<'a> {
+        media: &'a str,
+        found: usize,
+    }
+    impl VisitMut for ContentType<'_> {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let from_static = matches!(&*call.func, Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == "from_static"));
+            let octet_stream = matches!(call.args.first(), Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            })) if s.value() == "application/octet-stream");
+            if from_static && octet_stream && call.args.len() == 1 {
+                let media = self.media;
+                call.args[0] = syn::parse_quote!(#media);
+                self.found += 1;
+            }
+        }
+    }
+    let mut visitor = ContentType { media, found: 0 };
+    visitor.visit_block_mut(block);
+    if visitor.found == 0 {
+        return Err("progenitor's content type of a byte body was not found".into());
+    }
+    Ok(())
 }

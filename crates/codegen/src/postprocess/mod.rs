@@ -75,11 +75,8 @@ pub(crate) struct Rewrite {
 pub(crate) struct Generated {
     /// The file.
     pub(crate) file: syn::File,
-    /// The spec's operationIds.
-    pub(crate) operation_ids: Vec<String>,
-    /// The operations whose success value is optional (see
-    /// [`crate::rules::OPTIONAL_SUCCESS`]).
-    pub(crate) optional_success: Vec<String>,
+    /// What the rules marked in the spec.
+    pub(crate) facts: Facts,
     /// The operation methods progenitor wrote.
     pub(crate) operations: usize,
     /// Whether progenitor's output encodes path values.
@@ -92,13 +89,25 @@ pub(crate) struct Generated {
     pub(crate) shape_errors: Vec<String>,
 }
 
+/// What the rewrites need to know of the spec, beyond progenitor's output.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// The spec's operationIds.
+    pub operation_ids: Vec<String>,
+    /// The operations whose success value is optional (see
+    /// [`crate::rules::OPTIONAL_SUCCESS`]).
+    pub optional_success: Vec<String>,
+    /// The operations whose body is the caller's bytes, and the media type
+    /// they are sent as (see [`crate::rules::CONTENT_TYPE`]).
+    pub content_types: Vec<(String, String)>,
+}
+
 /// Rewrites progenitor's client; returns the rewritten file and the number
 /// of operations wrapped.
 pub fn rewrite(
     tokens: TokenStream,
     glue: TokenStream,
-    operation_ids: &[String],
-    optional_success: &[String],
+    facts: Facts,
 ) -> Result<(syn::File, usize), String> {
     let encodes_paths = tokens.to_string().contains("encode_path (");
     let file: syn::File =
@@ -108,8 +117,7 @@ pub fn rewrite(
     let operations = operation_methods(&file);
     let mut generated = Generated {
         file,
-        operation_ids: operation_ids.to_vec(),
-        optional_success: optional_success.to_vec(),
+        facts,
         operations,
         encodes_paths,
         glue: glue.items,
@@ -128,8 +136,7 @@ pub fn rewrite(
 pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
     let mut generated = Generated {
         file: std::mem::replace(file, syn::parse_quote!()),
-        operation_ids: Vec::new(),
-        optional_success: Vec::new(),
+        facts: Facts::default(),
         operations: 0,
         encodes_paths: false,
         glue: Vec::new(),

@@ -138,6 +138,70 @@ pub(crate) fn sendable(media_type: &str) -> bool {
     )
 }
 
+/// The operation extension that names the media type of a body sent as
+/// the caller's bytes (see [`RAW_BODIES`]).
+pub const CONTENT_TYPE: &str = "x-apikeys-content-type";
+
+pub(super) const RAW_BODIES: Rule = Rule {
+    name: "raw-bodies",
+    module: module_path!(),
+    apply: raw_bodies,
+    rows: &[Row {
+        construct: "a request body only in a media type the client has no encoder for (`application/xml`, `application/pkix-cert`, `application/sdp`)",
+        action: "normalized: the caller's bytes, sent with the declared `Content-Type`",
+    }],
+    snapshots: &["normalize-body-only-in-types-not-sent"],
+};
+
+/// A body the client cannot encode but can carry: the caller gives the
+/// bytes, and they go out with the media type the spec declares (not as
+/// `application/octet-stream`). Multipart is not one of them: its
+/// boundary and parts are the client's to write.
+fn raw_bodies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    for_each_operation(doc, &mut |operation, _| {
+        let Some(body) = operation.op.get("requestBody") else {
+            return;
+        };
+        let mut body = resolve(body, &components).clone();
+        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if content.is_empty() || content.keys().any(|k| sendable(k) || is_json(k)) {
+            return;
+        }
+        let carried = content.keys().find(|k| {
+            let essence = k.split(';').next().unwrap_or("").trim();
+            !essence.starts_with("multipart/")
+                && essence.contains('/')
+                && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        });
+        let Some(carried) = carried.cloned() else {
+            return;
+        };
+        let others: Vec<String> = content.keys().filter(|k| **k != carried).cloned().collect();
+        content.clear();
+        content.insert(
+            "application/octet-stream".into(),
+            json!({"schema": {"type": "string", "format": "binary"}}),
+        );
+        let op_id = operation.id();
+        operation.op.insert("requestBody".into(), body);
+        operation
+            .op
+            .insert(CONTENT_TYPE.into(), Value::String(carried.clone()));
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (also offered: {})", others.join(", "))
+        };
+        context.notes.push(format!(
+            "{op_id}: the request body, offered as {carried}{also}, is the caller's bytes, sent as {carried}"
+        ));
+    });
+    Ok(())
+}
+
 pub(super) const UNSENDABLE_BODIES: Rule = Rule {
     name: "unsendable-bodies",
     module: module_path!(),

@@ -31,6 +31,7 @@ mod responses;
 mod schemas;
 mod type_names;
 
+pub use media::CONTENT_TYPE;
 pub use responses::OPTIONAL_SUCCESS;
 
 /// Every normalizing rule, in the order it runs. Order matters where one
@@ -77,6 +78,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     parameters::DEEP_OBJECTS,
     parameters::NEVER_NULL,
     parameters::LIST_HEADERS,
+    media::RAW_BODIES,
     media::UNSENDABLE_BODIES,
     media::REQUEST_MEDIA_TYPE,
     responses::JSON_ANSWERS,
