@@ -607,6 +607,18 @@ fn generate_doc(
             .into_iter()
             .filter_map(|(id, v)| Some((id, v.as_str()?.to_owned())))
             .collect(),
+        deep_objects: marked(rules::DEEP_OBJECT)
+            .into_iter()
+            .map(|(id, v)| {
+                let names = v.as_array().into_iter().flatten();
+                (
+                    id,
+                    names
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            })
+            .collect(),
     };
     let by_method = |m: String| {
         let method = m

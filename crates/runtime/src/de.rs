@@ -324,6 +324,25 @@ pub fn wire_texts<T: serde::Serialize + ?Sized>(value: &T) -> Vec<String> {
     }
 }
 
+/// A query value as the client sends it, as `(key, text)` pairs: one per
+/// item of a list, one per field of an object (`name[field]`, as a
+/// `deepObject` parameter is sent), else one.
+#[doc(hidden)]
+pub fn wire_pairs<T: serde::Serialize + ?Sized>(name: &str, value: &T) -> Vec<(String, String)> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| (name.to_owned(), wire_text(item)))
+            .collect(),
+        Ok(object @ serde_json::Value::Object(_)) => {
+            let mut pairs = Vec::new();
+            crate::path::deep_pairs(name.to_owned(), &object, &mut pairs);
+            pairs
+        }
+        _ => vec![(name.to_owned(), wire_text(value))],
+    }
+}
+
 /// One form of a joined type: the JSON keys it knows, and how to read it.
 #[doc(hidden)]
 pub type Form<T> = (

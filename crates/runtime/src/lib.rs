@@ -32,7 +32,9 @@ pub use builder::{ClientBuilder, GeneratedClient};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
-pub use path::{InvalidPathSegment, MAX_PATH_SEGMENT, encode_display, encode_path, path_segment};
+pub use path::{
+    DeepObject, InvalidPathSegment, MAX_PATH_SEGMENT, encode_display, encode_path, path_segment,
+};
 pub use progenitor_client::ResponseValue;
 pub use retry::retry_after;
 pub use runtime::Runtime;

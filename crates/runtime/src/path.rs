@@ -1,4 +1,5 @@
-//! Path-segment encoding for generated clients.
+//! Path-segment encoding for generated clients, and the query spelling of
+//! `deepObject` parameters.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -107,6 +108,53 @@ pub fn path_segment<'a>(
     Ok(encoded)
 }
 
+/// A `deepObject` query parameter as it goes on the wire: each field of
+/// the value a `name[field]=value` pair, a nested object's fields
+/// `name[field][inner]=value`; `None` (or `null`) sends nothing. What
+/// generated clients send for a `deepObject` parameter whose fields are not
+/// all plain values (a map of filters, an object of objects).
+#[doc(hidden)]
+pub struct DeepObject<'a, T: ?Sized> {
+    name: &'a str,
+    value: &'a T,
+}
+
+impl<'a, T: ?Sized> DeepObject<'a, T> {
+    /// The parameter `name` with `value`.
+    pub fn new(name: &'a str, value: &'a T) -> Self {
+        Self { name, value }
+    }
+}
+
+impl<T: serde::Serialize + ?Sized> serde::Serialize for DeepObject<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value = serde_json::to_value(self.value).map_err(serde::ser::Error::custom)?;
+        let mut pairs = Vec::new();
+        deep_pairs(self.name.to_owned(), &value, &mut pairs);
+        serde::Serialize::serialize(&pairs, serializer)
+    }
+}
+
+/// The pairs a value makes under `key`, as [`DeepObject`] sends them.
+pub(crate) fn deep_pairs(key: String, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::Null => {}
+        Value::Object(fields) => {
+            for (field, inner) in fields {
+                deep_pairs(format!("{key}[{field}]"), inner, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                deep_pairs(key.clone(), item, out);
+            }
+        }
+        Value::String(text) => out.push((key, text.clone())),
+        other => out.push((key, other.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -129,5 +177,40 @@ mod tests {
         assert_eq!(super::encode_path("a b/ä+c"), "a%20b%2F%C3%A4%2Bc");
         assert_eq!(super::encode_path("int_AZ-09.~"), "int_AZ-09.~");
         assert_eq!(super::encode_path("?#%&=;:@"), "%3F%23%25%26%3D%3B%3A%40");
+    }
+
+    #[test]
+    fn a_deep_object_is_spelt_field_by_field_and_none_sends_nothing() {
+        use std::collections::BTreeMap;
+        let mut filter = BTreeMap::new();
+        filter.insert("gt", "2012-01-01");
+        filter.insert("lt", "2012-01-31T12:34:56Z");
+        let nested = serde_json::json!({"from": {"day": 3, "open": true}, "note": "a&b"});
+        assert_eq!(
+            query(&super::DeepObject::new("created", &Some(&filter))),
+            "created%5Bgt%5D=2012-01-01&created%5Blt%5D=2012-01-31T12%3A34%3A56Z"
+        );
+        assert_eq!(
+            query(&super::DeepObject::new("range", &nested)),
+            "range%5Bfrom%5D%5Bday%5D=3&range%5Bfrom%5D%5Bopen%5D=true&range%5Bnote%5D=a%26b"
+        );
+        assert_eq!(
+            query(&super::DeepObject::new(
+                "created",
+                &None::<&BTreeMap<&str, &str>>
+            )),
+            ""
+        );
+    }
+
+    /// The query reqwest writes for a value, as the generated client hands
+    /// it over (`.query(&value)`).
+    fn query<T: serde::Serialize>(value: &T) -> String {
+        let request = reqwest::Client::new()
+            .get("http://h/")
+            .query(value)
+            .build()
+            .unwrap();
+        request.url().query().unwrap_or_default().to_owned()
     }
 }

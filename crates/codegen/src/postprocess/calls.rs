@@ -399,6 +399,15 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
             }
             set_operation_id(&mut f.block, &op_id);
+            if let Some((_, names)) = generated
+                .facts
+                .deep_objects
+                .iter()
+                .find(|(id, _)| *id == op_id)
+            {
+                deep_objects(&mut f.block, names)
+                    .map_err(|m| format!("operation method {name}: {m}"))?;
+            }
             if let Some((_, media)) = generated
                 .facts
                 .content_types
@@ -741,6 +750,40 @@ fn declared_content_type(block: &mut syn::Block, media: &str) -> Result<(), Stri
     visitor.visit_block_mut(block);
     if visitor.found == 0 {
         return Err("progenitor's content type of a byte body was not found".into());
+    }
+    Ok(())
+}
+
+/// `deepObject` query parameters left whole (`crate::rules::DEEP_OBJECT`)
+/// go out field by field: progenitor's `QueryParam::new("name", ..)`
+/// becomes `apikeys_runtime::DeepObject::new("name", ..)`.
+fn deep_objects(block: &mut syn::Block, names: &[String]) -> Result<(), String> {
+    struct Deep<'a> {
+        names: &'a [String],
+        found: usize,
+    }
+    impl VisitMut for Deep<'_> {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            let query_param = matches!(&*call.func, Expr::Path(p)
+                if quote!(#p).to_string().replace(' ', "").ends_with("QueryParam::new"));
+            let named = matches!(call.args.first(), Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            })) if self.names.contains(&s.value()));
+            if query_param && named {
+                *call.func = syn::parse_quote!(::apikeys_runtime::DeepObject::new);
+                self.found += 1;
+            }
+        }
+    }
+    let mut visitor = Deep { names, found: 0 };
+    visitor.visit_block_mut(block);
+    if visitor.found != names.len() {
+        return Err(format!(
+            "{} of the deepObject parameters {names:?} were found in progenitor's query",
+            visitor.found
+        ));
     }
     Ok(())
 }

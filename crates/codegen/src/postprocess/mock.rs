@@ -15,7 +15,7 @@ pub(super) const VALUES_AS_SENT: Rewrite = Rewrite {
     summary: None,
     rows: &[Row {
         construct: "array, enum or number query and header parameters; JSON bodies that are not objects",
-        action: "mock helpers match them as the client writes them (`de::wire_texts`)",
+        action: "mock helpers match them as the client writes them (`de::wire_pairs`)",
     }],
     snapshots: &["rewrite-path-segments"],
     apply: |generated| {
@@ -26,7 +26,7 @@ pub(super) const VALUES_AS_SENT: Rewrite = Rewrite {
 
 /// Makes progenitor's mock helpers compile for every parameter and body
 /// type the client takes: query and header values are written as the
-/// client writes them (`de::wire_texts`: a list as one query pair per item,
+/// client writes them (`de::wire_pairs`: a list as one query pair per item, an object field by field,
 /// an enum by its value) instead of `to_string()`, which lists and enums
 /// lack; JSON bodies of any type (a list, a boolean), not only objects.
 struct MockValues;
@@ -43,8 +43,8 @@ impl VisitMut for MockValues {
                 let name = &call.args[0];
                 *expr = syn::parse_quote!({
                     let mut when = #receiver;
-                    for text in ::apikeys_runtime::de::wire_texts(&value) {
-                        when = when.query_param(#name, text);
+                    for (key, text) in ::apikeys_runtime::de::wire_pairs(#name, &value) {
+                        when = when.query_param(key, text);
                     }
                     when
                 });

@@ -100,6 +100,9 @@ pub struct Facts {
     /// The operations whose body is the caller's bytes, and the media type
     /// they are sent as (see [`crate::rules::CONTENT_TYPE`]).
     pub content_types: Vec<(String, String)>,
+    /// The operations with `deepObject` query parameters sent field by
+    /// field, and their names (see [`crate::rules::DEEP_OBJECT`]).
+    pub deep_objects: Vec<(String, Vec<String>)>,
 }
 
 /// Rewrites progenitor's client; returns the rewritten file and the number

@@ -32,6 +32,7 @@ mod schemas;
 mod type_names;
 
 pub use media::CONTENT_TYPE;
+pub use parameters::DEEP_OBJECT;
 pub use responses::OPTIONAL_SUCCESS;
 
 /// Every normalizing rule, in the order it runs. Order matters where one

@@ -240,7 +240,8 @@ struct Parameter<'a> {
 
 /// What stands in a parameter's place (itself, rewritten, or several), or
 /// why its operation cannot be generated.
-type ParameterRule = dyn Fn(&Parameter<'_>, Value, &mut Vec<String>) -> Result<Vec<Value>, String>;
+type ParameterRule<'a> =
+    dyn Fn(&Parameter<'_>, Value, &mut Vec<String>) -> Result<Vec<Value>, String> + 'a;
 
 /// Rewrites every parameter (the path item's, then the operation's own,
 /// each resolved into a copy of its own) with `rule`, which returns what
@@ -317,8 +318,12 @@ pub(super) const DEEP_OBJECTS: Rule = Rule {
             action: "normalized: one query parameter per property, `name[prop]`, the wire form",
         },
         Row {
-            construct: "`deepObject` with nested objects, lists or free-form properties",
-            action: "**skipped** operation",
+            construct: "`deepObject` query parameter of a map, or of nested objects, of plain values",
+            action: "normalized: the typed value, sent field by field (`name[field][inner]=value`, `apikeys_runtime::DeepObject`); the mock helpers match it so",
+        },
+        Row {
+            construct: "`deepObject` with lists or free-form values among its fields",
+            action: "**skipped** operation (no one spelling in a query)",
         },
     ],
     snapshots: &["normalize-deep-object-query"],
@@ -327,6 +332,7 @@ pub(super) const DEEP_OBJECTS: Rule = Rule {
 /// `filter[owner]=x` is what a deepObject of scalar properties puts on the
 /// wire: one query parameter per property says exactly that.
 fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
     each_parameter(doc, context, &|p, param, notes| {
         let style = param.get("style").and_then(Value::as_str).unwrap_or("");
         if p.location != "query" || style != "deepObject" {
@@ -334,8 +340,13 @@ fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
         }
         let name = &p.name;
         let Some(parts) = deep_object(&param, &p.schema, name) else {
+            if spellable(&p.schema, &components, 0) {
+                // Sent field by field by `apikeys_runtime::DeepObject`
+                // (see `mark_deep_objects`).
+                return Ok(vec![param]);
+            }
             return Err(format!(
-                "the deepObject query parameter `{name}` has properties that are not plain values (objects, lists or free-form): there is no one way to spell them in a query"
+                "the deepObject query parameter `{name}` has lists or free-form values among its fields: there is no one way to spell them in a query"
             ));
         };
         notes.push(format!(
@@ -349,7 +360,95 @@ fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
         ));
         Ok(parts)
     });
+    mark_deep_objects(doc, context);
     Ok(())
+}
+
+/// The operation extension that lists an operation's `deepObject` query
+/// parameters sent field by field (`name[field][inner]=value`).
+pub const DEEP_OBJECT: &str = "x-apikeys-deep-objects";
+
+/// Marks each operation with the `deepObject` parameters left whole (its
+/// own, or its path item's): the calls rewrite sends them with
+/// `apikeys_runtime::DeepObject`.
+fn mark_deep_objects(doc: &mut Value, context: &mut Context) {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    for_each_operation(doc, &mut |operation, shared| {
+        let deep: Vec<String> = shared
+            .map(|s| &*s)
+            .into_iter()
+            .chain(operation.op.get("parameters"))
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|p| resolve(p, &components))
+            .filter(|p| p.get("style").and_then(Value::as_str) == Some("deepObject"))
+            .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        if deep.is_empty() {
+            return;
+        }
+        context.notes.push(format!(
+            "{}: the deepObject query parameter(s) {} are sent field by field (`name[field][inner]=value`)",
+            operation.id(),
+            deep.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        ));
+        operation.op.insert(DEEP_OBJECT.into(), json!(deep));
+    });
+    // progenitor refuses the style itself: the parameters are left plain
+    // (typed as their schema), once every operation is marked.
+    for_each_operation(doc, &mut |operation, shared| {
+        let lists = shared
+            .into_iter()
+            .chain(operation.op.get_mut("parameters"))
+            .filter_map(Value::as_array_mut);
+        for param in lists.flatten().filter_map(Value::as_object_mut) {
+            if param.get("style").and_then(Value::as_str) == Some("deepObject") {
+                param.remove("style");
+                param.remove("explode");
+            }
+        }
+    });
+}
+
+/// Whether a `deepObject` value can be spelt in a query one way: an object
+/// (or a map) whose values are plain, or objects of the same kind; not a
+/// list, nor a free-form value.
+fn spellable(schema: &Value, components: &Value, depth: usize) -> bool {
+    let schema = resolve(schema, components);
+    if depth > 8 {
+        return false;
+    }
+    let plain = matches!(
+        schema.get("type").and_then(Value::as_str),
+        Some("string" | "integer" | "number" | "boolean")
+    );
+    if plain && depth > 0 {
+        return true;
+    }
+    let props = schema.get("properties").and_then(Value::as_object);
+    let extra = schema.get("additionalProperties");
+    let is_object = schema.get("type").and_then(Value::as_str) == Some("object")
+        || props.is_some()
+        || extra.is_some_and(Value::is_object);
+    if !is_object {
+        return false;
+    }
+    let fields_ok = props.is_none_or(|props| {
+        props
+            .values()
+            .all(|field| spellable(field, components, depth + 1))
+    });
+    // A map's values: plain or spellable; `true` or `{}` is free-form.
+    let extra_ok = match extra {
+        None | Some(Value::Bool(false)) => true,
+        Some(inner @ Value::Object(map)) if !map.is_empty() => {
+            spellable(inner, components, depth + 1)
+        }
+        _ => false,
+    };
+    let has_fields = props.is_some_and(|p| !p.is_empty())
+        || matches!(extra, Some(Value::Object(map)) if !map.is_empty());
+    fields_ok && extra_ok && has_fields
 }
 
 /// One query parameter per property of a deepObject parameter, or `None`
