@@ -91,12 +91,11 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// The post-processing table: every rewrite that applies to every spec.
-pub fn rewrite_table() -> String {
-    let mut out =
-        String::from("| post-processing rule, for every spec | why | where |\n|---|---|---|\n");
+/// A table of `header` and one line per row each source gives.
+fn table(header: &str, rows: impl Fn(&Source) -> Vec<Row>) -> String {
+    let mut out = format!("{header}\n|---|---|---|\n");
     for source in sources() {
-        if let Some(row) = source.summary {
+        for row in rows(&source) {
             out.push_str(&format!(
                 "| {} | {} | `{}` ({}) |\n",
                 cell(row.construct),
@@ -109,22 +108,20 @@ pub fn rewrite_table() -> String {
     out
 }
 
+/// The post-processing table: every rewrite that applies to every spec.
+pub fn rewrite_table() -> String {
+    table(
+        "| post-processing rule, for every spec | why | where |",
+        |source| source.summary.into_iter().collect(),
+    )
+}
+
 /// The construct table: every construct of published specs a rule answers
 /// for, in the order the rules run.
 pub fn construct_table() -> String {
-    let mut out = String::from("| construct | what the codegen does | where |\n|---|---|---|\n");
-    for source in sources() {
-        for row in source.rows {
-            out.push_str(&format!(
-                "| {} | {} | `{}` ({}) |\n",
-                cell(row.construct),
-                cell(row.action),
-                file_of(source.module),
-                source.name
-            ));
-        }
-    }
-    out
+    table("| construct | what the codegen does | where |", |source| {
+        source.rows.to_vec()
+    })
 }
 
 #[cfg(test)]

@@ -85,3 +85,25 @@ async fn a_download_returns_its_bytes_within_the_limit() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_download_not_ready_yet_is_a_success_with_its_status_and_headers() {
+    use futures_util::StreamExt as _;
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.path("/keys/k2/audit.pdf");
+        then.status(202).header("retry-after", "30");
+    });
+    let answer = client(&server.base_url())
+        .download_key_audit("k2")
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 202);
+    assert_eq!(answer.headers()["retry-after"], "30");
+    let mut stream = answer.into_inner();
+    let mut read = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        read.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(read.is_empty(), "no bytes to read: {read:?}");
+}

@@ -86,6 +86,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     responses::DEFAULT_BESIDE_STATUSES,
     responses::UNTYPED_ERRORS,
     responses::OPTIONAL_SUCCESS_VALUE,
+    responses::BODILESS_BESIDE_DOWNLOAD,
     responses::UNIONS,
 ];
 

@@ -221,6 +221,53 @@ fn optional_success(doc: &mut Value, context: &mut Context) -> Result<(), Proble
     Ok(())
 }
 
+pub(super) const BODILESS_BESIDE_DOWNLOAD: Rule = Rule {
+    name: "bodiless-beside-download",
+    module: module_path!(),
+    apply: bodiless_beside_download,
+    rows: &[Row {
+        construct: "a download (a success with a non-JSON body) beside bodiless successes (`200` bytes, `202` retry later)",
+        action: "normalized: one success, the download; a bodiless answer reads as an empty body, its status and headers kept on the `ResponseValue`",
+    }],
+    snapshots: &["lenient-download"],
+};
+
+/// progenitor takes one type per outcome: a download (a byte stream) and
+/// bodiless successes beside it would be two. Any 2xx is a success and an
+/// empty body reads as an empty stream, so the bodiless statuses need no
+/// arm of their own; the caller still sees which status came.
+fn bodiless_beside_download(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_responses(doc, &mut |op_id, responses| {
+        let has_content = |r: &Value| {
+            r.get("content")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty())
+        };
+        let successes: Vec<&String> = responses
+            .keys()
+            .filter(|k| class(k) == Class::Success)
+            .collect();
+        let downloads = successes
+            .iter()
+            .filter(|k| has_content(&responses[**k]) && schema_of(&responses[**k]).is_none())
+            .count();
+        let bodiless: Vec<String> = successes
+            .iter()
+            .filter(|k| !has_content(&responses[**k]))
+            .map(|k| (*k).clone())
+            .collect();
+        if downloads != 1 || bodiless.is_empty() || downloads + bodiless.len() != successes.len() {
+            return;
+        }
+        responses.retain(|k, _| !bodiless.contains(k));
+        context.notes.push(format!(
+            "{op_id}: success answers without a body ({}) beside a download read as an empty body (the status and headers are kept)",
+            bodiless.join(", ")
+        ));
+    });
+    Ok(())
+}
+
 pub(super) const UNIONS: Rule = Rule {
     name: "unions",
     module: module_path!(),
