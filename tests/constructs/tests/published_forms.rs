@@ -25,7 +25,7 @@ async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
         .build()
         .unwrap();
     let first = client
-        .refresh_token("t1", Some("soon"))
+        .refresh_token("t1", Some("eyJhbGciOiJub25lIn0.e30."), Some("soon"))
         .await
         .unwrap()
         .into_inner()
@@ -34,19 +34,26 @@ async fn a_success_with_or_without_a_body_and_nullable_fields_decode() {
     assert!(first.expires.is_some());
     assert_eq!(first.owner.unwrap().name.as_deref(), Some("ops"));
     let second = client
-        .refresh_token("t2", None)
+        .refresh_token("t2", None, None)
         .await
         .unwrap()
         .into_inner()
         .unwrap();
     assert!(second.expires.is_none() && second.owner.is_none());
-    let nothing = client.refresh_token("t3", None).await.unwrap();
+    let nothing = client.refresh_token("t3", None, None).await.unwrap();
     assert_eq!(nothing.status().as_u16(), 204);
     assert!(nothing.into_inner().is_none());
     // The header 3.1 marks nullable is an optional string: sent when given.
     let sent = server.requests();
     assert_eq!(sent[0].header("x-renewal-hint"), Some("soon"));
     assert_eq!(sent[1].header("x-renewal-hint"), None);
+    // A parameter named like progenitor's own `request` local: the
+    // argument is `request_`, the query keeps the name.
+    assert_eq!(
+        sent[0].path,
+        "/tokens/t1/refresh?request=eyJhbGciOiJub25lIn0.e30."
+    );
+    assert_eq!(sent[1].path, "/tokens/t2/refresh");
 }
 
 /// Types whose names collide once they are Rust names: `page-info` and

@@ -331,14 +331,21 @@ pub(super) const THROUGH_THE_RUNTIME: Rewrite = Rewrite {
         construct: "hooks routed into `apikeys-runtime`; every operation wrapped in `apikeys_runtime::call`; a DELETE's success value is `Option<T>`",
         action: "one call path: timeouts, retries, credentials, typed errors, tracing; services answer a delete with 204 and no body as often as with the deleted resource",
     }),
-    rows: &[Row {
-        construct: "a download (`application/octet-stream`, `*/*`, `application/pdf` answers)",
-        action: "progenitor's `ByteStream` over the body, read within the body limit (`Client::with_max_response_bytes` raises it)",
-    }],
+    rows: &[
+        Row {
+            construct: "a download (`application/octet-stream`, `*/*`, `application/pdf` answers)",
+            action: "progenitor's `ByteStream` over the body, read within the body limit (`Client::with_max_response_bytes` raises it)",
+        },
+        Row {
+            construct: "a parameter named like a local of progenitor's (`request`, as OpenID Connect has; `response`, `result`, `url`)",
+            action: "the argument is `request_`; the parameter keeps its name on the wire",
+        },
+    ],
     snapshots: &[
         "rewrite-call-path",
         "rewrite-delete-answer-optional",
         "lenient-download",
+        "rewrite-parameters-named-like-locals",
     ],
     apply: through_the_runtime,
 };
@@ -375,6 +382,7 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 items.push(ImplItem::Fn(f));
                 continue;
             }
+            free_local_names(&mut f).map_err(|m| format!("operation method {name}: {m}"))?;
             let (mut ok, err) = result_types(&f.sig.output)
                 .ok_or_else(|| format!("operation method {name} has an unexpected return type"))?;
             let method_id = operation_id(&f.block)
@@ -784,6 +792,87 @@ fn deep_objects(block: &mut syn::Block, names: &[String]) -> Result<(), String> 
             "{} of the deepObject parameters {names:?} were found in progenitor's query",
             visitor.found
         ));
+    }
+    Ok(())
+}
+
+/// The locals progenitor names in an operation method, and renames with a
+/// leading `_` when a parameter has the name (OpenID Connect's `request`
+/// query parameter): the rewrites look for these names.
+const LOCALS: [&str; 4] = ["request", "response", "result", "url"];
+
+/// Gives progenitor's locals their own names back: a parameter named like
+/// one becomes `{name}_` (as a keyword parameter does), and the local
+/// progenitor called `_{name}` is `{name}` again.
+fn free_local_names(f: &mut syn::ImplItemFn) -> Result<(), String> {
+    struct Rename<'a> {
+        from: &'a str,
+        to: &'a str,
+    }
+    impl VisitMut for Rename<'_> {
+        fn visit_ident_mut(&mut self, ident: &mut syn::Ident) {
+            if ident == self.from {
+                *ident = syn::Ident::new(self.to, ident.span());
+            }
+        }
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            // A method's name is not a local (`client.request(..)`).
+            self.visit_expr_mut(&mut call.receiver);
+            for arg in call.args.iter_mut() {
+                self.visit_expr_mut(arg);
+            }
+        }
+        fn visit_expr_field_mut(&mut self, field: &mut syn::ExprField) {
+            self.visit_expr_mut(&mut field.base);
+        }
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            // Only a local: a path of one segment.
+            if path.segments.len() == 1 && path.leading_colon.is_none() {
+                self.visit_ident_mut(&mut path.segments[0].ident);
+            }
+        }
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
+        }
+    }
+    let params: Vec<String> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(id) => Some(id.ident.to_string()),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for local in LOCALS {
+        if !params.iter().any(|p| p == local) {
+            continue;
+        }
+        let own = format!("{local}_");
+        if params.contains(&own) {
+            return Err(format!(
+                "parameters `{local}` and `{own}` leave no name for progenitor's local"
+            ));
+        }
+        let hidden = format!("_{local}");
+        let mut to_own = Rename {
+            from: local,
+            to: &own,
+        };
+        for arg in f.sig.inputs.iter_mut() {
+            if let FnArg::Typed(t) = arg {
+                to_own.visit_pat_mut(&mut t.pat);
+            }
+        }
+        to_own.visit_block_mut(&mut f.block);
+        Rename {
+            from: &hidden,
+            to: local,
+        }
+        .visit_block_mut(&mut f.block);
     }
     Ok(())
 }
