@@ -337,7 +337,7 @@ pub(super) const THROUGH_THE_RUNTIME: Rewrite = Rewrite {
             action: "progenitor's `ByteStream` over the body, read within the body limit (`Client::with_max_response_bytes` raises it)",
         },
         Row {
-            construct: "a parameter named like a local of progenitor's (`request`, as OpenID Connect has; `response`, `result`, `url`)",
+            construct: "a parameter named like a local of progenitor's (`request`, as OpenID Connect has; `response`, `result`)",
             action: "the argument is `request_`; the parameter keeps its name on the wire",
         },
     ],
@@ -798,8 +798,9 @@ fn deep_objects(block: &mut syn::Block, names: &[String]) -> Result<(), String> 
 
 /// The locals progenitor names in an operation method, and renames with a
 /// leading `_` when a parameter has the name (OpenID Connect's `request`
-/// query parameter): the rewrites look for these names.
-const LOCALS: [&str; 4] = ["request", "response", "result", "url"];
+/// query parameter), that the rewrites look for. (`url` it renames too,
+/// but no rewrite needs it: a parameter `url` keeps its name.)
+const LOCALS: [&str; 3] = ["request", "response", "result"];
 
 /// Gives progenitor's locals their own names back: a parameter named like
 /// one becomes `{name}_` (as a keyword parameter does), and the local
