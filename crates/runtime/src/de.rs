@@ -314,16 +314,6 @@ pub fn wire_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     }
 }
 
-/// A query value as the client sends it: one text per item of a list (a
-/// query pair each), else one.
-#[doc(hidden)]
-pub fn wire_texts<T: serde::Serialize + ?Sized>(value: &T) -> Vec<String> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::Array(items)) => items.iter().map(wire_text).collect(),
-        _ => vec![wire_text(value)],
-    }
-}
-
 /// A query value as the client sends it, as `(key, text)` pairs: one per
 /// item of a list, one per field of an object (`name[field]`, as a
 /// `deepObject` parameter is sent), else one.
