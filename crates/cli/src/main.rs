@@ -77,6 +77,23 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Rotation state in a shared database.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+/// `apikeys state …`.
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Creates (or migrates) the rotation tables in a PostgreSQL database:
+    /// run once by a role that may create tables, so that runners need
+    /// only `SELECT, INSERT, UPDATE` on `apikeys_rotations` and `SELECT`
+    /// on `apikeys_schema`.
+    Init {
+        /// The database (`postgres://…`).
+        #[arg(long, env = "APIKEYS_STATE")]
+        state: String,
+    },
 }
 
 /// One provider's commands (`apikeys <provider> keys …`).
@@ -302,6 +319,21 @@ async fn run(command: Command, output: Output) -> Result<u8, Failure> {
             audit(max_age, state.as_ref(), output).await
         }
         Command::Run { config, dry_run } => policy::run(&config, dry_run, output).await,
+        Command::State(StateCommand::Init { state }) => {
+            if !rotate::is_database(&state) {
+                return Err(Failure(
+                    exit::USAGE,
+                    format!(
+                        "`{state}` is not a postgres:// connection string: a folder needs no init"
+                    ),
+                ));
+            }
+            let version = apikeys_lifecycle::postgres::PgStore::init(&state)
+                .await
+                .map_err(rotate::state_failure)?;
+            println!("the rotation tables are at schema version {version}");
+            Ok(0)
+        }
     }
 }
 

@@ -293,7 +293,8 @@ enum Did {
     AgeUnknown,
     /// A rotation stopped part-way; the next run goes on.
     Stopped,
-    /// Another run holds the key's rotation.
+    /// Another runner is rotating the key, or took its rotation over
+    /// from this run: in progress there, not a failure of this run.
     Busy,
     /// A call, the sink or the configuration failed.
     Failed,
@@ -310,19 +311,20 @@ impl Did {
             Self::WouldFinish => "would-finish",
             Self::AgeUnknown => "age-unknown",
             Self::Stopped => "stopped",
-            Self::Busy => "busy",
+            Self::Busy => "in-progress",
             Self::Failed => "failed",
         }
     }
 
     /// The exit status this outcome asks for; the run exits with the most
     /// urgent one: failed (1) over stopped (4) over busy (5) over age
-    /// unknown (3) over everything fine (0).
+    /// unknown (3) over everything fine (0). A key another runner is
+    /// rotating is fine: two runs started together over keys that all end
+    /// up rotated both exit 0.
     fn status(self) -> u8 {
         match self {
             Self::Failed => exit::FAILED,
             Self::Stopped => exit::RESUMABLE,
-            Self::Busy => exit::BUSY,
             Self::AgeUnknown => exit::POLICY,
             _ => 0,
         }
@@ -332,7 +334,6 @@ impl Did {
         match self.status() {
             exit::FAILED => 4,
             exit::RESUMABLE => 3,
-            exit::BUSY => 2,
             exit::POLICY => 1,
             _ => 0,
         }

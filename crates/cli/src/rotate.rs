@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apikeys_lifecycle::{
-    FaultPoint, FileStore, KeyLifecycle, Rotation, RotationError, Sink, StateStore,
+    FaultPoint, FileStore, KeyLifecycle, Rotation, RotationError, Sink, StateError, StateStore,
 };
 use chrono::{DateTime, Utc};
 
@@ -73,13 +73,28 @@ pub fn rotation<'a>(
 /// PostgreSQL connection string (`postgres://…`, `postgresql://…`), or a
 /// folder (relative to `base`).
 pub async fn open_state(spec: &str, base: &Path) -> Result<Arc<dyn StateStore>, (u8, String)> {
-    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+    if is_database(spec) {
         let store = apikeys_lifecycle::postgres::PgStore::connect(spec)
             .await
-            .map_err(|e| (exit::FAILED, e.to_string()))?;
+            .map_err(state_failure)?;
         return Ok(Arc::new(store));
     }
     Ok(Arc::new(FileStore::new(base.join(spec))))
+}
+
+/// Whether `--state` names a database rather than a folder.
+pub fn is_database(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// The exit status and message of a state that could not be opened: a
+/// configuration mistake exits 2 (nothing was tried), the rest 1.
+pub fn state_failure(e: StateError) -> (u8, String) {
+    let code = match e {
+        StateError::Config(_) => exit::USAGE,
+        _ => exit::FAILED,
+    };
+    (code, e.to_string())
 }
 
 /// The state `--state` names, else `APIKEYS_JOURNAL` (its older name),
@@ -93,7 +108,7 @@ pub fn state_spec(given: Option<String>) -> String {
 /// The exit status a stopped rotation gives.
 pub fn status_of(error: &RotationError) -> u8 {
     match error {
-        RotationError::Busy(_) => exit::BUSY,
+        RotationError::Busy(_) | RotationError::LostLock(_) => exit::BUSY,
         RotationError::Sink(_) => exit::FAILED,
         RotationError::Config(_) | RotationError::OwnKeyUnreadableSink(_) => exit::USAGE,
         _ => exit::RESUMABLE,

@@ -17,88 +17,11 @@ use std::time::Duration;
 
 use apikeys_lifecycle::{FaultPoint, FileSink, Sink};
 use common::fakes::{
-    ADMIN_ID, ADMIN_SECRET, APP, FINICITY_APP_KEY, Fake, FakeKey, INTEGRATION, Kind, TENANT, USER,
-    key_string,
+    ADMIN_ID, ADMIN_SECRET, APP, Fake, FakeKey, INTEGRATION, Kind, TENANT, USER, key_string,
 };
-use support::{command, finish, signal, strings, temp, text, until_paused};
-
-const KINDS: [Kind; 4] = [
-    Kind::Sunshine,
-    Kind::Finbourne,
-    Kind::Cartovista,
-    Kind::Finicity,
-];
-
-/// When a Finicity grant's period ends, far away: what settling extends a
-/// provisional receipt to.
-const GRANT_END: &str = "2031-06-30T00:00:00Z";
-
-fn name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Sunshine => "sunshine",
-        Kind::Finbourne => "finbourne",
-        Kind::Cartovista => "cartovista",
-        Kind::Finicity => "finicity",
-    }
-}
-
-/// The environment that configures `kind` against `fake`. With `own`, the
-/// tool calls with the key it rotates (`old`), as a team that rotates its
-/// only key does; Finicity's partner credentials are never a rotated key.
-fn env_for(kind: Kind, fake: &Fake, own: bool, cwd: &Path) -> Vec<(String, String)> {
-    let (id, secret) = if own {
-        ("old", "old-secret")
-    } else {
-        (ADMIN_ID, ADMIN_SECRET)
-    };
-    let base = fake.base_url().to_owned();
-    let pairs: Vec<(&str, String)> = match kind {
-        Kind::Sunshine => vec![
-            ("SUNSHINE_BASE_URL", base),
-            ("SUNSHINE_KEY_ID", id.into()),
-            ("SUNSHINE_KEY_SECRET", secret.into()),
-            ("SUNSHINE_APP_ID", APP.into()),
-            ("SUNSHINE_INTEGRATION_ID", INTEGRATION.into()),
-        ],
-        Kind::Finbourne => vec![
-            ("FBN_IDENTITY_URL", base),
-            ("FBN_ACCESS_TOKEN", secret.into()),
-        ],
-        Kind::Cartovista => vec![
-            ("CARTOVISTA_BASE_URL", base),
-            ("CARTOVISTA_API_KEY", id.into()),
-            ("CARTOVISTA_SECRET_KEY", secret.into()),
-            ("CARTOVISTA_TENANT", TENANT.into()),
-            ("CARTOVISTA_USER", USER.into()),
-        ],
-        Kind::Finicity => {
-            let grant = cwd.join("grant.json");
-            let template = serde_json::json!({
-                "customerId": "1005061234",
-                "partnerId": "partner-1",
-                "thirdPartyPartnerId": "third-party-9",
-                "products": [{
-                    "product": "moneyTransferDetails",
-                    "accountId": "5011648377",
-                    "accessPeriod": {
-                        "type": "timeframe",
-                        "startTime": "2026-01-01T00:00:00Z",
-                        "endTime": GRANT_END
-                    }
-                }]
-            });
-            std::fs::write(&grant, template.to_string()).unwrap();
-            vec![
-                ("FINICITY_BASE_URL", base),
-                ("FINICITY_APP_KEY", FINICITY_APP_KEY.into()),
-                ("FINICITY_PARTNER_ID", "partner-1".into()),
-                ("FINICITY_PARTNER_SECRET", "partner-secret".into()),
-                ("FINICITY_GRANT_FILE", grant.display().to_string()),
-            ]
-        }
-    };
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
+use support::{
+    KINDS, check_sink, command, env_for, finish, name, signal, strings, temp, text, until_paused,
+};
 
 async fn apikeys(cwd: &Path, args: &[String], env: &[(String, String)]) -> Output {
     finish(command(cwd, args, env)).await
@@ -119,56 +42,10 @@ fn rotate_args(kind: Kind, cwd: &Path, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// What a finished rotation must leave: the old key revoked, the stored
-/// key working, nothing else live but what the API cannot find (Finicity:
-/// a receipt lost before the journal knew it, whose period must then end
-/// within the provisional quarter hour), and no secret in the journal.
+/// What a finished rotation must leave: [`support::check_sink`] on
+/// `cwd/key.json`, and no secret in the journal.
 fn check_finished(fake: &Fake, cwd: &Path, what: &str) {
-    assert!(
-        !fake.key("old").unwrap().live,
-        "{what}: the old key is live"
-    );
-    let sink = FileSink::new(cwd.join("key.json"));
-    let stored = sink
-        .load()
-        .unwrap_or_else(|| panic!("{what}: nothing stored"));
-    assert!(
-        fake.works_with(&stored),
-        "{what}: the stored key does not work"
-    );
-    // CartoVista's shown id is a fingerprint: its key is the one whose
-    // secret was stored.
-    let stored_id = match fake.kind {
-        Kind::Cartovista => {
-            let secret = stored.part("secret_key").map(|s| s.expose().to_owned());
-            let key = fake
-                .live()
-                .into_iter()
-                .find(|k| Some(&k.secret) == secret.as_ref());
-            key.map(|k| k.id).unwrap_or_default()
-        }
-        _ => stored.key.clone(),
-    };
-    for k in fake.live() {
-        if k.id == stored_id {
-            continue;
-        }
-        assert_eq!(fake.kind, Kind::Finicity, "{what}: {} is live too", k.id);
-        let end = k.grant_end.clone().unwrap_or_default();
-        assert!(
-            end.as_str() < "2030",
-            "{what}: a lost receipt {} keeps the grant's period ({end})",
-            k.id
-        );
-    }
-    if fake.kind == Kind::Finicity {
-        let key = fake.key(&stored_id).unwrap();
-        assert_eq!(
-            key.grant_end.as_deref(),
-            Some(GRANT_END),
-            "{what}: the stored receipt was not extended"
-        );
-    }
+    let stored = check_sink(fake, &cwd.join("key.json"), what);
     let mut journal = String::new();
     for entry in std::fs::read_dir(cwd.join("journal")).unwrap() {
         journal.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default());

@@ -17,8 +17,13 @@ pub(crate) struct Entry {
     pub provider: String,
     /// The old key: its id, or `fp:<fingerprint>` when the id is secret.
     pub old: String,
-    /// The rotation's token; the tag in the new key's name contains it.
+    /// The current attempt's token; the tag in the new key's name contains
+    /// it. Each attempt that creates a key has its own.
     pub token: String,
+    /// The tokens of earlier attempts: keys tagged with them are
+    /// leftovers, revoked before a create and before the old key goes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<String>,
     pub step: Step,
     /// The new key's id (or fingerprint when the id is secret), once
     /// created.

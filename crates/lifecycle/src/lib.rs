@@ -25,7 +25,7 @@ pub use rotate::{
     RotationOutcome, journaled, successor_name,
 };
 pub use settings::{Provider, Settings};
-pub use sink::{CommandSink, FileSink, Sink, SinkError, StdoutSink};
+pub use sink::{CommandSink, FileSink, Sink, SinkError, SinkFence, Staged, StdoutSink};
 pub use state::{FileStore, StateError, StateStore};
 
 /// A boxed future that can cross threads: what [`KeyLifecycle`]'s methods

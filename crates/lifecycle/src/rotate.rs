@@ -207,6 +207,10 @@ pub struct RotationOutcome {
 pub enum RotationError {
     /// Another run holds the rotation's lock.
     Busy(String),
+    /// This run lost the rotation's lock while it ran (its database
+    /// session ended; another run may have taken over): it changed nothing
+    /// after it found out.
+    LostLock(String),
     /// The journal could not be read or written.
     Journal(std::io::Error),
     /// A setting of the rotation does not fit the provider; nothing was
@@ -242,6 +246,7 @@ impl fmt::Display for RotationError {
                 f,
                 "{why}: wait for it to finish (the lock is released when its process ends, however it ends)"
             ),
+            Self::LostLock(why) => f.write_str(why),
             Self::Journal(e) => write!(f, "the rotation journal: {e}"),
             Self::Config(why) => write!(f, "{why}; nothing was done"),
             Self::OwnKeyUnreadableSink(provider) => write!(
@@ -282,6 +287,8 @@ impl From<StateError> for RotationError {
         match e {
             StateError::Busy(why) => Self::Busy(why),
             StateError::Crashed(point) => Self::Crashed(point),
+            StateError::Lost(why) => Self::LostLock(why),
+            StateError::Config(why) => Self::Config(why),
             StateError::Unavailable(why) => Self::Journal(std::io::Error::other(why)),
         }
     }
@@ -603,6 +610,13 @@ impl<'a> Rotation<'a> {
         };
         let journal = self.state.get().lock(&name, faults).await?;
         let journal = journal.as_ref();
+        // A runner that lost this lock and is committing to the sink ends
+        // first; any later commit of its is refused by its check.
+        drop(
+            self.sink
+                .fence()
+                .map_err(|e| RotationError::Busy(e.to_string()))?,
+        );
         self.fault(FaultPoint::Locked)?;
         let mut entry = match journal.load().await? {
             Some(text) => Some(Entry::parse(&text, &name)?),
@@ -616,6 +630,9 @@ impl<'a> Rotation<'a> {
         let own = self.keys.calls_with(old);
         // The new key's credentials, once this process has them.
         let mut fresh: Option<Credential> = None;
+        // Whether this attempt journaled the start (its token is then its
+        // own).
+        let mut began = false;
         let mut adopted = false;
         loop {
             let step = entry.as_ref().map(|e| e.step);
@@ -658,7 +675,8 @@ impl<'a> Rotation<'a> {
                     let new = Entry {
                         provider: provider.to_owned(),
                         old: old.shown(),
-                        token: format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff),
+                        token: new_token(),
+                        earlier: Vec::new(),
                         step: Step::Started,
                         new: None,
                         new_id: None,
@@ -668,14 +686,24 @@ impl<'a> Rotation<'a> {
                     };
                     save(journal, &new).await?;
                     entry = Some(new);
+                    began = true;
                     self.fault(FaultPoint::Started)?;
                 }
                 Action::Create => {
                     let e = entry
                         .as_mut()
                         .ok_or_else(|| broken("no journal to create from"))?;
+                    if !began {
+                        // An earlier attempt's token: its keys are
+                        // leftovers, and this attempt tags with its own.
+                        e.earlier.push(std::mem::replace(&mut e.token, new_token()));
+                        save(journal, e).await?;
+                        began = true;
+                    }
+                    journal.check().await?;
+                    self.revoke_tagged(&e.earlier, None).await.map_err(failed)?;
                     let tag = format!("rot-{}", e.token);
-                    self.revoke_tagged(&tag).await.map_err(failed)?;
+                    journal.check().await?;
                     let request = CreateRequest {
                         name: format!("{} {tag}", self.name_prefix),
                         expires: self.new_key_lifetime.map(|d| later(now, d)),
@@ -688,7 +716,12 @@ impl<'a> Rotation<'a> {
                     e.new_id = (!id.is_secret()).then(|| id.expose().to_owned());
                     e.created_at = Some(new.info.created.unwrap_or(now));
                     e.step = Step::Created;
-                    save(journal, e).await?;
+                    if let Err(error) = save(journal, e).await {
+                        // No journal knows the key and its secret ends
+                        // with this run: it must not stay live.
+                        let _ = self.keys.revoke(id).await;
+                        return Err(error);
+                    }
                     self.say(Progress::Created(id.clone()));
                     self.fault(FaultPoint::CreatedJournaled)?;
                     fresh = Some(new.credential);
@@ -698,7 +731,7 @@ impl<'a> Rotation<'a> {
                         .as_mut()
                         .ok_or_else(|| broken("no journal to store from"))?;
                     let credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
-                    if let Err(error) = self.sink.store(&credential) {
+                    if let Err(error) = self.store_fenced(journal, &credential).await? {
                         // Not stored: the new key must not stay live.
                         self.discard_new(e, journal).await?;
                         return Err(RotationError::Sink(error));
@@ -734,6 +767,7 @@ impl<'a> Rotation<'a> {
                         .ok_or_else(|| broken("no journal to verify from"))?;
                     let mut credential = at_hand.ok_or_else(|| broken("no credentials at hand"))?;
                     let new_id = e.new_id.clone().map(KeyId::new);
+                    journal.check().await?;
                     let settled = self
                         .keys
                         .settle(new_id.as_ref(), &credential)
@@ -743,7 +777,7 @@ impl<'a> Rotation<'a> {
                         // Stored again before anything relies on it; a
                         // failure here leaves the first form stored, and
                         // a rerun settles again.
-                        self.sink.store(&settled).map_err(|e| {
+                        self.store_fenced(journal, &settled).await?.map_err(|e| {
                             failed(LifecycleError::api("storing the settled credentials", e))
                         })?;
                         if adopted {
@@ -794,6 +828,15 @@ impl<'a> Rotation<'a> {
                     let e = entry
                         .as_mut()
                         .ok_or_else(|| broken("no journal to revoke from"))?;
+                    // Keys a stale attempt made after this one's sweep go
+                    // too; never the journal's own.
+                    if !e.earlier.is_empty() {
+                        journal.check().await?;
+                        self.revoke_tagged(&e.earlier, e.new.as_deref())
+                            .await
+                            .map_err(failed)?;
+                    }
+                    journal.check().await?;
                     self.keys.revoke(old).await.map_err(failed)?;
                     self.fault(FaultPoint::Revoked)?;
                     e.step = Step::Done;
@@ -811,6 +854,29 @@ impl<'a> Rotation<'a> {
                 }
             }
         }
+    }
+
+    /// Stores `credential` in the sink only while this run still holds its
+    /// lock: staged, fenced, the lock proved, then committed. The outer
+    /// error: the lock is lost (nothing was stored); the inner: the sink
+    /// failed.
+    async fn store_fenced(
+        &self,
+        journal: &dyn HeldState,
+        credential: &Credential,
+    ) -> Result<Result<(), SinkError>, RotationError> {
+        let staged = match self.sink.stage(credential) {
+            Ok(staged) => staged,
+            Err(e) => return Ok(Err(e)),
+        };
+        let fence = match self.sink.fence() {
+            Ok(fence) => fence,
+            Err(e) => return Ok(Err(e)),
+        };
+        journal.check().await?;
+        let stored = staged.commit();
+        drop(fence);
+        Ok(stored)
     }
 
     /// The new key's credentials: kept by this process, else read back
@@ -844,10 +910,15 @@ impl<'a> Rotation<'a> {
             .and_then(|k| k.last_used))
     }
 
-    /// Revokes every key whose name carries `tag`: keys this rotation made
-    /// before a crash that the journal may not know.
-    async fn revoke_tagged(&self, tag: &str) -> Result<(), LifecycleError> {
-        if !self.keys.names_keys() {
+    /// Revokes every key whose name carries the tag of one of `tokens`
+    /// (`rot-<token>`), but `keep` (a key as shown): keys this rotation's
+    /// attempts made that no journal may know.
+    async fn revoke_tagged(
+        &self,
+        tokens: &[String],
+        keep: Option<&str>,
+    ) -> Result<(), LifecycleError> {
+        if !self.keys.names_keys() || tokens.is_empty() {
             return Ok(());
         }
         let keys = match self.keys.list().await {
@@ -855,8 +926,9 @@ impl<'a> Rotation<'a> {
             Err(e) if e.kind == LifecycleErrorKind::Unsupported => return Ok(()),
             Err(e) => return Err(e),
         };
+        let tagged = |name: &str| tokens.iter().any(|t| name.contains(&format!("rot-{t}")));
         for key in keys {
-            if key.name.as_deref().is_some_and(|n| n.contains(tag)) {
+            if key.name.as_deref().is_some_and(tagged) && Some(key.id.shown().as_str()) != keep {
                 self.keys.revoke(&key.id).await?;
                 self.say(Progress::RevokedLeftover(key.id));
             }
@@ -872,9 +944,14 @@ impl<'a> Rotation<'a> {
         journal: &dyn HeldState,
     ) -> Result<(), RotationError> {
         let step = entry.step;
+        journal.check().await?;
         let revoked = match &entry.new_id {
             Some(id) => self.keys.revoke(&KeyId::new(id.clone())).await,
-            None => self.revoke_tagged(&format!("rot-{}", entry.token)).await,
+            None => {
+                let mut tokens = entry.earlier.clone();
+                tokens.push(entry.token.clone());
+                self.revoke_tagged(&tokens, None).await
+            }
         };
         revoked.map_err(|error| RotationError::Provider { step, error })?;
         entry.step = Step::Started;
@@ -884,6 +961,12 @@ impl<'a> Rotation<'a> {
         save(journal, entry).await?;
         Ok(())
     }
+}
+
+/// A new attempt's token: 12 hex digits, the tag `rot-<token>` in its
+/// keys' names.
+fn new_token() -> String {
+    format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff)
 }
 
 /// Writes `entry` as its rotation's journal.

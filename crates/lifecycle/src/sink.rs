@@ -6,7 +6,66 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::Credential;
-use crate::journal::write_atomically;
+use crate::journal::{Lock, write_atomically};
+
+/// What [`Sink::fence`] returns: while held, no other run commits a
+/// write to the sink.
+pub struct SinkFence(#[allow(dead_code)] Option<Lock>);
+
+impl SinkFence {
+    /// A sink with nothing to fence (a command, standard output).
+    pub fn none() -> Self {
+        Self(None)
+    }
+}
+
+/// Credentials written where the sink will take them from, not yet in
+/// place ([`Sink::stage`]); dropping it without committing leaves the sink
+/// as it was.
+pub trait Staged: Send {
+    /// Puts the credentials in place.
+    fn commit(self: Box<Self>) -> Result<(), SinkError>;
+}
+
+/// A staged store of a sink that stores in one step.
+struct Deferred<'a, S: ?Sized> {
+    sink: &'a S,
+    credential: Credential,
+}
+
+impl<S: Sink + ?Sized> Staged for Deferred<'_, S> {
+    fn commit(self: Box<Self>) -> Result<(), SinkError> {
+        self.sink.store(&self.credential)
+    }
+}
+
+/// A file written beside its target, renamed over it on commit.
+struct StagedFile {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged for StagedFile {
+    fn commit(self: Box<Self>) -> Result<(), SinkError> {
+        let done = std::fs::rename(&self.tmp, &self.path);
+        if let Some(dir) = self.path.parent()
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        done.map_err(|e| SinkError(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// How long a writer waits for another's commit to end (a rename: only a
+/// writer paused in the middle of one makes it wait).
+const FENCE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A failure to hand credentials over.
 #[derive(Debug)]
@@ -41,6 +100,52 @@ pub trait Sink: Send + Sync {
 
     /// What the sink is, for progress lines (never a secret).
     fn describe(&self) -> String;
+
+    /// Prepares a store of `credential` that [`Staged::commit`] finishes:
+    /// what lets a rotation prove it still holds its lock between the two.
+    /// By default the whole store happens on commit.
+    fn stage<'a>(&'a self, credential: &Credential) -> Result<Box<dyn Staged + 'a>, SinkError> {
+        Ok(Box::new(Deferred {
+            sink: self,
+            credential: credential.clone(),
+        }))
+    }
+
+    /// Excludes other runs' commits while held, waiting (boundedly) for one
+    /// in progress to end. A rotation commits under it after proving its
+    /// lock, and takes it once when it takes a rotation over: a runner
+    /// that lost its lock then either committed before (and its key is
+    /// what the sink holds) or finds out before it commits.
+    fn fence(&self) -> Result<SinkFence, SinkError> {
+        Ok(SinkFence::none())
+    }
+}
+
+/// A fresh temporary name beside `path`.
+fn staging_path(path: &std::path::Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("sink");
+    path.with_file_name(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        fastrand::u32(..)
+    ))
+}
+
+/// Writes `bytes` to the new file `path` (mode 0600) and syncs it.
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// A file, written atomically with mode 0600: the credentials as one JSON
@@ -73,6 +178,44 @@ impl Sink for FileSink {
 
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
+    }
+
+    /// A temporary file beside the target, mode 0600, synced.
+    fn stage<'a>(&'a self, credential: &Credential) -> Result<Box<dyn Staged + 'a>, SinkError> {
+        let failed =
+            |e: std::io::Error| SinkError(format!("cannot write {}: {e}", self.path.display()));
+        let tmp = staging_path(&self.path);
+        write_new(&tmp, credential.to_json().expose().as_bytes()).map_err(failed)?;
+        Ok(Box::new(StagedFile {
+            tmp,
+            path: self.path.clone(),
+        }))
+    }
+
+    /// An `flock` on `.<name>.lock` beside the file (the kernel releases
+    /// it when its holder dies), waited for at most [`FENCE_WAIT`].
+    fn fence(&self) -> Result<SinkFence, SinkError> {
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("sink");
+        let path = self.path.with_file_name(format!(".{name}.lock"));
+        let start = std::time::Instant::now();
+        loop {
+            let file = Lock::open(&path).map_err(SinkError)?;
+            match Lock::take(file, &path) {
+                Ok(lock) => return Ok(SinkFence(Some(lock))),
+                Err(why) if start.elapsed() >= FENCE_WAIT => {
+                    return Err(SinkError(format!(
+                        "the sink {}: {why} (waited {} s for its write to end)",
+                        self.path.display(),
+                        FENCE_WAIT.as_secs()
+                    )));
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
     }
 }
 

@@ -20,6 +20,13 @@ pub enum StateError {
     Busy(String),
     /// The state could not be read or written.
     Unavailable(String),
+    /// The lock was lost while held (its database session ended, and
+    /// another run may have taken the rotation over): this run must change
+    /// nothing more.
+    Lost(String),
+    /// Where the state is was given wrongly (a malformed connection
+    /// string, an unknown `sslmode`): nothing was tried.
+    Config(String),
     /// A fault was injected at this point (tests).
     Crashed(FaultPoint),
 }
@@ -27,7 +34,9 @@ pub enum StateError {
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Busy(why) | Self::Unavailable(why) => f.write_str(why),
+            Self::Busy(why) | Self::Unavailable(why) | Self::Lost(why) | Self::Config(why) => {
+                f.write_str(why)
+            }
             Self::Crashed(point) => write!(f, "fault injected at {}", point.name()),
         }
     }
@@ -70,8 +79,15 @@ pub trait HeldState: Send + Sync {
     fn load(&self) -> BoxFuture<'_, Result<Option<String>, StateError>>;
 
     /// Replaces the journal with `text`, durably: a reader sees the old
-    /// text or the new, never a part.
+    /// text or the new, never a part. Refused with [`StateError::Lost`]
+    /// once another run has taken the rotation over (a compare-and-set on
+    /// this hold's fencing token).
     fn save<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// Proves the lock is still held by this run and no later run took
+    /// the rotation over; [`StateError::Lost`] when it cannot. A rotation
+    /// calls it right before every effect (a provider call, a sink write).
+    fn check(&self) -> BoxFuture<'_, Result<(), StateError>>;
 }
 
 /// Journals as files in a folder, each `<name>.json` written atomically
@@ -119,6 +135,12 @@ impl HeldState for HeldFile {
                 StateError::Unavailable(format!("cannot write {}: {e}", self.path.display()))
             })
         })
+    }
+
+    /// An `flock` is held until this process closes the file or dies: it
+    /// cannot be lost while the process runs.
+    fn check(&self) -> BoxFuture<'_, Result<(), StateError>> {
+        Box::pin(async { Ok(()) })
     }
 }
 

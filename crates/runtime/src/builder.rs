@@ -227,15 +227,38 @@ pub(crate) fn own_http_client(
         .redirect(reqwest::redirect::Policy::none())
 }
 
-/// Whether `url` names this machine (`localhost`, 127.0.0.0/8, `::1`).
+/// Whether `url` names this machine: see [`is_loopback_host`].
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-        }
+        Some(url::Host::Domain(d)) => is_loopback_host(d),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
         None => false,
+    }
+}
+
+/// Whether a host, as a user writes it, names this machine: `localhost`
+/// and its subdomains (RFC 6761 §6.3) in any case, with or without the
+/// root's trailing dot; 127.0.0.0/8; `::1`; and 127.0.0.0/8 mapped into
+/// IPv6 (`::ffff:127.0.0.1`), bracketed or not. Only these may be sent
+/// credentials in plain text.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.is_loopback(),
+        Ok(std::net::IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => {
+            let lower = host.to_ascii_lowercase();
+            lower == "localhost" || lower.ends_with(".localhost")
+        }
     }
 }
 

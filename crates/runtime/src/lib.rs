@@ -28,7 +28,7 @@ pub use auth::{
     HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
 pub use body::{Answer, Undecodable, decode, empty, read_limited, stream, success, unexpected};
-pub use builder::{ClientBuilder, GeneratedClient};
+pub use builder::{ClientBuilder, GeneratedClient, is_loopback_host};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::fakes::{ADMIN_SECRET, Fake};
+use crate::common::fakes::{
+    ADMIN_ID, ADMIN_SECRET, APP, FINICITY_APP_KEY, Fake, INTEGRATION, Kind, TENANT, USER,
+};
 use apikeys_lifecycle::{FileSink, Sink};
 
 /// A new, empty folder under the system's temporary one.
@@ -175,4 +177,136 @@ pub fn one_live_key_stored(fake: &Fake, folders: &[&Path], what: &str) {
         .filter_map(|f| FileSink::new(f.join("key.json")).load())
         .any(|c| fake.works_with(&c));
     assert!(held, "{what}: no sink holds the live key");
+}
+
+pub const KINDS: [Kind; 4] = [
+    Kind::Sunshine,
+    Kind::Finbourne,
+    Kind::Cartovista,
+    Kind::Finicity,
+];
+
+/// When a Finicity grant's period ends, far away: what settling extends a
+/// provisional receipt to.
+pub const GRANT_END: &str = "2031-06-30T00:00:00Z";
+
+pub fn name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sunshine => "sunshine",
+        Kind::Finbourne => "finbourne",
+        Kind::Cartovista => "cartovista",
+        Kind::Finicity => "finicity",
+    }
+}
+
+/// The environment that configures `kind` against `fake`. With `own`, the
+/// tool calls with the key it rotates (`old`), as a team that rotates its
+/// only key does; Finicity's partner credentials are never a rotated key.
+pub fn env_for(kind: Kind, fake: &Fake, own: bool, cwd: &Path) -> Vec<(String, String)> {
+    let (id, secret) = if own {
+        ("old", "old-secret")
+    } else {
+        (ADMIN_ID, ADMIN_SECRET)
+    };
+    let base = fake.base_url().to_owned();
+    let pairs: Vec<(&str, String)> = match kind {
+        Kind::Sunshine => vec![
+            ("SUNSHINE_BASE_URL", base),
+            ("SUNSHINE_KEY_ID", id.into()),
+            ("SUNSHINE_KEY_SECRET", secret.into()),
+            ("SUNSHINE_APP_ID", APP.into()),
+            ("SUNSHINE_INTEGRATION_ID", INTEGRATION.into()),
+        ],
+        Kind::Finbourne => vec![
+            ("FBN_IDENTITY_URL", base),
+            ("FBN_ACCESS_TOKEN", secret.into()),
+        ],
+        Kind::Cartovista => vec![
+            ("CARTOVISTA_BASE_URL", base),
+            ("CARTOVISTA_API_KEY", id.into()),
+            ("CARTOVISTA_SECRET_KEY", secret.into()),
+            ("CARTOVISTA_TENANT", TENANT.into()),
+            ("CARTOVISTA_USER", USER.into()),
+        ],
+        Kind::Finicity => {
+            let grant = cwd.join("grant.json");
+            let template = serde_json::json!({
+                "customerId": "1005061234",
+                "partnerId": "partner-1",
+                "thirdPartyPartnerId": "third-party-9",
+                "products": [{
+                    "product": "moneyTransferDetails",
+                    "accountId": "5011648377",
+                    "accessPeriod": {
+                        "type": "timeframe",
+                        "startTime": "2026-01-01T00:00:00Z",
+                        "endTime": GRANT_END
+                    }
+                }]
+            });
+            std::fs::write(&grant, template.to_string()).unwrap();
+            vec![
+                ("FINICITY_BASE_URL", base),
+                ("FINICITY_APP_KEY", FINICITY_APP_KEY.into()),
+                ("FINICITY_PARTNER_ID", "partner-1".into()),
+                ("FINICITY_PARTNER_SECRET", "partner-secret".into()),
+                ("FINICITY_GRANT_FILE", grant.display().to_string()),
+            ]
+        }
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// What a finished rotation must leave: the old key revoked, the key in
+/// the sink `path` working, nothing else live but what the API cannot find
+/// (Finicity: a receipt lost before the journal knew it, whose period must
+/// then end within the provisional quarter hour). Returns what the sink
+/// holds.
+pub fn check_sink(fake: &Fake, path: &Path, what: &str) -> apikeys_lifecycle::Credential {
+    assert!(
+        !fake.key("old").unwrap().live,
+        "{what}: the old key is live"
+    );
+    let sink = FileSink::new(path);
+    let stored = sink
+        .load()
+        .unwrap_or_else(|| panic!("{what}: nothing stored"));
+    assert!(
+        fake.works_with(&stored),
+        "{what}: the stored key does not work"
+    );
+    // CartoVista's shown id is a fingerprint: its key is the one whose
+    // secret was stored.
+    let stored_id = match fake.kind {
+        Kind::Cartovista => {
+            let secret = stored.part("secret_key").map(|s| s.expose().to_owned());
+            let key = fake
+                .live()
+                .into_iter()
+                .find(|k| Some(&k.secret) == secret.as_ref());
+            key.map(|k| k.id).unwrap_or_default()
+        }
+        _ => stored.key.clone(),
+    };
+    for k in fake.live() {
+        if k.id == stored_id {
+            continue;
+        }
+        assert_eq!(fake.kind, Kind::Finicity, "{what}: {} is live too", k.id);
+        let end = k.grant_end.clone().unwrap_or_default();
+        assert!(
+            end.as_str() < "2030",
+            "{what}: a lost receipt {} keeps the grant's period ({end})",
+            k.id
+        );
+    }
+    if fake.kind == Kind::Finicity {
+        let key = fake.key(&stored_id).unwrap();
+        assert_eq!(
+            key.grant_end.as_deref(),
+            Some(GRANT_END),
+            "{what}: the stored receipt was not extended"
+        );
+    }
+    stored
 }
