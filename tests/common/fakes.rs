@@ -60,11 +60,16 @@ pub const TENANT: &str = "acme";
 pub const USER: &str = "me";
 pub const FINICITY_APP_KEY: &str = "finicity-app-key";
 
+/// Called with each request once the fake has acted on it, before it
+/// answers.
+pub type AfterRequest = Box<dyn Fn(&Seen) + Send + Sync>;
+
 /// A running fake and what it holds.
 pub struct Fake {
     pub kind: Kind,
     pub server: ScriptedServer,
     pub keys: Arc<Mutex<Vec<FakeKey>>>,
+    after: Arc<Mutex<Option<AfterRequest>>>,
 }
 
 impl Fake {
@@ -83,13 +88,28 @@ impl Fake {
     /// `key_string` is set.
     pub async fn start_with(kind: Kind, keys: Vec<FakeKey>, key_string: bool) -> Self {
         let keys = Arc::new(Mutex::new(keys));
-        let state = keys.clone();
+        let after: Arc<Mutex<Option<AfterRequest>>> = Arc::default();
+        let (state, hook) = (keys.clone(), after.clone());
         let server = ScriptedServer::serve(move |req| {
-            let mut keys = state.lock().unwrap();
-            handle(kind, req, &mut keys, key_string)
+            let reply = handle(kind, req, &mut state.lock().unwrap(), key_string);
+            if let Some(f) = hook.lock().unwrap().as_ref() {
+                f(req);
+            }
+            reply
         })
         .await;
-        Self { kind, server, keys }
+        Self {
+            kind,
+            server,
+            keys,
+            after,
+        }
+    }
+
+    /// Calls `f` with every request from now on, after the fake acted on
+    /// it and before it answers (a test pauses the caller there).
+    pub fn after_request(&self, f: impl Fn(&Seen) + Send + Sync + 'static) {
+        *self.after.lock().unwrap() = Some(Box::new(f));
     }
 
     pub fn base_url(&self) -> &str {

@@ -108,7 +108,7 @@ pub fn state_spec(given: Option<String>) -> String {
 /// The exit status a stopped rotation gives.
 pub fn status_of(error: &RotationError) -> u8 {
     match error {
-        RotationError::Busy(_) | RotationError::LostLock(_) => exit::BUSY,
+        RotationError::Busy(_) => exit::BUSY,
         RotationError::Sink(_) => exit::FAILED,
         RotationError::Config(_) | RotationError::OwnKeyUnreadableSink(_) => exit::USAGE,
         _ => exit::RESUMABLE,

@@ -166,9 +166,12 @@ async fn a_policy_run_of_two_runners_over_a_hundred_keys() {
             outputs.push(child.wait_with_output().await.unwrap());
         }
         let elapsed = started.elapsed();
+        // A key the other runner rotated, or is rotating, is done or in
+        // progress, not a failure: both runs exit 0.
         for out in &outputs {
-            assert!(
-                matches!(out.status.code(), Some(0 | 5)),
+            assert_eq!(
+                out.status.code(),
+                Some(0),
                 "{runners} runner(s): {}",
                 text(&out.stderr)
             );
