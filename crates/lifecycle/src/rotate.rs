@@ -700,8 +700,10 @@ impl<'a> Rotation<'a> {
                         save(journal, e).await?;
                         began = true;
                     }
-                    journal.check().await?;
-                    self.revoke_tagged(&e.earlier, None).await.map_err(failed)?;
+                    if !e.earlier.is_empty() {
+                        journal.check().await?;
+                        self.revoke_tagged(&e.earlier, None).await.map_err(failed)?;
+                    }
                     let tag = format!("rot-{}", e.token);
                     journal.check().await?;
                     let request = CreateRequest {
