@@ -68,6 +68,55 @@ fn crate_suffix(spec: &Path) -> String {
     format!("corpus-{cleaned}")
 }
 
+/// Makes the folder `dir`, which holds a generated `client.rs` and
+/// `mock.rs`, into the crate `apikeys-<name>` as `new-provider` would write
+/// it: the template's files, the generated code under `generated/`, and
+/// the default features the client needs (as `cargo xtask generate` sets
+/// them).
+fn write_crate(dir: &Path, name: &str) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    let generated = dir.join("generated");
+    std::fs::create_dir_all(&generated).map_err(io)?;
+    for file in ["client.rs", "mock.rs"] {
+        if dir.join(file).exists() {
+            std::fs::rename(dir.join(file), generated.join(file)).map_err(io)?;
+        }
+    }
+    let client = std::fs::read_to_string(generated.join("client.rs")).map_err(io)?;
+    for (path, text) in crate::template::provider_crate(name) {
+        let text = match path.as_str() {
+            "Cargo.toml" => crate::generate::needed_features_in(&text, &client, name)?,
+            _ => text,
+        };
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(dir)).map_err(io)?;
+        std::fs::write(path, text).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The scratch workspace's manifest: this workspace's own (its package
+/// settings, dependency versions and profiles, which the template's
+/// manifest inherits), with `crates` as its members and its path
+/// dependencies pointing back here.
+fn scratch_workspace(root: &Path, crates: &[String]) -> Result<String, String> {
+    let ours = std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| e.to_string())?;
+    let members: Vec<String> = crates.iter().map(|c| format!("\"{c}\"")).collect();
+    let mut out = String::new();
+    for line in ours.lines() {
+        if line.starts_with("members = ") {
+            out.push_str(&format!("members = [{}]\n", members.join(", ")));
+        } else if !line.starts_with("default-members = ") {
+            out.push_str(&line.replace(
+                "path = \"crates/",
+                &format!("path = \"{}/crates/", root.display()),
+            ));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
 /// The child: generates one spec and prints its counts (or its error) as
 /// the last line, `ok <ops> <models> <skipped> <fallbacks>` or `error
 /// <message>`, after one `note` line per note; with an output folder, writes
@@ -287,85 +336,29 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 
 /// Builds each generated client in `crates` (folders under `scratch`
 /// holding `client.rs` and `mock.rs`) as a crate of one scratch workspace,
-/// and runs clippy with `-D warnings` on each; returns how many failed.
+/// made from the template `cargo xtask new-provider` writes (its manifest,
+/// build script, lib.rs and README, with the default features its client
+/// needs), and runs clippy on each as a user would on theirs: default
+/// features and `mock`, the crate's own lints, `-D warnings`. Returns how
+/// many failed.
 fn clippy(root: &Path, scratch: &Path, crates: &[String]) -> Result<usize, String> {
-    let runtime = root.join("crates/runtime");
-    let manifest = |name: &str| {
-        format!(
-            r#"[package]
-name = "apikeys-{name}"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-[features]
-default = ["uuid", "regress"]
-mock = ["schemars"]
-schemars = ["apikeys-runtime/schemars"]
-uuid = ["apikeys-runtime/uuid"]
-regress = ["apikeys-runtime/regress"]
-
-[dependencies]
-apikeys-runtime = {{ path = "{runtime}" }}
-progenitor-client = "0.15.1"
-reqwest = {{ version = "0.13.4", default-features = false, features = ["json", "query", "stream"] }}
-serde = {{ version = "1", features = ["derive"] }}
-serde_json = "1"
-schemars = {{ version = "0.8.22", features = ["chrono", "uuid1"] }}
-chrono = {{ version = "0.4.42", default-features = false, features = ["serde", "std"] }}
-httpmock = "0.8"
-regex = "1"
-"#,
-            runtime = runtime.display()
-        )
-    };
-    let lib = |name: &str| {
-        let ident = name.replace('-', "_");
-        format!(
-            r#"//! A client generated from a published spec, for `cargo xtask corpus`.
-#![allow(missing_docs)]
-extern crate self as apikeys_{ident};
-
-#[allow(clippy::all, clippy::pedantic)]
-mod generated {{
-    include!("../client.rs");
-}}
-
-#[cfg(feature = "mock")]
-#[allow(clippy::all, missing_docs)]
-pub mod mock {{
-    include!("../mock.rs");
-}}
-
-pub use generated::{{Client, types}};
-"#
-        )
-    };
+    let io = |e: std::io::Error| e.to_string();
     for name in crates {
-        let dir = scratch.join(name);
-        let name = name.as_str();
-        std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("Cargo.toml"), manifest(name)).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("src/lib.rs"), lib(name)).map_err(|e| e.to_string())?;
+        write_crate(&scratch.join(name), name)?;
     }
-    let members: Vec<String> = crates.iter().map(|c| format!("\"{c}\"")).collect();
-    std::fs::write(
-        scratch.join("Cargo.toml"),
-        format!(
-            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
-            members.join(", ")
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(scratch.join("Cargo.toml"), scratch_workspace(root, crates)?).map_err(io)?;
     // The workspace's lock file, so that the scratch crates build with the
     // versions the workspace is tested with.
     let _ = std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    println!(
+        "each client built as `cargo xtask new-provider` makes its crate: the crate's own lints, -D warnings, mock helpers on"
+    );
     let mut failed = 0;
     for name in crates {
         let started = Instant::now();
         let output = Command::new(&cargo)
-            .args(["clippy", "--quiet", "--all-features", "-p"])
+            .args(["clippy", "--quiet", "--features", "mock", "-p"])
             .arg(format!("apikeys-{name}"))
             .args(["--", "-D", "warnings"])
             .current_dir(scratch)
@@ -393,4 +386,59 @@ pub use generated::{{Client, types}};
         }
     }
     Ok(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The corpus builds each client as the crate `new-provider` writes:
+    /// every file of the template, byte for byte, but the default features
+    /// line, which follows the client as `cargo xtask generate` makes it.
+    #[test]
+    fn the_corpus_crate_is_the_new_provider_crate() {
+        let dir =
+            std::env::temp_dir().join(format!("apikeys-corpus-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let client = "pub id: ::apikeys_runtime::deps::uuid::Uuid,";
+        std::fs::write(dir.join("client.rs"), client).unwrap();
+        std::fs::write(dir.join("mock.rs"), "").unwrap();
+        write_crate(&dir, "corpus-x").unwrap();
+        let scaffold = crate::new_provider::scaffold("corpus-x", String::new(), "yaml");
+        let template = crate::template::provider_crate("corpus-x");
+        assert!(!template.is_empty());
+        for (path, text) in &template {
+            let scaffolded = scaffold
+                .iter()
+                .find(|(p, _)| *p == format!("crates/corpus-x/{path}"))
+                .unwrap_or_else(|| panic!("new-provider writes no {path}"));
+            assert_eq!(&scaffolded.1, text, "{path}");
+            let written = std::fs::read_to_string(dir.join(path)).unwrap();
+            if path == "Cargo.toml" {
+                let differ: Vec<(&str, &str)> = written
+                    .lines()
+                    .zip(text.lines())
+                    .filter(|(a, b)| a != b)
+                    .collect();
+                assert_eq!(
+                    differ,
+                    [("default = [\"rustls\", \"uuid\"]", "default = [\"rustls\"]")]
+                );
+            } else {
+                assert_eq!(&written, text, "{path}");
+            }
+        }
+        // The crate's own lint, which the corpus clippy makes an error.
+        assert!(
+            std::fs::read_to_string(dir.join("src/lib.rs"))
+                .unwrap()
+                .contains("#![warn(missing_docs)]")
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("generated/client.rs")).unwrap(),
+            client
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -141,20 +141,26 @@ pub(crate) fn plan(root: &Path) -> Plan {
 fn with_needed_features(manifest: &Path, client: &str) -> Result<String, String> {
     let text =
         std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    needed_features_in(&text, client, &manifest.display().to_string())
+}
+
+/// [`with_needed_features`] of a manifest's text; `manifest` names it in
+/// errors.
+pub(crate) fn needed_features_in(
+    text: &str,
+    client: &str,
+    manifest: &str,
+) -> Result<String, String> {
     let needed = apikeys_build::features_needed(client);
     for feature in &needed {
         if !text.contains(&format!("\n{feature} = [")) {
             return Err(format!(
-                "{} has no `{feature}` feature, which its generated client needs: add `{feature} = [\"apikeys-runtime/{feature}\"]` to [features]",
-                manifest.display()
+                "{manifest} has no `{feature}` feature, which its generated client needs: add `{feature} = [\"apikeys-runtime/{feature}\"]` to [features]"
             ));
         }
     }
     let Some(line) = text.lines().find(|l| l.starts_with("default = [")) else {
-        return Err(format!(
-            "{} has no `default = [...]` features line",
-            manifest.display()
-        ));
+        return Err(format!("{manifest} has no `default = [...]` features line"));
     };
     let mut features: Vec<String> = line["default = [".len()..]
         .trim_end_matches(']')

@@ -10,6 +10,7 @@ mod consumer;
 mod corpus;
 mod generate;
 mod new_provider;
+mod template;
 
 use bench::*;
 use consumer::*;

@@ -43,6 +43,18 @@ components:
           description: The key's id.
 "#;
 
+/// What `new-provider` writes, relative to the workspace: the spec, and
+/// the crate's files from the one template ([`crate::template`]).
+pub(crate) fn scaffold(name: &str, spec: String, ext: &str) -> Vec<(String, String)> {
+    let mut files = vec![(format!("openapi/{name}.{ext}"), spec)];
+    files.extend(
+        crate::template::provider_crate(name)
+            .into_iter()
+            .map(|(path, text)| (format!("crates/{name}/{path}"), text)),
+    );
+    files
+}
+
 /// `cargo xtask new-provider <name> [--spec FILE]`: scaffolds a provider
 /// crate — spec, manifest, build script, lib.rs, README, a smoke test —
 /// and generates it, so that adding a provider touches no hand-kept list
@@ -77,146 +89,7 @@ pub(crate) fn new_provider(root: &Path, args: &[String]) -> Result<(), String> {
         }
         None => (TEMPLATE_SPEC.replace("NAME", name), "yaml"),
     };
-    let ident = name.replace('-', "_");
-    let files = [
-        (format!("openapi/{name}.{ext}"), spec),
-        (
-            format!("crates/{name}/Cargo.toml"),
-            format!(
-                r#"[package]
-name = "apikeys-{name}"
-description = "Async Rust client for the {name} API key management API."
-version.workspace = true
-edition.workspace = true
-rust-version.workspace = true
-license.workspace = true
-repository.workspace = true
-readme = "README.md"
-keywords = ["api-keys", "openapi", "client"]
-categories = ["api-bindings", "web-programming::http-client"]
-
-[features]
-default = ["rustls"]
-## Generate the client from its spec at build time (see apikeys-build).
-codegen = ["apikeys-build/codegen"]
-## TLS through rustls (the default).
-rustls = ["apikeys-runtime/rustls"]
-## TLS through the platform's native library.
-native-tls = ["apikeys-runtime/native-tls"]
-## Typed httpmock helpers (`mock::MockServerExt`).
-mock = ["dep:httpmock", "dep:regex", "schemars"]
-## `schemars::JsonSchema` for every generated type.
-schemars = ["dep:schemars", "apikeys-runtime/schemars"]
-## HTTP/2, negotiated through ALPN.
-http2 = ["apikeys-runtime/http2"]
-## Text answers decoded by their declared charset instead of as UTF-8.
-charset = ["apikeys-runtime/charset"]
-## Brotli (`br`) asked for and decoded beside gzip and deflate.
-brotli = ["apikeys-runtime/brotli"]
-## `format: uuid` in the spec (`cargo xtask generate` keeps it in
-## `default` exactly when the spec uses it).
-uuid = ["apikeys-runtime/uuid"]
-## `pattern` in the spec (kept in `default` the same way).
-regress = ["apikeys-runtime/regress"]
-
-[dependencies]
-apikeys-runtime.workspace = true
-progenitor-client.workspace = true
-reqwest.workspace = true
-serde.workspace = true
-serde_json.workspace = true
-schemars = {{ workspace = true, optional = true }}
-httpmock = {{ workspace = true, optional = true }}
-regex = {{ workspace = true, optional = true }}
-
-[build-dependencies]
-apikeys-build.workspace = true
-
-[dev-dependencies]
-tokio = {{ workspace = true, features = ["rt-multi-thread", "macros"] }}
-
-[package.metadata.docs.rs]
-all-features = true
-rustdoc-args = ["--cfg", "docsrs"]
-"#
-            ),
-        ),
-        (
-            format!("crates/{name}/build.rs"),
-            format!("fn main() {{\n    apikeys_build::run(\"{name}\");\n}}\n"),
-        ),
-        (
-            format!("crates/{name}/src/lib.rs"),
-            format!(
-                r#"#![doc = include_str!("../README.md")]
-#![warn(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_cfg))]
-
-// The generated code may name hand-written types of this crate by its own
-// name (the spec's `x-rust-type`).
-extern crate self as apikeys_{ident};
-
-apikeys_runtime::include_generated!();
-
-pub use apikeys_runtime::{{
-    AuthError, AuthorizationHeader, BuildError, ClientBuilder, Error, ErrorKind, ResponseValue,
-    RetryPolicy, Secret, Timeouts,
-}};
-"#
-            ),
-        ),
-        (
-            format!("crates/{name}/README.md"),
-            format!(
-                r#"# apikeys-{name}
-
-An async Rust client for the {name} API, generated from
-`openapi/{name}.yaml`. Describe what it manages, how to authenticate, and
-what the service answers beside its spec.
-
-## Install
-
-```toml
-[dependencies]
-apikeys-{name} = "0.1"
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
-```
-
-## Example
-
-```rust,no_run
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {{
-    let token = apikeys_{ident}::Secret::new(std::env::var("API_TOKEN")?);
-    let client = apikeys_{ident}::Client::builder()
-        .auth(apikeys_{ident}::AuthorizationHeader::bearer(&token)?)
-        .build()?;
-    println!("{{}}", client.base_url());
-    Ok(())
-}}
-```
-"#
-            ),
-        ),
-        (
-            format!("crates/{name}/tests/smoke.rs"),
-            format!(
-                r#"//! The generated client builds, and refuses to run without credentials
-//! when its spec asks for them.
-
-#[test]
-fn a_client_builds_with_credentials() {{
-    let auth = apikeys_{ident}::AuthorizationHeader::bearer(&"t0ken".into()).unwrap();
-    let client = apikeys_{ident}::Client::builder()
-        .base_url("http://127.0.0.1:9")
-        .auth(auth)
-        .build();
-    assert!(client.is_ok());
-}}
-"#
-            ),
-        ),
-    ];
+    let files = scaffold(name, spec, ext);
     let listed: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
