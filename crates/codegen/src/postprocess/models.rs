@@ -40,80 +40,93 @@ pub(super) const DOCUMENTED_VARIANTS: Rewrite = Rewrite {
     name: "documented-variants",
     module: module_path!(),
     summary: Some(Row {
-        construct: "the variants of `oneOf` enums documented, each naming its form",
-        action: "every public item documented",
+        construct: "undocumented public items: `oneOf` variants, the fields of struct-like variants, undescribed properties",
+        action: "each documented by what it is (its form, or its wire name)",
     }),
     rows: &[],
-    snapshots: &["rewrite-best-fitting-form"],
+    snapshots: &[
+        "rewrite-best-fitting-form",
+        "rewrite-documented-variant-fields",
+    ],
     apply: |generated| {
         document_variants(&mut generated.file);
         Ok(())
     },
 };
 
-/// typify leaves the variants of `oneOf` enums without docs: give each
-/// one that names its form, so every public item is documented.
+/// typify and progenitor leave some public items without docs: the
+/// variants of `oneOf` enums, the fields of struct-like variants (a
+/// `oneOf` of inline objects, `allOf` arms), properties the spec does not
+/// describe, and the like in progenitor's own types. Every one gets a doc
+/// naming what it is, so a crate with `missing_docs` stays warning-free
+/// whatever the spec leaves out.
 fn document_variants(file: &mut syn::File) {
-    let has_doc = |attrs: &[syn::Attribute]| attrs.iter().any(|a| a.path().is_ident("doc"));
-    for item in &mut file.items {
-        let Item::Mod(module) = item else { continue };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = &mut module.content else {
-            continue;
-        };
-        for item in items {
-            match item {
-                Item::Enum(e) => {
-                    let owner = e.ident.to_string();
-                    for variant in &mut e.variants {
-                        if has_doc(&variant.attrs) {
-                            continue;
-                        }
+    document_items(&mut file.items);
+}
+
+fn has_doc(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("doc"))
+}
+
+/// [`document_variants`] over `items` and the modules among them.
+fn document_items(items: &mut [Item]) {
+    for item in items {
+        match item {
+            Item::Mod(module) => {
+                if let Some((_, items)) = &mut module.content {
+                    document_items(items);
+                }
+            }
+            Item::Enum(e) if matches!(e.vis, syn::Visibility::Public(_)) => {
+                let owner = e.ident.to_string();
+                for variant in &mut e.variants {
+                    let form = format!("the `{}` form of a `{owner}`", variant.ident);
+                    if !has_doc(&variant.attrs) {
                         let doc = format!("The `{}` form of a `{owner}`.", variant.ident);
                         variant.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
                     }
+                    document_fields(&mut variant.fields, &form, true);
                 }
-                // Specs often leave properties undescribed: the field is
-                // documented by the name the wire uses, so that a crate
-                // with `missing_docs` stays warning-free.
-                Item::Struct(st) => {
-                    let owner = st.ident.to_string();
-                    for field in st.fields.iter_mut() {
-                        let Some(ident) = &field.ident else { continue };
-                        if has_doc(&field.attrs) || !matches!(field.vis, syn::Visibility::Public(_))
-                        {
-                            continue;
-                        }
-                        let wire = field
-                            .attrs
-                            .iter()
-                            .filter_map(serde_metas)
-                            .flatten()
-                            .find_map(|meta| match meta {
-                                syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => {
-                                    match nv.value {
-                                        Expr::Lit(syn::ExprLit {
-                                            lit: syn::Lit::Str(s),
-                                            ..
-                                        }) => Some(s.value()),
-                                        _ => None,
-                                    }
-                                }
-                                _ => None,
-                            })
-                            .unwrap_or_else(|| {
-                                ident.to_string().trim_start_matches("r#").to_owned()
-                            });
-                        let doc =
-                            format!("`{wire}` of a `{owner}` (the spec does not describe it).");
-                        field.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
-                    }
-                }
-                _ => {}
             }
+            // Specs often leave properties undescribed: the field is
+            // documented by the name the wire uses.
+            Item::Struct(st) if matches!(st.vis, syn::Visibility::Public(_)) => {
+                let owner = format!("a `{}`", st.ident);
+                document_fields(&mut st.fields, &owner, false);
+            }
+            _ => {}
         }
+    }
+}
+
+/// Documents the named fields of `fields` that have no doc by their wire
+/// name: each public one, or every one where `all` (a variant's fields are
+/// as public as the enum).
+fn document_fields(fields: &mut syn::Fields, owner: &str, all: bool) {
+    for field in fields.iter_mut() {
+        let Some(ident) = &field.ident else { continue };
+        let public = all || matches!(field.vis, syn::Visibility::Public(_));
+        if has_doc(&field.attrs) || !public {
+            continue;
+        }
+        let wire = field
+            .attrs
+            .iter()
+            .filter_map(serde_metas)
+            .flatten()
+            .find_map(|meta| match meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("rename") => match nv.value {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+        let doc = format!("`{wire}` of {owner} (the spec does not describe it).");
+        field.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
     }
 }
 
