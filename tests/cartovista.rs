@@ -178,6 +178,48 @@ async fn a_secret_sent_as_plain_text_reaches_the_caller() {
     }
 }
 
+/// A secret coded in another spelling of a registered coding, or in
+/// several, reaches the caller whole; one this client cannot undo is
+/// refused by name, the answer kept as it came.
+#[tokio::test]
+async fn a_secret_in_any_spelling_of_its_content_coding_reaches_the_caller() {
+    let spellings = [
+        "GZIP",
+        "x-gzip",
+        "X-GZip",
+        "gzip, identity",
+        "identity,deflate",
+        "DEFLATE, x-gzip",
+        "Gzip, Gzip",
+    ];
+    let mut replies: Vec<Reply> = spellings
+        .iter()
+        .map(|coding| Reply::json(200, "\"s3cr3t-Coded\"").encoded(coding))
+        .collect();
+    replies.push(Reply::json(200, "\"s3cr3t-Coded\"").header("content-encoding", "zstd"));
+    let server = ScriptedServer::start(replies).await;
+    let c = client(&server.base_url);
+    for coding in spellings {
+        let secret = c
+            .api_key_generate_secret_key(TENANT, "k1")
+            .await
+            .unwrap_or_else(|e| panic!("{coding}: {e}"))
+            .into_inner();
+        assert_eq!(secret.expose(), "s3cr3t-Coded", "{coding}");
+    }
+    let err = c
+        .api_key_generate_secret_key(TENANT, "k1")
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("zstd"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(
+        err.body_secret().expose().contains("s3cr3t-Coded"),
+        "the raw answer is kept"
+    );
+}
+
 #[tokio::test]
 async fn the_typed_mock_helpers_work() {
     let server = MockServer::start_async().await;

@@ -105,30 +105,38 @@ impl Reply {
     }
 }
 
-/// `body` encoded with `coding`: gzip, deflate (zlib, as HTTP means it) or br.
+/// `body` encoded with `coding` as a `Content-Encoding` names it: gzip
+/// (or x-gzip), deflate (zlib, as HTTP means it), br or identity, in any
+/// case, or several of them in the order applied (`deflate, gzip`).
 pub fn encode(coding: &str, body: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    match coding {
-        "gzip" => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(body).unwrap();
-            e.finish().unwrap()
-        }
-        "deflate" => {
-            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(body).unwrap();
-            e.finish().unwrap()
-        }
-        "br" => {
-            let mut out = Vec::new();
-            {
-                let mut e = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
-                e.write_all(body).unwrap();
+    let mut out = body.to_vec();
+    for name in coding.split(',').map(|n| n.trim().to_ascii_lowercase()) {
+        out = match name.as_str() {
+            "gzip" | "x-gzip" => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&out).unwrap();
+                e.finish().unwrap()
             }
-            out
-        }
-        other => panic!("no encoder for {other}"),
+            "deflate" => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&out).unwrap();
+                e.finish().unwrap()
+            }
+            "br" => {
+                let mut coded = Vec::new();
+                {
+                    let mut e = brotli::CompressorWriter::new(&mut coded, 4096, 5, 22);
+                    e.write_all(&out).unwrap();
+                }
+                coded
+            }
+            "identity" => out,
+            other => panic!("no encoder for {other}"),
+        };
     }
+    out
 }
 
 /// A loopback HTTP/1.1 server that answers requests with a script, in

@@ -20,6 +20,9 @@ pub struct Answer {
     version: reqwest::Version,
     headers: HeaderMap,
     body: Bytes,
+    /// Why the body is still content-coded (a coding this client cannot
+    /// undo, or a body that does not decode): the body is as it came.
+    undecoded: Option<String>,
 }
 
 impl Answer {
@@ -100,10 +103,22 @@ pub(crate) async fn read_answer(
         version: response.version(),
         headers: std::mem::take(response.headers_mut()),
         body: Bytes::new(),
+        undecoded: None,
     };
     match read_limited(&mut response, limit).await {
         Ok(Some(body)) => {
             answer.body = body;
+            // A coding reqwest left (another spelling, an alias, several):
+            // undone here, or the body kept as it came and the reason kept.
+            if answer
+                .headers
+                .contains_key(reqwest::header::CONTENT_ENCODING)
+            {
+                match crate::coding::undo(&mut answer.headers, answer.body.clone(), limit) {
+                    Ok(body) => answer.body = body,
+                    Err(why) => answer.undecoded = Some(why),
+                }
+            }
             Outcome::Answer(answer)
         }
         Ok(None) => Outcome::TooLarge(answer),
@@ -179,6 +194,9 @@ impl<E> From<Undecodable> for progenitor_client::Error<E> {
 /// and then tolerantly (see [`success`]).
 #[doc(hidden)]
 pub fn decode<T: DeserializeOwned>(answer: Answer) -> Result<ResponseValue<T>, Undecodable> {
+    if let Some(why) = &answer.undecoded {
+        return Err(Undecodable(answer.body, still_coded(why)));
+    }
     let read = serde_json::from_slice(&answer.body).or_else(|_| loose::from_slice(&answer.body));
     match read {
         Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
@@ -219,6 +237,9 @@ pub(crate) fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_jso
 }
 
 fn read_success<T: DeserializeOwned>(answer: &Answer) -> Result<T, serde_json::Error> {
+    if let Some(why) = &answer.undecoded {
+        return Err(still_coded(why));
+    }
     let body = &answer.body;
     let strict = match serde_json::from_slice(body) {
         Ok(inner) => return Ok(inner),
@@ -244,6 +265,13 @@ fn read_success<T: DeserializeOwned>(answer: &Answer) -> Result<T, serde_json::E
             }
         }
     }
+}
+
+/// The error of a body still content-coded: an I/O error carrying `why`
+/// (which names the coding, never a value), so that the message shown is
+/// ours.
+fn still_coded(why: &str) -> serde_json::Error {
+    serde_json::Error::io(std::io::Error::other(why.to_owned()))
 }
 
 /// The success type read from nothing: `{}` then `null`, or `null` alone.

@@ -423,6 +423,11 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 /// Where and how a body failed to decode, without serde's own message:
 /// that quotes the offending value, which could be a secret.
 fn describe_decode_error(e: &serde_json::Error) -> String {
+    // Reading from memory fails with I/O only where the runtime says why
+    // itself (a content coding it cannot undo): its own words, no value.
+    if e.is_io() {
+        return e.to_string();
+    }
     let what = match e.classify() {
         serde_json::error::Category::Data => "a value of the wrong type or shape",
         serde_json::error::Category::Syntax => "invalid JSON",

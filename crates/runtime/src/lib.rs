@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod builder;
 mod call;
+mod coding;
 mod config;
 #[doc(hidden)]
 pub mod de;
