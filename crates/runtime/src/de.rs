@@ -51,16 +51,18 @@ pub trait Lenient: Sized {
 }
 
 impl Lenient for bool {
-    const EXPECTING: &'static str = "a boolean (or \"true\"/\"false\")";
+    const EXPECTING: &'static str = "a boolean (or \"true\"/\"false\", 1/0)";
     fn from_bool(v: bool) -> Option<Self> {
         Some(v)
     }
+    fn from_i64(v: i64) -> Option<Self> {
+        crate::lax::bool_from_number(v as f64)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        crate::lax::bool_from_number(v)
+    }
     fn from_str(v: &str) -> Option<Self> {
-        match v.trim() {
-            s if s.eq_ignore_ascii_case("true") => Some(true),
-            s if s.eq_ignore_ascii_case("false") => Some(false),
-            _ => None,
-        }
+        crate::lax::bool_from_text(v)
     }
 }
 
@@ -79,11 +81,14 @@ macro_rules! lenient_integer {
                 let fits = v.fract() == 0.0 && v.abs() < 9_223_372_036_854_775_808.0;
                 fits.then(|| Self::try_from(v as i64).ok()).flatten()
             }
+            fn from_bool(v: bool) -> Option<Self> {
+                Some(Self::from(v))
+            }
             fn from_str(v: &str) -> Option<Self> {
                 let v = v.trim();
                 v.parse()
                     .ok()
-                    .or_else(|| v.parse::<f64>().ok().and_then(Self::from_f64))
+                    .or_else(|| crate::lax::float_from_text(v).and_then(Self::from_f64))
             }
         }
     )*};
@@ -103,8 +108,11 @@ macro_rules! lenient_float {
             fn from_f64(v: f64) -> Option<Self> {
                 Some(v as $t)
             }
+            fn from_bool(v: bool) -> Option<Self> {
+                Some(<$t>::from(u8::from(v)))
+            }
             fn from_str(v: &str) -> Option<Self> {
-                v.trim().parse().ok()
+                crate::lax::float_from_text(v).map(|f| f as $t)
             }
         }
     )*};

@@ -11,6 +11,7 @@ mod config;
 #[doc(hidden)]
 pub mod de;
 mod error;
+pub mod lax;
 mod loose;
 mod path;
 mod retry;

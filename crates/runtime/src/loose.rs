@@ -19,6 +19,8 @@ use serde::de::{
 };
 use serde_json::{Map, Number, Value};
 
+use crate::lax;
+
 /// Reads `T` from `body` tolerantly; on failure the error names the path
 /// of the value that could not be read (`keys[3].created`), never the
 /// value itself.
@@ -53,12 +55,74 @@ pub(crate) fn from_value<T: de::DeserializeOwned>(value: Value) -> Result<T, ser
 /// surrogates (read as U+FFFD).
 pub(crate) fn parse(body: &[u8]) -> Result<Value, serde_json::Error> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    match serde_json::from_slice(body) {
-        Err(e) if e.is_syntax() && contains_escape(body) => {
-            serde_json::from_slice(&replace_lone_surrogates(body))
-        }
-        other => other,
+    let first = match serde_json::from_slice(body) {
+        Err(e) if e.is_syntax() => e,
+        other => return other,
+    };
+    // Python's `json` also reads the bare tokens `NaN`, `Infinity` and
+    // `-Infinity`: here they become strings, which a number field reads as
+    // the number they name (see `crate::lax`).
+    let mut repaired = std::borrow::Cow::Borrowed(body);
+    if contains_escape(&repaired) {
+        repaired = std::borrow::Cow::Owned(replace_lone_surrogates(&repaired));
     }
+    if let Some(quoted) = quote_non_finite(&repaired) {
+        repaired = std::borrow::Cow::Owned(quoted);
+    }
+    match repaired {
+        std::borrow::Cow::Borrowed(_) => Err(first),
+        std::borrow::Cow::Owned(text) => serde_json::from_slice(&text),
+    }
+}
+
+/// `body` with each bare non-finite token (outside strings) written as a
+/// string of itself; `None` when there is none.
+fn quote_non_finite(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() + 8);
+    let (mut i, mut in_string, mut found) = (0, false, false);
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            out.push(b);
+            match b {
+                b'\\' => {
+                    if let Some(next) = body.get(i + 1) {
+                        out.push(*next);
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let token = lax::NON_FINITE_TOKENS
+            .iter()
+            .map(|(t, _)| t.as_bytes())
+            .find(|t| body[i..].starts_with(t));
+        match token {
+            Some(t) => {
+                out.push(b'"');
+                out.extend_from_slice(t);
+                out.push(b'"');
+                i += t.len();
+                found = true;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    found.then_some(out)
 }
 
 fn contains_escape(body: &[u8]) -> bool {
@@ -113,14 +177,13 @@ pub(crate) struct Loose(pub(crate) Value);
 
 type Error = serde_json::Error;
 
-/// An integer from a number or a string, when it means one exactly.
+/// An integer from a number, a string or a boolean, when it means one
+/// exactly ([`crate::lax`]).
 fn as_i64(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64().or_else(|| whole(n.as_f64()?)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse().ok().or_else(|| whole(s.parse().ok()?))
-        }
+        Value::String(s) => lax::int_from_text(s),
+        Value::Bool(b) => Some(i64::from(*b)),
         _ => None,
     }
 }
@@ -130,27 +193,23 @@ fn as_u64(v: &Value) -> Option<u64> {
         Value::Number(n) => n
             .as_u64()
             .or_else(|| whole(n.as_f64()?).and_then(|i| u64::try_from(i).ok())),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse()
-                .ok()
-                .or_else(|| whole(s.parse().ok()?).and_then(|i| u64::try_from(i).ok()))
-        }
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .ok()
+            .or_else(|| lax::int_from_text(s).and_then(|i| u64::try_from(i).ok())),
+        Value::Bool(b) => Some(u64::from(*b)),
         _ => None,
     }
 }
 
-/// A float that is a whole number within `i64`.
-fn whole(f: f64) -> Option<i64> {
-    // 2^63 is exact as a float; anything at or past it does not fit.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    (f.is_finite() && f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f)).then_some(f as i64)
-}
+use lax::whole;
 
 fn as_f64(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        Value::String(s) => lax::float_from_text(s),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
     }
 }
@@ -158,11 +217,8 @@ fn as_f64(v: &Value) -> Option<f64> {
 fn as_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim() {
-            t if t.eq_ignore_ascii_case("true") => Some(true),
-            t if t.eq_ignore_ascii_case("false") => Some(false),
-            _ => None,
-        },
+        Value::String(s) => lax::bool_from_text(s),
+        Value::Number(n) => lax::bool_from_number(n.as_f64()?),
         _ => None,
     }
 }

@@ -287,10 +287,31 @@ pub fn forms(class: Class, value: &Value) -> Vec<(&'static str, Value)> {
             ]
         }
         (Class::Number, Value::Number(n)) => vec![("a string", json!(n.to_string()))],
-        (Class::Boolean, Value::Bool(b)) => vec![
-            ("a string", json!(b.to_string())),
-            ("an upper-case string", json!(b.to_string().to_uppercase())),
-        ],
+        // Every form `crate::lax` lists for the value, in three spellings,
+        // and the number it is.
+        (Class::Boolean, Value::Bool(b)) => {
+            let texts = if *b {
+                crate::lax::TRUE_TEXTS
+            } else {
+                crate::lax::FALSE_TEXTS
+            };
+            let mut out: Vec<(&'static str, Value)> = texts
+                .iter()
+                .flat_map(|t| {
+                    [
+                        ("a string from lax's list", json!(t)),
+                        (
+                            "an upper-case string from lax's list",
+                            json!(t.to_uppercase()),
+                        ),
+                        ("a padded string from lax's list", json!(format!(" {t} "))),
+                    ]
+                })
+                .collect();
+            out.push(("a number", json!(u8::from(*b))));
+            out.push(("a float", json!(f64::from(u8::from(*b)))));
+            out
+        }
         (Class::IntegerText, Value::String(t)) => match t.parse::<i64>() {
             Ok(n) => vec![
                 ("a number", json!(n)),
@@ -383,6 +404,15 @@ pub fn texts(instance: &Value, leaves: &[Leaf]) -> Vec<(&'static str, Vec<u8>, V
             format!("{{{key}:\"repeated\",{rest}").into_bytes(),
             instance.clone(),
         ));
+        // Python's `json` reads bare non-finite numbers: one in a member
+        // the model does not read must not cost the answer.
+        for (token, _) in crate::lax::NON_FINITE_TOKENS {
+            out.push((
+                "a non-finite number in an unread member",
+                format!("{{\"apikeys_unread\":{token},{rest}").into_bytes(),
+                instance.clone(),
+            ));
+        }
     }
     if let Some(leaf) = leaves
         .iter()
