@@ -145,12 +145,38 @@ proptest! {
     }
 }
 
+/// Every token lifetime a user can set, at its extremes and around the
+/// bound: refused below `JwtAuth::MIN_LIFETIME` (zero included), and
+/// otherwise a token that lives at least that long after it is issued and
+/// no later than the end of year 9999.
 #[test]
 fn a_jwt_lives_as_long_as_asked_and_no_longer_than_year_9999() {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    for ttl in [Duration::ZERO, Duration::from_secs(1), Duration::MAX] {
-        let jwt = JwtAuth::new("kid", "secret", Scope::App).expires_after(ttl);
+    let min = JwtAuth::MIN_LIFETIME;
+    let refused = [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_secs(1),
+        min - Duration::from_nanos(1),
+    ];
+    for ttl in refused {
+        let err = JwtAuth::new("kid", "secret", Scope::App)
+            .expires_after(ttl)
+            .unwrap_err();
+        assert!(err.to_string().contains("at least 60 s"), "{ttl:?}: {err}");
+    }
+    let accepted = [
+        min,
+        min + Duration::from_nanos(1),
+        Duration::from_secs(3600),
+        Duration::from_secs(u64::MAX),
+        Duration::MAX,
+    ];
+    for ttl in accepted {
+        let jwt = JwtAuth::new("kid", "secret", Scope::App)
+            .expires_after(ttl)
+            .unwrap();
         let token = jwt.mint().unwrap();
         let claims = token.expose().split('.').nth(1).unwrap().to_owned();
         let claims: serde_json::Value =
@@ -159,7 +185,7 @@ fn a_jwt_lives_as_long_as_asked_and_no_longer_than_year_9999() {
             claims["iat"].as_u64().unwrap(),
             claims["exp"].as_u64().unwrap(),
         );
-        assert!(exp >= iat, "{ttl:?}: expires before it is issued");
+        assert!(exp >= iat + min.as_secs(), "{ttl:?}: lives {} s", exp - iat);
         assert!(exp <= 253_402_300_799, "{ttl:?}: {exp}");
     }
 }

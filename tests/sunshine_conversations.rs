@@ -322,6 +322,7 @@ async fn jwt_with_expiry_is_renewed_close_to_it() {
     let clock = Arc::new(ManualClock::new(start));
     let auth = JwtAuth::new(KEY_ID, KEY_SECRET, Scope::Account)
         .expires_after(Duration::from_secs(3600))
+        .unwrap()
         .with_clock(clock.clone());
     let c = jwt_client(&server.base_url, auth);
 
@@ -353,7 +354,9 @@ async fn concurrent_callers_share_one_minted_jwt() {
     let server = ScriptedServer::start(vec![Reply::json(200, r#"{"keys":[]}"#)]).await;
     let c = Arc::new(jwt_client(
         &server.base_url,
-        JwtAuth::new(KEY_ID, KEY_SECRET, Scope::App).expires_after(Duration::from_secs(600)),
+        JwtAuth::new(KEY_ID, KEY_SECRET, Scope::App)
+            .expires_after(Duration::from_secs(600))
+            .unwrap(),
     ));
     let calls = (0..20).map(|_| {
         let c = c.clone();

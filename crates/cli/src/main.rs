@@ -400,6 +400,10 @@ async fn provider_command(
         } => {
             let sink = parse_sink(&sink.sink)?;
             let mut options = options.options().await?;
+            // Settings that cannot work are refused before the first call.
+            rotate::rotation(lifecycle, sink.as_ref(), &options, "")?
+                .check()
+                .map_err(|e| Failure(rotate::status_of(&e), e.to_string()))?;
             let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old).await?;
             if options.name_prefix.is_empty() {
                 options.name_prefix =

@@ -250,15 +250,18 @@ fn check(
             known.join(", ")
         ));
     }
+    let grace = duration("grace", &rules.grace)?.unwrap_or(apikeys_lifecycle::DEFAULT_GRACE);
+    let new_key_lifetime = duration("new_key_lifetime", &rules.new_key_lifetime)?;
+    apikeys_lifecycle::lifetime_fits(new_key_lifetime, grace).map_err(|e| format!("{at}: {e}"))?;
     Ok(Profile {
         options: rotate::Options {
             state: state.clone(),
             // Empty: each new key takes its predecessor's name.
             name_prefix: rules.name_prefix.clone().unwrap_or_default(),
             accept_unverifiable: rules.accept_unverifiable.unwrap_or(false),
-            grace: duration("grace", &rules.grace)?.unwrap_or(apikeys_lifecycle::DEFAULT_GRACE),
+            grace,
             wait_idle: duration("wait_idle", &rules.wait_idle)?,
-            new_key_lifetime: duration("new_key_lifetime", &rules.new_key_lifetime)?,
+            new_key_lifetime,
             allow_unreadable_sink: rules.allow_unreadable_sink.unwrap_or(false),
         },
         name: p.name,

@@ -715,4 +715,52 @@ async fn a_new_finbourne_token_expires_when_asked_and_others_refuse_the_setting(
             "{kind:?}: a key was made"
         );
     }
+
+    // Lifetimes that cannot work, at the extremes and around each bound
+    // (an hour; longer than the grace, 24 h unless set): refused with
+    // exit 2 before any provider call.
+    for (lifetime, grace) in [
+        ("0", "0"),
+        ("1s", "0"),
+        ("59m", "0"),
+        ("3599s", "0"),
+        ("24h", "24h"),
+        ("2h", "3h"),
+        ("7d", "8d"),
+    ] {
+        let fake = Fake::start(Kind::Finbourne).await;
+        let cwd = temp("lifetime-too-short");
+        let env = env_for(Kind::Finbourne, &fake, false, &cwd);
+        let args = rotate_args(
+            Kind::Finbourne,
+            &cwd,
+            &["--grace", grace, "--new-key-lifetime", lifetime],
+        );
+        let refused = apikeys(&cwd, &args, &env).await;
+        let what = format!("lifetime {lifetime}, grace {grace}");
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{what}: {}",
+            text(&refused.stderr)
+        );
+        assert!(text(&refused.stderr).contains("cannot work"), "{what}");
+        assert!(fake.server.requests().is_empty(), "{what}: a provider call");
+    }
+    for (lifetime, grace) in [("1h", "0"), ("3600s", "59m"), ("25h", "24h")] {
+        let fake = Fake::start(Kind::Finbourne).await;
+        let cwd = temp("lifetime-enough");
+        let env = env_for(Kind::Finbourne, &fake, false, &cwd);
+        let args = rotate_args(
+            Kind::Finbourne,
+            &cwd,
+            &["--grace", grace, "--new-key-lifetime", lifetime],
+        );
+        let done = apikeys(&cwd, &args, &env).await;
+        assert!(
+            done.status.success(),
+            "lifetime {lifetime}, grace {grace}: {}",
+            text(&done.stderr)
+        );
+    }
 }

@@ -21,8 +21,8 @@ use sha2::Digest;
 pub use apikeys_runtime::Secret;
 pub use protocol::{Own, Step, WaitReason};
 pub use rotate::{
-    DEFAULT_GRACE, FaultPoint, Journaled, Pending, Progress, Rotation, RotationError,
-    RotationOutcome, journaled, successor_name,
+    DEFAULT_GRACE, FaultPoint, Journaled, MIN_NEW_KEY_LIFETIME, Pending, Progress, Rotation,
+    RotationError, RotationOutcome, journaled, lifetime_fits, successor_name,
 };
 pub use settings::{Provider, Settings};
 pub use sink::{CommandSink, FileSink, Sink, SinkError, SinkFence, Staged, StdoutSink};

@@ -35,6 +35,29 @@ use crate::{
 /// once, as soon as the new key verified.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
 
+/// The shortest lifetime a rotation gives a new key
+/// ([`Rotation::new_key_lifetime`]): an hour, so that the key outlasts its
+/// own creation, storing and verification on a slow provider. It must also
+/// be longer than the grace, or the new key would expire while the old one
+/// is still the fallback.
+pub const MIN_NEW_KEY_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Whether a new key lifetime can work with `grace`: at least
+/// [`MIN_NEW_KEY_LIFETIME`] and longer than the grace. What a rotation
+/// checks before it does anything, and a policy file's reader when it
+/// reads a profile.
+pub fn lifetime_fits(new_key_lifetime: Option<Duration>, grace: Duration) -> Result<(), String> {
+    match new_key_lifetime {
+        Some(lifetime) if lifetime < MIN_NEW_KEY_LIFETIME || lifetime <= grace => Err(format!(
+            "a new key lifetime of {} s cannot work: it must be at least {} s and longer than the grace ({} s), or the new key expires before it replaced the old one",
+            lifetime.as_secs(),
+            MIN_NEW_KEY_LIFETIME.as_secs(),
+            grace.as_secs()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Where a fault can be injected: after each remote effect and after each
 /// journal write. A crash test stops the process at one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,7 +491,9 @@ impl<'a> Rotation<'a> {
     }
 
     /// Create the new key with an expiry this long after its creation,
-    /// where the provider takes one (FINBOURNE).
+    /// where the provider takes one (FINBOURNE). Shorter than
+    /// [`MIN_NEW_KEY_LIFETIME`], or not longer than the grace, is refused
+    /// when the rotation runs, before anything is done.
     #[must_use]
     pub fn new_key_lifetime(mut self, lifetime: Duration) -> Self {
         self.new_key_lifetime = Some(lifetime);
@@ -586,11 +611,10 @@ impl<'a> Rotation<'a> {
         self.run(old, false).await
     }
 
-    async fn run(
-        &self,
-        old: &KeyId,
-        may_start: bool,
-    ) -> Result<Option<RotationOutcome>, RotationError> {
+    /// Refuses settings that cannot work with this provider, without a
+    /// call: what [`Rotation::rotate`] checks first, for a caller that does
+    /// other work (a lookup of the key) before it.
+    pub fn check(&self) -> Result<(), RotationError> {
         let provider = self.keys.provider();
         if self.idle.is_some() && !self.keys.reports_last_use() {
             return Err(RotationError::Config(format!(
@@ -602,6 +626,16 @@ impl<'a> Rotation<'a> {
                 "{provider} takes no expiry for a new key"
             )));
         }
+        lifetime_fits(self.new_key_lifetime, self.grace).map_err(RotationError::Config)
+    }
+
+    async fn run(
+        &self,
+        old: &KeyId,
+        may_start: bool,
+    ) -> Result<Option<RotationOutcome>, RotationError> {
+        self.check()?;
+        let provider = self.keys.provider();
         let name = self.name(&old.shown());
         let no_faults = |_: FaultPoint| false;
         let faults: &crate::state::FaultFn<'_> = match &self.fault {

@@ -255,11 +255,50 @@ pub fn is_loopback_host(host: &str) -> bool {
         Ok(std::net::IpAddr::V6(v6)) => {
             v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-        Err(_) => {
-            let lower = host.to_ascii_lowercase();
-            lower == "localhost" || lower.ends_with(".localhost")
-        }
+        Err(_) => match inet_aton(bare) {
+            Some(v4) => v4.is_loopback(),
+            None => {
+                let lower = host.to_ascii_lowercase();
+                lower == "localhost" || lower.ends_with(".localhost")
+            }
+        },
     }
+}
+
+/// An IPv4 address in the other spellings resolvers and URL parsers take
+/// (`inet_aton`, WHATWG URL): one to four parts, each decimal, octal
+/// (leading `0`) or hexadecimal (`0x`), the last filling the remaining
+/// bytes (`127.1`, `0x7f000001`, `2130706433`, `0177.0.0.1`).
+fn inet_aton(text: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let numbers: Vec<u64> = parts
+        .iter()
+        .map(|p| {
+            let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+                Some(hex) => (hex, 16),
+                None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+                None => (*p, 10),
+            };
+            if digits.is_empty() && radix == 16 {
+                return Some(0);
+            }
+            (!digits.is_empty() && digits.len() <= 12)
+                .then(|| u64::from_str_radix(digits, radix).ok())
+                .flatten()
+        })
+        .collect::<Option<_>>()?;
+    let (last, head) = numbers.split_last()?;
+    if head.iter().any(|n| *n > 255) || *last >= 1u64 << (8 * (4 - head.len())) {
+        return None;
+    }
+    let value = head
+        .iter()
+        .enumerate()
+        .fold(*last, |acc, (i, n)| acc | (n << (8 * (3 - i))));
+    Some(std::net::Ipv4Addr::from(u32::try_from(value).ok()?))
 }
 
 /// Refuses plain `http` to a host that is not this machine unless `allowed`;
@@ -311,4 +350,99 @@ fn check_base_url(base: &str) -> Result<reqwest::Url, BuildError> {
         return invalid("it has a fragment (#...): remove it");
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::{inet_aton, is_loopback, is_loopback_host};
+
+    /// Every spelling of an IPv4 address that resolvers and URL parsers
+    /// read: dotted, short forms, one number, hex, octal.
+    fn spellings(a: [u8; 4]) -> Vec<String> {
+        let n = u32::from_be_bytes(a);
+        vec![
+            format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
+            format!(
+                "{}.{}.{}",
+                a[0],
+                a[1],
+                u32::from(a[2]) << 8 | u32::from(a[3])
+            ),
+            format!("{}.{}", a[0], n & 0x00ff_ffff),
+            format!("{n}"),
+            format!("0x{n:x}"),
+            format!("0{:o}.{}.{}.{}", a[0], a[1], a[2], a[3]),
+            format!("0x{:x}.0x{:x}.{}.{}", a[0], a[1], a[2], a[3]),
+        ]
+    }
+
+    /// The class, generated: every address of 127.0.0.0/8 sampled at its
+    /// ends and inside, in every IPv4 spelling, bare and mapped into IPv6;
+    /// `::1` in its spellings; `localhost` and its subdomains in any case,
+    /// with or without the root's dot. And what lies just outside it.
+    #[test]
+    fn every_spelling_of_this_machine_and_nothing_else() {
+        let mut this_machine = Vec::new();
+        for a in [
+            [127, 0, 0, 1],
+            [127, 0, 0, 0],
+            [127, 255, 255, 255],
+            [127, 1, 2, 3],
+        ] {
+            let dotted = format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            this_machine.extend(spellings(a));
+            this_machine.push(format!("[::ffff:{dotted}]"));
+            this_machine.push(format!("::FFFF:{dotted}"));
+            this_machine.push(format!(
+                "[::ffff:{:x}{:02x}:{:x}{:02x}]",
+                a[0], a[1], a[2], a[3]
+            ));
+        }
+        for v6 in ["::1", "[::1]", "0:0:0:0:0:0:0:1", "[0000::0001]"] {
+            this_machine.push(v6.into());
+        }
+        for name in ["localhost", "a.localhost", "x.y.localhost"] {
+            for spelled in [
+                name.to_owned(),
+                name.to_uppercase(),
+                format!("{name}."),
+                format!("{}.", name.to_uppercase()),
+            ] {
+                this_machine.push(spelled);
+            }
+        }
+        for host in &this_machine {
+            assert!(is_loopback_host(host), "{host} is this machine");
+            if let Ok(url) = reqwest::Url::parse(&format!("http://{host}:8080/x")) {
+                assert!(is_loopback(&url), "http://{host} is this machine");
+            }
+        }
+        let elsewhere = [
+            "128.0.0.1",
+            "126.255.255.255",
+            "10.0.0.1",
+            "0.0.0.0",
+            "::",
+            "::2",
+            "[::ffff:10.0.0.1]",
+            "::ffff:128.0.0.1",
+            "localhost.example.com",
+            "mylocalhost",
+            "localhost..",
+            "127.0.0.1.example",
+            "2130706431",
+            "0x80000000",
+            "127.256.0.1",
+            "",
+            ".",
+        ];
+        for host in elsewhere {
+            assert!(!is_loopback_host(host), "{host} is not this machine");
+        }
+        assert_eq!(
+            inet_aton("127.1"),
+            Some(std::net::Ipv4Addr::new(127, 0, 0, 1))
+        );
+        assert_eq!(inet_aton("1.2.3.4.5"), None);
+    }
 }

@@ -68,12 +68,28 @@ impl JwtAuth {
         }
     }
 
+    /// The shortest lifetime [`JwtAuth::expires_after`] takes: a minute.
+    /// The service's clock and this machine's may differ by up to that
+    /// (the skew JWT readers commonly allow), so a token that lived less
+    /// could arrive already expired.
+    pub const MIN_LIFETIME: Duration = Duration::from_secs(60);
+
     /// Gives every token an `exp` claim `ttl` after it is minted (at most
     /// the end of year 9999, whatever `ttl`); a new token is minted once 90%
-    /// of `ttl` has passed.
-    pub fn expires_after(mut self, ttl: Duration) -> Self {
+    /// of `ttl` has passed. A `ttl` shorter than [`JwtAuth::MIN_LIFETIME`]
+    /// (zero included) is refused here: such tokens would be expired, or
+    /// nearly, when the service reads them.
+    pub fn expires_after(mut self, ttl: Duration) -> Result<Self, AuthError> {
+        if ttl < Self::MIN_LIFETIME {
+            return Err(AuthError::new(format!(
+                "a token lifetime of {} s is shorter than the {} s a token must outlive the clock skew between this machine and the service by: give at least {} s",
+                ttl.as_secs_f64(),
+                Self::MIN_LIFETIME.as_secs(),
+                Self::MIN_LIFETIME.as_secs()
+            )));
+        }
         self.ttl = Some(ttl);
-        self
+        Ok(self)
     }
 
     /// Reads time from `clock` (for tests).
