@@ -461,3 +461,55 @@ async fn a_bodyless_post_says_its_length() {
     assert_eq!(seen.header("content-length"), Some("0"), "{seen:?}");
     assert!(seen.body.is_empty());
 }
+
+/// A create exists to return the new key, and a generate its secret: a
+/// success without it is an error that says it was probably made, and
+/// keeps the answer. A bare-text secret is still a secret.
+#[tokio::test]
+async fn a_create_or_generate_answered_without_its_secret_is_an_error_that_keeps_the_answer() {
+    let answers = [
+        "{}",
+        r#"{"accessKey":null,"hasAccessKey":true}"#,
+        r#"{"accessKey":""}"#,
+    ];
+    let server = ScriptedServer::start(answers.iter().map(|a| Reply::json(200, a)).collect()).await;
+    let c = client(&server.base_url);
+    let body = types::CreateApiKeyParameter {
+        ip_whitelisting: None,
+        notes: None,
+    };
+    for answer in answers {
+        let err = c
+            .api_key_create_access_key(TENANT, USER, &body)
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no secret at `/accessKey`"),
+            "{answer}: {text}"
+        );
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(err.body_secret().expose(), answer, "the raw answer is kept");
+    }
+    // Never sent twice: a create is not repeated on its own.
+    assert_eq!(server.requests().len(), answers.len());
+}
+
+#[tokio::test]
+async fn a_generated_secret_that_did_not_arrive_is_an_error() {
+    let answers = ["", "\"\"", "null", "  \n"];
+    let server = ScriptedServer::start(answers.iter().map(|a| Reply::json(200, a)).collect()).await;
+    let c = client(&server.base_url);
+    for answer in answers {
+        let err = c
+            .api_key_generate_secret_key(TENANT, "k1")
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("no secret at ``"), "{answer}: {text}");
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(err.body_secret().expose(), answer, "the raw answer is kept");
+    }
+    // Never sent twice: a create is not repeated on its own.
+    assert_eq!(server.requests().len(), answers.len());
+}

@@ -905,3 +905,30 @@ fn a_setting_of_the_wrong_type_in_secrets_json_is_named() {
     );
     assert!(!err.contains("12345"), "{err}");
 }
+
+/// A create exists to return the token's value: a success without it is
+/// an error that says the token was probably made, and keeps the answer.
+#[tokio::test]
+async fn a_create_answered_without_its_secret_is_an_error_that_keeps_the_answer() {
+    let answers = [
+        "{}",
+        r#"{"id":"f45f","displayName":"x","createdDate":"2022-12-08T13:30:12Z"}"#,
+        r#"{"key":null,"id":"f45f"}"#,
+        r#"{"key":"","id":"f45f"}"#,
+    ];
+    let server = ScriptedServer::start(answers.iter().map(|a| Reply::json(201, a)).collect()).await;
+    let c = pat_client(&server.base_url);
+    let body = types::CreateApiKey {
+        display_name: "Nightly reconciliation".parse().unwrap(),
+        deactivation_date: None,
+    };
+    for answer in answers {
+        let err = c.create_api_key(&body).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("no secret at `/key`"), "{answer}: {text}");
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(err.body_secret().expose(), answer, "the raw answer is kept");
+    }
+    // Never sent twice: a create is not repeated on its own.
+    assert_eq!(server.requests().len(), answers.len());
+}

@@ -740,3 +740,33 @@ async fn a_receipt_with_null_products_decodes() {
     assert!(receipt.products.is_empty());
     assert_eq!(receipt.receipt_id.as_deref(), Some(RECEIPT));
 }
+
+/// Generating an access key exists to return its receipt: a success
+/// without one is an error that says the key was probably issued, and
+/// keeps the answer.
+#[tokio::test]
+async fn a_generate_answered_without_its_receipt_is_an_error_that_keeps_the_answer() {
+    let answers = [
+        "{}",
+        r#"{"data":[]}"#,
+        r#"{"data":[{"receipt":{}}]}"#,
+        r#"{"data":[{"receipt":{"receiptId":null}}]}"#,
+    ];
+    let mut replies = vec![Reply::json(200, r#"{"token":"first-token"}"#)];
+    replies.extend(answers.iter().map(|a| Reply::json(200, a)));
+    let server = ScriptedServer::start(replies).await;
+    let c = client_with(&server.base_url, partner());
+    let body: types::ThirdPartyAccessKeyData = serde_json::from_value(minimal_key_data()).unwrap();
+    for answer in answers {
+        let err = c.generate_third_party_access_key(&body).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no secret at `/data/0/receipt/receiptId`"),
+            "{answer}: {text}"
+        );
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(err.body_secret().expose(), answer, "the raw answer is kept");
+    }
+    // Never sent twice: a create is not repeated on its own.
+    assert_eq!(server.requests().len(), answers.len() + 1);
+}

@@ -693,3 +693,37 @@ async fn display_carries_the_cause_and_the_providers_message() {
         .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
 }
+
+/// A create exists to return the new key's secret: a success without it
+/// (an empty object, no key, a null or blank secret, `null`) is an error
+/// that says the key was probably made, and keeps the raw answer.
+#[tokio::test]
+async fn a_create_answered_without_its_secret_is_an_error_that_keeps_the_answer() {
+    let answers = [
+        "{}",
+        r#"{"key":{}}"#,
+        r#"{"key":{"id":"int_9","secret":null}}"#,
+        r#"{"key":{"id":"int_9","secret":"  "}}"#,
+        "null",
+    ];
+    let server = ScriptedServer::start(answers.iter().map(|a| Reply::json(201, a)).collect()).await;
+    let c = client(&server.base_url);
+    let body = types::IntegrationApiKey {
+        display_name: "Billing sync".parse().unwrap(),
+    };
+    for answer in answers {
+        let err = c
+            .create_custom_integration_key(APP, INTEGRATION, &body)
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("no secret at `/key/secret`"),
+            "{answer}: {text}"
+        );
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(err.body_secret().expose(), answer, "the raw answer is kept");
+    }
+    // Never sent twice: a create is not repeated on its own.
+    assert_eq!(server.requests().len(), answers.len());
+}

@@ -196,10 +196,7 @@ Arguments:
         tenant_url_code: &'a str,
         body: &'a types::AccessKeyDto,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<()>> {
-        let call = ::apikeys_runtime::Call::start(
-            &self.inner,
-            "api_key_update_access_key",
-        );
+        let call = ::apikeys_runtime::Call::start(&self.inner, "ApiKey_UpdateAccessKey");
         let outcome = self
             .raw_api_key_update_access_key(&call, tenant_url_code, body)
             .await;
@@ -237,7 +234,7 @@ Arguments:
         tenant_url_code: &'a str,
         id: &'a str,
     ) -> Result<ResponseValue<()>, ::apikeys_runtime::Error<()>> {
-        let call = ::apikeys_runtime::Call::start(&self.inner, "api_key_delete_api_key");
+        let call = ::apikeys_runtime::Call::start(&self.inner, "ApiKey_DeleteApiKey");
         let outcome = self.raw_api_key_delete_api_key(&call, tenant_url_code, id).await;
         call.finish(outcome)
     }
@@ -278,7 +275,7 @@ Arguments:
     ) -> Result<ResponseValue<::apikeys_runtime::Secret>, ::apikeys_runtime::Error<()>> {
         let call = ::apikeys_runtime::Call::start(
             &self.inner,
-            "api_key_generate_secret_key",
+            "ApiKey_GenerateSecretKey",
         );
         let outcome = self
             .raw_api_key_generate_secret_key(&call, tenant_url_code, id)
@@ -308,7 +305,7 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response),
+            200u16..=299u16 => ::apikeys_runtime::success_with_secret(response, ""),
             _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
@@ -328,10 +325,7 @@ Arguments:
         ResponseValue<::std::vec::Vec<types::AccessKeyDto>>,
         ::apikeys_runtime::Error<()>,
     > {
-        let call = ::apikeys_runtime::Call::start(
-            &self.inner,
-            "api_key_get_access_keys",
-        );
+        let call = ::apikeys_runtime::Call::start(&self.inner, "ApiKey_GetAccessKeys");
         let outcome = self
             .raw_api_key_get_access_keys(&call, tenant_url_code, user_identifier)
             .await;
@@ -379,10 +373,7 @@ Arguments:
         user_identifier: &'a str,
         body: &'a types::CreateApiKeyParameter,
     ) -> Result<ResponseValue<types::AccessKeyDto>, ::apikeys_runtime::Error<()>> {
-        let call = ::apikeys_runtime::Call::start(
-            &self.inner,
-            "api_key_create_access_key",
-        );
+        let call = ::apikeys_runtime::Call::start(&self.inner, "ApiKey_CreateAccessKey");
         let outcome = self
             .raw_api_key_create_access_key(&call, tenant_url_code, user_identifier, body)
             .await;
@@ -413,7 +404,9 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response),
+            200u16..=299u16 => {
+                ::apikeys_runtime::success_with_secret(response, "/accessKey")
+            }
             _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }

@@ -619,6 +619,10 @@ fn generate_doc(
                 )
             })
             .collect(),
+        returns_secret: marked(postprocess::RETURNS_SECRET)
+            .into_iter()
+            .filter_map(|(id, v)| Some((id, v.as_str()?.to_owned())))
+            .collect(),
     };
     let by_method = |m: String| {
         let method = m

@@ -520,7 +520,12 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response),
+            200u16..=299u16 => {
+                ::apikeys_runtime::success_with_secret(
+                    response,
+                    "/data/0/receipt/receiptId",
+                )
+            }
             400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
             401u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
             404u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),

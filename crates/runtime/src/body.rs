@@ -230,6 +230,49 @@ where
     }
 }
 
+/// Decodes a success answer of an operation whose purpose is to return a
+/// new secret (a create, a generate; the spec marks it with
+/// `x-apikeys-returns-secret`): a success without a value at `pointer` (a
+/// JSON pointer; empty: the whole body) is an error, since the key was
+/// probably made and its secret did not arrive. The raw answer stays in
+/// the error's `body_secret()`.
+#[doc(hidden)]
+#[allow(clippy::result_large_err)]
+pub fn success_with_secret<T, E>(
+    answer: Answer,
+    pointer: &str,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>>
+where
+    T: DeserializeOwned,
+{
+    if answer.undecoded.is_none() && !holds_secret(&answer.body, pointer) {
+        let why = format!(
+            "the answer has no secret at `{pointer}`: what it created was probably made, and its secret did not arrive; find it among the keys and revoke it, or create another"
+        );
+        return Err(Undecodable(answer.body, still_coded(&why)).into());
+    }
+    success(answer)
+}
+
+/// Whether `body` holds something at `pointer`: not `null`, not an empty
+/// or blank string, not an empty object or list. The whole body (an empty
+/// pointer) may also be the secret as bare text.
+fn holds_secret(body: &[u8], pointer: &str) -> bool {
+    let present = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(s) => !s.trim().is_empty(),
+        serde_json::Value::Object(m) => !m.is_empty(),
+        serde_json::Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
+    match loose::parse(body) {
+        Ok(value) => value.pointer(pointer).is_some_and(present),
+        Err(_) => {
+            pointer.is_empty() && std::str::from_utf8(body).is_ok_and(|t| !t.trim().is_empty())
+        }
+    }
+}
+
 /// A JSON body read as a success answer's is: strictly, then tolerantly
 /// (without the rules for empty and non-JSON bodies).
 pub(crate) fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {

@@ -29,7 +29,10 @@ pub use auth::{
     Auth, AuthContext, AuthError, AuthErrorKind, AuthorizationHeader, BoxFuture, Clock,
     HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
-pub use body::{Answer, Undecodable, decode, empty, read_limited, stream, success, unexpected};
+pub use body::{
+    Answer, Undecodable, decode, empty, read_limited, stream, success, success_with_secret,
+    unexpected,
+};
 pub use builder::{ClientBuilder, GeneratedClient, is_loopback_host};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};

@@ -370,7 +370,9 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success(response),
+            200u16..=299u16 => {
+                ::apikeys_runtime::success_with_secret(response, "/key/secret")
+            }
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))
             }

@@ -340,12 +340,17 @@ pub(super) const THROUGH_THE_RUNTIME: Rewrite = Rewrite {
             construct: "a parameter named like a local of progenitor's (`request`, as OpenID Connect has; `response`, `result`)",
             action: "the argument is `request_`; the parameter keeps its name on the wire",
         },
+        Row {
+            construct: "an operation marked `x-apikeys-returns-secret: <JSON pointer>` (a create or generate whose purpose is a new secret)",
+            action: "decoded by `apikeys_runtime::success_with_secret`: a 2xx without the secret is an error saying it was probably made, the raw answer kept in `body_secret()`",
+        },
     ],
     snapshots: &[
         "rewrite-call-path",
         "rewrite-delete-answer-optional",
         "lenient-download",
         "rewrite-parameters-named-like-locals",
+        "rewrite-returns-secret",
     ],
     apply: through_the_runtime,
 };
@@ -393,7 +398,7 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 .facts
                 .operation_ids
                 .iter()
-                .find(|id| id.to_lowercase() == method_id.replace('_', "").to_lowercase())
+                .find(|id| squashed(id) == squashed(&method_id))
                 .cloned()
                 .unwrap_or(method_id.clone());
             // A DELETE's answer body is a courtesy: services answer 204
@@ -448,6 +453,15 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             borrow_str_segments(&mut f);
             decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
+            if let Some((_, pointer)) = generated
+                .facts
+                .returns_secret
+                .iter()
+                .find(|(id, _)| *id == op_id)
+            {
+                secret_in_success(&mut f.block, pointer)
+                    .map_err(|m| format!("operation method {name}: {m}"))?;
+            }
             f.sig
                 .inputs
                 .insert(1, syn::parse_quote!(call: &::apikeys_runtime::Call<'_>));
@@ -661,6 +675,63 @@ fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
             "progenitor reads its answer in a way the runtime does not handle (a stream or an upgrade?)"
                 .into(),
         );
+    }
+    Ok(())
+}
+
+/// An operation id or method name without case or separators: how an
+/// operationId (`ApiKey_CreateAccessKey`, `createApiKey`) is found again
+/// from the method progenitor named after it (`api_key_create_access_key`).
+fn squashed(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// An operation marked as returning a secret (`x-apikeys-returns-secret`)
+/// decodes its successes with `success_with_secret`, which refuses one
+/// without the secret at `pointer`. Matched on the call's path, not its
+/// printed text.
+fn secret_in_success(block: &mut syn::Block, pointer: &str) -> Result<(), String> {
+    if !(pointer.is_empty() || pointer.starts_with('/')) {
+        return Err(format!(
+            "`{}: {pointer}` is no JSON pointer (write `/field/inner`, or \"\" for the whole body)",
+            super::RETURNS_SECRET
+        ));
+    }
+    struct Mark<'p> {
+        pointer: &'p str,
+        marked: usize,
+    }
+    impl VisitMut for Mark<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            if let Expr::Call(call) = expr
+                && let Expr::Path(path) = &*call.func
+                && path.path.leading_colon.is_some()
+                && path.path.segments.len() == 2
+                && path.path.segments[0].ident == "apikeys_runtime"
+                && path.path.segments[1].ident == "success"
+                && call.args.len() == 1
+            {
+                let answer = &call.args[0];
+                let pointer = self.pointer;
+                *expr = syn::parse_quote!(
+                    ::apikeys_runtime::success_with_secret(#answer, #pointer)
+                );
+                self.marked += 1;
+                return;
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    let mut mark = Mark { pointer, marked: 0 };
+    mark.visit_block_mut(block);
+    if mark.marked == 0 {
+        return Err(format!(
+            "it is marked `{}` but has no success answer to read the secret from",
+            super::RETURNS_SECRET
+        ));
     }
     Ok(())
 }
