@@ -57,18 +57,17 @@ pub(crate) fn lookup(name: &str) -> Option<Coding> {
 
 /// The codings `headers` say were applied, in the order they were.
 fn applied(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(CONTENT_ENCODING)
-        .iter()
-        .flat_map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .into_owned()
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .collect::<Vec<_>>()
-        })
-        .filter(|s| !s.is_empty())
-        .collect()
+    let mut names = Vec::new();
+    for value in headers.get_all(CONTENT_ENCODING) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        names.extend(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    names
 }
 
 /// Undoes the codings `headers` name that reqwest left, reading at most
