@@ -843,3 +843,33 @@ macro_rules! runtime_contract {
         }
     };
 }
+
+/// Gives each of `answers` to `call` in turn (the server answers them in
+/// that order) and checks that each is an error saying that what the call
+/// created was probably made and its secret, at `pointer`, did not arrive,
+/// with the raw answer kept in `body_secret()`.
+pub async fn assert_secret_missing<T, E, Fut>(
+    answers: &[&str],
+    pointer: &str,
+    call: impl Fn() -> Fut,
+) where
+    Fut: std::future::Future<Output = Result<T, apikeys_runtime::Error<E>>>,
+    apikeys_runtime::Error<E>: std::fmt::Display,
+{
+    for answer in answers {
+        let Err(err) = call().await else {
+            panic!("{answer}: a success without its secret");
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("no secret at `{pointer}`")),
+            "{answer}: {text}"
+        );
+        assert!(text.contains("probably made"), "{answer}: {text}");
+        assert_eq!(
+            err.body_secret().expose(),
+            *answer,
+            "the raw answer is kept"
+        );
+    }
+}

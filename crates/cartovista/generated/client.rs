@@ -305,7 +305,7 @@ Arguments:
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success_with_secret(response, ""),
+            200u16..=299u16 => ::apikeys_runtime::success_with_secret(response, &[""]),
             _ => Err(::apikeys_runtime::unexpected(response)),
         }
     }
@@ -405,7 +405,10 @@ Arguments:
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {
-                ::apikeys_runtime::success_with_secret(response, "/accessKey")
+                ::apikeys_runtime::success_with_secret(
+                    response,
+                    &["/accessKey", "/accessKeyString"],
+                )
             }
             _ => Err(::apikeys_runtime::unexpected(response)),
         }

@@ -621,7 +621,16 @@ fn generate_doc(
             .collect(),
         returns_secret: marked(postprocess::RETURNS_SECRET)
             .into_iter()
-            .filter_map(|(id, v)| Some((id, v.as_str()?.to_owned())))
+            .map(|(id, v)| {
+                let pointers = match v {
+                    serde_json::Value::Array(items) => items
+                        .iter()
+                        .map(|p| p.as_str().unwrap_or("?").to_owned())
+                        .collect(),
+                    other => vec![other.as_str().unwrap_or("?").to_owned()],
+                };
+                (id, pointers)
+            })
             .collect(),
     };
     let by_method = |m: String| {

@@ -487,7 +487,9 @@ Sends a `POST` request to `/api/keys`
         let result = call.send(&self.client, &self.baseurl, request).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16..=299u16 => ::apikeys_runtime::success_with_secret(response, "/key"),
+            200u16..=299u16 => {
+                ::apikeys_runtime::success_with_secret(response, &["/key"])
+            }
             400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))

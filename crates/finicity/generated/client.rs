@@ -523,7 +523,7 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
             200u16..=299u16 => {
                 ::apikeys_runtime::success_with_secret(
                     response,
-                    "/data/0/receipt/receiptId",
+                    &["/data/0/receipt/receiptId"],
                 )
             }
             400u16 => Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?)),

@@ -232,22 +232,24 @@ where
 
 /// Decodes a success answer of an operation whose purpose is to return a
 /// new secret (a create, a generate; the spec marks it with
-/// `x-apikeys-returns-secret`): a success without a value at `pointer` (a
-/// JSON pointer; empty: the whole body) is an error, since the key was
-/// probably made and its secret did not arrive. The raw answer stays in
-/// the error's `body_secret()`.
+/// `x-apikeys-returns-secret`): a success without a value at any of
+/// `pointers` (JSON pointers; an empty one: the whole body) is an error,
+/// since the key was probably made and its secret did not arrive. The raw
+/// answer stays in the error's `body_secret()`.
 #[doc(hidden)]
 #[allow(clippy::result_large_err)]
 pub fn success_with_secret<T, E>(
     answer: Answer,
-    pointer: &str,
+    pointers: &[&str],
 ) -> Result<ResponseValue<T>, progenitor_client::Error<E>>
 where
     T: DeserializeOwned,
 {
-    if answer.undecoded.is_none() && !holds_secret(&answer.body, pointer) {
+    if answer.undecoded.is_none() && !pointers.iter().any(|p| holds_secret(&answer.body, p)) {
+        let at: Vec<String> = pointers.iter().map(|p| format!("`{p}`")).collect();
         let why = format!(
-            "the answer has no secret at `{pointer}`: what it created was probably made, and its secret did not arrive; find it among the keys and revoke it, or create another"
+            "the answer has no secret at {}: what it created was probably made, and its secret did not arrive; find it among the keys and revoke it, or create another",
+            at.join(" or ")
         );
         return Err(Undecodable(answer.body, still_coded(&why)).into());
     }

@@ -371,7 +371,7 @@ Arguments:
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {
-                ::apikeys_runtime::success_with_secret(response, "/key/secret")
+                ::apikeys_runtime::success_with_secret(response, &["/key/secret"])
             }
             400u16..=499u16 => {
                 Err(Error::ErrorResponse(::apikeys_runtime::decode(response)?))

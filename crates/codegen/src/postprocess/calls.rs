@@ -453,13 +453,13 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             borrow_str_segments(&mut f);
             decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
-            if let Some((_, pointer)) = generated
+            if let Some((_, pointers)) = generated
                 .facts
                 .returns_secret
                 .iter()
                 .find(|(id, _)| *id == op_id)
             {
-                secret_in_success(&mut f.block, pointer)
+                secret_in_success(&mut f.block, pointers)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
             f.sig
@@ -693,15 +693,21 @@ fn squashed(name: &str) -> String {
 /// decodes its successes with `success_with_secret`, which refuses one
 /// without the secret at `pointer`. Matched on the call's path, not its
 /// printed text.
-fn secret_in_success(block: &mut syn::Block, pointer: &str) -> Result<(), String> {
-    if !(pointer.is_empty() || pointer.starts_with('/')) {
+fn secret_in_success(block: &mut syn::Block, pointers: &[String]) -> Result<(), String> {
+    if let Some(bad) = pointers
+        .iter()
+        .find(|p| !(p.is_empty() || p.starts_with('/')))
+    {
         return Err(format!(
-            "`{}: {pointer}` is no JSON pointer (write `/field/inner`, or \"\" for the whole body)",
+            "`{}: {bad}` is no JSON pointer (write `/field/inner`, or \"\" for the whole body)",
             super::RETURNS_SECRET
         ));
     }
+    if pointers.is_empty() {
+        return Err(format!("`{}` names no place", super::RETURNS_SECRET));
+    }
     struct Mark<'p> {
-        pointer: &'p str,
+        pointers: &'p [String],
         marked: usize,
     }
     impl VisitMut for Mark<'_> {
@@ -715,9 +721,9 @@ fn secret_in_success(block: &mut syn::Block, pointer: &str) -> Result<(), String
                 && call.args.len() == 1
             {
                 let answer = &call.args[0];
-                let pointer = self.pointer;
+                let pointers = self.pointers;
                 *expr = syn::parse_quote!(
-                    ::apikeys_runtime::success_with_secret(#answer, #pointer)
+                    ::apikeys_runtime::success_with_secret(#answer, &[#(#pointers),*])
                 );
                 self.marked += 1;
                 return;
@@ -725,7 +731,10 @@ fn secret_in_success(block: &mut syn::Block, pointer: &str) -> Result<(), String
             syn::visit_mut::visit_expr_mut(self, expr);
         }
     }
-    let mut mark = Mark { pointer, marked: 0 };
+    let mut mark = Mark {
+        pointers,
+        marked: 0,
+    };
     mark.visit_block_mut(block);
     if mark.marked == 0 {
         return Err(format!(

@@ -104,16 +104,17 @@ pub struct Facts {
     /// field, and their names (see [`crate::rules::DEEP_OBJECT`]).
     pub deep_objects: Vec<(String, Vec<String>)>,
     /// The operations whose purpose is to return a new secret, and where
-    /// in their success body it is (a JSON pointer; empty: the whole body),
-    /// as the spec marks them with [`RETURNS_SECRET`].
-    pub returns_secret: Vec<(String, String)>,
+    /// in their success body it may be (JSON pointers; empty: the whole
+    /// body), as the spec marks them with [`RETURNS_SECRET`].
+    pub returns_secret: Vec<(String, Vec<String>)>,
 }
 
 /// The operation extension that marks an operation whose only purpose is
 /// to return a new secret (a create, a generate), with a JSON pointer to
 /// the secret in its success body (`/key/secret`; `""` for the whole
-/// body). A success without it is an error: the key was probably made and
-/// its secret did not arrive.
+/// body), or a list of them where it may come in either place. A success
+/// without it is an error: the key was probably made and its secret did
+/// not arrive.
 pub const RETURNS_SECRET: &str = "x-apikeys-returns-secret";
 
 /// Rewrites progenitor's client; returns the rewritten file and the number
