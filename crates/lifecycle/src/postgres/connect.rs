@@ -30,15 +30,22 @@ pub const HEARTBEAT: Duration = Duration::from_secs(3);
 /// others out (`idle_session_timeout`, PostgreSQL 14 and later).
 pub const SILENT_SESSION: Duration = Duration::from_secs(12);
 
-/// The session settings every connection starts with. The TCP keepalives
-/// and user timeout on the server's side end a session whose peer vanished
-/// even where `idle_session_timeout` is missing (before PostgreSQL 14).
-const SESSION_SETTINGS: &str = "SET statement_timeout = '12s';
-     SET lock_timeout = '10s';
-     SET tcp_keepalives_idle = 10;
-     SET tcp_keepalives_interval = 5;
-     SET tcp_keepalives_count = 3;
-     SET tcp_user_timeout = 20000";
+/// The session settings every connection starts with.
+const SESSION_SETTINGS: &str = "SET statement_timeout = '12s'; SET lock_timeout = '10s'";
+
+/// Settings that end a session whose peer vanished, on the server's side:
+/// TCP keepalives and user timeout (PostgreSQL 12 and later), and the
+/// end of a session silent for [`SILENT_SESSION`] (14 and later). Each one
+/// an older server does not know is left out.
+fn liveness_settings() -> [String; 5] {
+    [
+        "SET tcp_keepalives_idle = 10".into(),
+        "SET tcp_keepalives_interval = 5".into(),
+        "SET tcp_keepalives_count = 3".into(),
+        "SET tcp_user_timeout = 20000".into(),
+        format!("SET idle_session_timeout = {}", SILENT_SESSION.as_millis()),
+    ]
+}
 
 /// How much TLS a connection asks for: libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,16 +369,18 @@ impl Target {
             client.batch_execute(SESSION_SETTINGS),
         )
         .await?;
-        // Before PostgreSQL 14 there is no idle_session_timeout; the TCP
-        // settings above still end a session whose peer vanished.
-        let _ = bounded(
-            "setting idle_session_timeout",
-            client.batch_execute(&format!(
-                "SET idle_session_timeout = {}",
-                SILENT_SESSION.as_millis()
-            )),
-        )
-        .await;
+        // All at once; where that fails (an older server), one by one,
+        // keeping those the server knows.
+        let liveness = liveness_settings();
+        let all = liveness.join("; ");
+        if bounded("setting keepalives", client.batch_execute(&all))
+            .await
+            .is_err()
+        {
+            for setting in &liveness {
+                let _ = bounded("setting keepalives", client.batch_execute(setting)).await;
+            }
+        }
         Ok(client)
     }
 
