@@ -193,7 +193,7 @@ impl Sink for FileSink {
     }
 
     /// An `flock` on `.<name>.lock` beside the file (the kernel releases
-    /// it when its holder dies), waited for at most [`FENCE_WAIT`].
+    /// it when its holder dies), waited for at most 20 s (`FENCE_WAIT`).
     fn fence(&self) -> Result<SinkFence, SinkError> {
         let name = self
             .path
