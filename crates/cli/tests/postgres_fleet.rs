@@ -167,6 +167,30 @@ async fn lost_lock_case(server: &str, kind: Kind, pause: PauseAt) -> Option<i32>
         revoked.iter().all(|k| **k != stored.key),
         "{what}: the stale runner revoked the stored key: {stale_err}"
     );
+    // A stale runner that stopped says why: the state database it lost.
+    if !stale.status.success() {
+        assert_eq!(stale.status.code(), Some(4), "{what}: {stale_err}");
+        assert!(
+            stale_err.contains("no longer holds the lock")
+                || stale_err.contains("the state database"),
+            "{what}: the stop does not name its cause: {stale_err}"
+        );
+    }
+    // No secret in any row, whoever wrote it.
+    let rows: String = admin(&database)
+        .await
+        .query_one(
+            "SELECT coalesce(string_agg(body::text, ''), '') FROM apikeys_rotations",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    for (part, secret) in &stored.parts {
+        if part != "key_id" && part != "receipt" {
+            assert!(!rows.contains(secret.expose()), "{what}: {part} in a row");
+        }
+    }
     stale.status.code()
 }
 

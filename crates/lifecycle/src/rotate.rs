@@ -635,7 +635,6 @@ impl<'a> Rotation<'a> {
         may_start: bool,
     ) -> Result<Option<RotationOutcome>, RotationError> {
         self.check()?;
-        let provider = self.keys.provider();
         let name = self.name(&old.shown());
         let no_faults = |_: FaultPoint| false;
         let faults: &crate::state::FaultFn<'_> = match &self.fault {
@@ -644,6 +643,26 @@ impl<'a> Rotation<'a> {
         };
         let journal = self.state.get().lock(&name, faults).await?;
         let journal = journal.as_ref();
+        match self.locked(journal, old, &name, may_start).await {
+            // A provider that refused may have refused because another
+            // runner took the rotation over: say that, if so.
+            Err(e @ RotationError::Provider { .. }) => match journal.check().await {
+                Err(StateError::Lost(why)) => Err(RotationError::LostLock(why)),
+                _ => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// [`Rotation::run`] once the rotation's lock is held.
+    async fn locked(
+        &self,
+        journal: &dyn HeldState,
+        old: &KeyId,
+        name: &str,
+        may_start: bool,
+    ) -> Result<Option<RotationOutcome>, RotationError> {
+        let provider = self.keys.provider();
         // A runner that lost this lock and is committing to the sink ends
         // first; any later commit of its is refused by its check.
         drop(
@@ -653,7 +672,7 @@ impl<'a> Rotation<'a> {
         );
         self.fault(FaultPoint::Locked)?;
         let mut entry = match journal.load().await? {
-            Some(text) => Some(Entry::parse(&text, &name)?),
+            Some(text) => Some(Entry::parse(&text, name)?),
             None => None,
         };
         let resumed = entry.is_some();
