@@ -412,21 +412,11 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 f.sig.output = syn::parse_quote!(-> Result<#ok, Error<#err>>);
             }
             set_operation_id(&mut f.block, &op_id);
-            if let Some((_, names)) = generated
-                .facts
-                .deep_objects
-                .iter()
-                .find(|(id, _)| *id == op_id)
-            {
+            if let Some(names) = fact(&generated.facts.deep_objects, &op_id) {
                 deep_objects(&mut f.block, names)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
-            if let Some((_, media)) = generated
-                .facts
-                .content_types
-                .iter()
-                .find(|(id, _)| *id == op_id)
-            {
+            if let Some(media) = fact(&generated.facts.content_types, &op_id) {
                 declared_content_type(&mut f.block, media)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
@@ -453,12 +443,7 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             borrow_str_segments(&mut f);
             decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
-            if let Some((_, pointers)) = generated
-                .facts
-                .returns_secret
-                .iter()
-                .find(|(id, _)| *id == op_id)
-            {
+            if let Some(pointers) = fact(&generated.facts.returns_secret, &op_id) {
                 secret_in_success(&mut f.block, pointers)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
@@ -677,6 +662,15 @@ fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// What `facts` (one of the per-operation lists of [`super::Facts`]) says of the
+/// operation `op_id`.
+fn fact<'a, T>(facts: &'a [(String, T)], op_id: &str) -> Option<&'a T> {
+    facts
+        .iter()
+        .find(|(id, _)| id == op_id)
+        .map(|(_, fact)| fact)
 }
 
 /// An operation id or method name without case or separators: how an
