@@ -6,6 +6,7 @@ mod policy;
 mod providers;
 mod rotate;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -205,6 +206,11 @@ struct SinkArgs {
     sink: String,
 }
 
+/// Whether `--sink` names standard output.
+fn sink_is_stdout(text: &str) -> bool {
+    text == "stdout"
+}
+
 /// A sink as `--sink` or a policy file names it.
 pub(crate) fn parse_sink(text: &str) -> Result<Box<dyn Sink>, String> {
     if let Some(path) = text.strip_prefix("file:") {
@@ -355,7 +361,8 @@ async fn provider_command(
             Ok(0)
         }
         Keys::Create { name, sink } => {
-            let sink = parse_sink(&sink.sink)?;
+            let sink_text = sink.sink;
+            let sink = parse_sink(&sink_text)?;
             let new = lifecycle
                 .create(&CreateRequest::named(name))
                 .await
@@ -381,7 +388,11 @@ async fn provider_command(
                 new.info.id,
                 sink.describe()
             );
-            print_keys(&[(lifecycle.provider(), vec![new.info])], output);
+            print_keys_to(
+                &mut results(sink_is_stdout(&sink_text)),
+                &[(lifecycle.provider(), vec![new.info])],
+                output,
+            );
             Ok(0)
         }
         Keys::Revoke { id } => {
@@ -398,6 +409,7 @@ async fn provider_command(
             options,
             dry_run,
         } => {
+            let to_stdout = sink_is_stdout(&sink.sink);
             let sink = parse_sink(&sink.sink)?;
             let mut options = options.options().await?;
             // Settings that cannot work are refused before the first call.
@@ -415,21 +427,26 @@ async fn provider_command(
             if dry_run {
                 match rotation.status(&old).await.map_err(provider_failed)? {
                     Some(step) => {
-                        println!("would go on with the rotation of {old}, left at step {step:?}")
+                        let _ = writeln!(
+                            results(to_stdout),
+                            "would go on with the rotation of {old}, left at step {step:?}"
+                        );
                     }
-                    None => println!(
+                    None => drop(writeln!(
+                        results(to_stdout),
                         "would create a key named `{} rot-…`, store its credentials in {}, verify it, keep {old} live for {}, then revoke it",
                         options.name_prefix,
                         sink.describe(),
                         policy::shown_duration(options.grace)
-                    ),
+                    )),
                 }
                 return Ok(0);
             }
             let outcome = rotation.rotate(&old).await;
-            rotation_result(&old, outcome.map(Some), &options, output)
+            rotation_result(&old, outcome.map(Some), &options, output, to_stdout)
         }
         Keys::Finish { old, sink, options } => {
+            let to_stdout = sink_is_stdout(&sink.sink);
             let sink = parse_sink(&sink.sink)?;
             let options = options.options().await?;
             let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old)
@@ -438,7 +455,7 @@ async fn provider_command(
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
             let outcome = rotation.finish(&old).await;
-            rotation_result(&old, outcome, &options, output)
+            rotation_result(&old, outcome, &options, output, to_stdout)
         }
     }
 }
@@ -449,6 +466,7 @@ fn rotation_result(
     outcome: Result<Option<apikeys_lifecycle::RotationOutcome>, apikeys_lifecycle::RotationError>,
     options: &rotate::Options,
     output: Output,
+    sink_is_stdout: bool,
 ) -> Result<u8, Failure> {
     let outcome = match outcome {
         Ok(Some(outcome)) => outcome,
@@ -475,7 +493,8 @@ fn rotation_result(
         (None, false) => eprintln!("{old} rotated to {}", outcome.new),
     }
     if output == Output::Json {
-        println!(
+        let _ = writeln!(
+            results(sink_is_stdout),
             "{}",
             serde_json::json!({
                 "old": old.shown(),
@@ -638,6 +657,21 @@ fn when(t: Option<DateTime<Utc>>) -> String {
 }
 
 fn print_keys(groups: &[(&str, Vec<KeyInfo>)], output: Output) {
+    print_keys_to(&mut std::io::stdout().lock(), groups, output);
+}
+
+/// Where results go: standard output, unless that carries the secret
+/// document (`--sink stdout`), which then is all it carries, so that
+/// `apikeys … --sink stdout > key.json` gives a JSON file.
+fn results(sink_is_stdout: bool) -> Box<dyn std::io::Write> {
+    match sink_is_stdout {
+        true => Box::new(std::io::stderr()),
+        false => Box::new(std::io::stdout()),
+    }
+}
+
+/// [`print_keys`] into `out`; a failed write (a closed pipe) is dropped.
+fn print_keys_to(out: &mut dyn std::io::Write, groups: &[(&str, Vec<KeyInfo>)], output: Output) {
     match output {
         Output::Json => {
             let all: Vec<serde_json::Value> = groups
@@ -650,16 +684,18 @@ fn print_keys(groups: &[(&str, Vec<KeyInfo>)], output: Output) {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(all));
+            let _ = writeln!(out, "{}", serde_json::Value::Array(all));
         }
         Output::Table => {
-            println!(
+            let _ = writeln!(
+                out,
                 "{:<11} {:<28} {:<30} {:<16} {:<16} {:<16}",
                 "PROVIDER", "ID", "NAME", "CREATED", "EXPIRES", "LAST USED"
             );
             for (provider, keys) in groups {
                 for k in keys {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "{:<11} {:<28} {:<30} {:<16} {:<16} {:<16}",
                         provider,
                         k.id.shown(),

@@ -233,8 +233,21 @@ async fn create_revoke_and_what_is_printed() {
     .await;
     assert!(shown.status.success(), "{}", text(&shown.stderr));
     let secret = fake.key("k2").unwrap().secret;
-    assert!(text(&shown.stdout).contains(&secret));
-
+    // Standard output carries the secret document and nothing else (the
+    // table goes to standard error), so `> key.json` is a JSON file.
+    let document: serde_json::Value = serde_json::from_str(text(&shown.stdout).trim())
+        .unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}): {}",
+                text(&shown.stdout)
+            )
+        });
+    assert_eq!(document["token"], secret.as_str());
+    assert!(
+        text(&shown.stderr).contains("k2"),
+        "{}",
+        text(&shown.stderr)
+    );
     let file = format!("file:{}", cwd.join("k.json").display());
     let quiet = apikeys(
         &fake,
@@ -310,6 +323,54 @@ async fn each_providers_help_lists_every_setting_it_reads() {
                 provider.name,
                 setting.name,
                 setting.env
+            );
+        }
+    }
+}
+
+/// A rotation into `--sink stdout`, in both output forms and as a dry run:
+/// standard output carries the secret document alone (progress and
+/// results go to standard error), so `> key.json` is a JSON file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_sink_gets_the_secret_document_and_nothing_else() {
+    let fake = Fake::start(Kind::Finbourne).await;
+    let cwd = temp("stdout-sink");
+    for (i, form) in ["table", "json"].into_iter().enumerate() {
+        let old = ["old", "k2"][i];
+        for dry in [true, false] {
+            let mut args = vec![
+                "--output",
+                form,
+                "finbourne",
+                "keys",
+                "rotate",
+                old,
+                "--grace",
+                "0",
+                "--sink",
+                "stdout",
+                "--allow-unreadable-sink",
+            ];
+            if dry {
+                args.push("--dry-run");
+            }
+            let journal = cwd.join("journal");
+            args.extend(["--journal", journal.to_str().unwrap()]);
+            let out = apikeys(&fake, None, &cwd, &args, &[]).await;
+            assert!(out.status.success(), "{form} {old}: {}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            if dry {
+                assert_eq!(stdout, "", "{form} dry run: {stdout}");
+                continue;
+            }
+            let document: serde_json::Value =
+                serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+                    panic!("{form}: stdout is not one JSON document ({e}): {stdout}")
+                });
+            assert_eq!(document["provider"], "finbourne", "{form}: {stdout}");
+            assert!(
+                document["token"].as_str().is_some_and(|t| !t.is_empty()),
+                "{form}"
             );
         }
     }
