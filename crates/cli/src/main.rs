@@ -30,6 +30,8 @@ mod exit {
     pub const RESUMABLE: u8 = 4;
     /// Another run holds a rotation's lock.
     pub const BUSY: u8 = 5;
+    /// `revoke` of a key the provider does not list; nothing was revoked.
+    pub const NOT_FOUND: u8 = 6;
 }
 
 #[derive(Parser)]
@@ -396,10 +398,17 @@ async fn provider_command(
             Ok(0)
         }
         Keys::Revoke { id } => {
-            lifecycle
-                .revoke(&key_info(lifecycle, &id).await?.id)
-                .await
-                .map_err(provider_failed)?;
+            let Some(key) = key_info(lifecycle, &id).await? else {
+                return Err(Failure(
+                    exit::NOT_FOUND,
+                    format!(
+                        "no key `{id}` among the {} keys these credentials can see (`apikeys {} keys list` shows them); nothing was revoked",
+                        lifecycle.provider(),
+                        lifecycle.provider()
+                    ),
+                ));
+            };
+            lifecycle.revoke(&key.id).await.map_err(provider_failed)?;
             eprintln!("revoked {id}");
             Ok(0)
         }
@@ -526,27 +535,57 @@ async fn key_info_resuming(
         }
         listed => listed,
     };
-    resolve(listed, shown)
+    if let Some(key) = resolve(listed, shown)? {
+        return Ok(key);
+    }
+    // Not listed: a rotation journaled for it goes on (its old key may be
+    // revoked already); otherwise the id is mistyped, and nothing starts.
+    let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
+    // A secret id (CartoVista's) is journaled by its fingerprint.
+    for id in [KeyId::new(shown), KeyId::secret(shown)] {
+        if let Ok(Some(_)) = rotation.status(&id).await {
+            return Ok(KeyInfo::new(id));
+        }
+    }
+    Err(Failure(
+        exit::USAGE,
+        format!(
+            "no key `{shown}` among the {} keys these credentials can see, and no rotation of it is journaled (`apikeys {} keys list` shows the keys); nothing was done",
+            lifecycle.provider(),
+            lifecycle.provider()
+        ),
+    ))
 }
 
-/// The key named `shown` on the command line: a listed key whose shown id
-/// matches (CartoVista's ids are shown as `fp:…` fingerprints), else one
-/// known only by the text itself.
-async fn key_info(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<KeyInfo, Failure> {
+/// The key named `shown` on the command line (see [`resolve`]).
+async fn key_info(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<Option<KeyInfo>, Failure> {
     resolve(lifecycle.list().await, shown)
 }
 
+/// The key named `shown` among the listed keys: by its shown id
+/// (CartoVista's ids are shown as `fp:…` fingerprints), or a secret id
+/// typed as itself. `None`: the provider lists its keys and this one is
+/// not among them. A provider that cannot list (Finicity) gives a key known only by
+/// the text.
 fn resolve(
     listed: Result<Vec<KeyInfo>, apikeys_lifecycle::LifecycleError>,
     shown: &str,
-) -> Result<KeyInfo, Failure> {
-    let unknown = || KeyInfo::new(KeyId::new(shown));
+) -> Result<Option<KeyInfo>, Failure> {
     match listed {
+        // A secret id typed as itself (CartoVista's key) is listed, and
+        // known by that text, as it always was (journals are named by it).
         Ok(keys) => Ok(keys
-            .into_iter()
+            .iter()
             .find(|k| k.id.shown() == shown)
-            .unwrap_or_else(unknown)),
-        Err(e) if e.kind == LifecycleErrorKind::Unsupported => Ok(unknown()),
+            .cloned()
+            .or_else(|| {
+                keys.iter()
+                    .any(|k| k.id.expose() == shown)
+                    .then(|| KeyInfo::new(KeyId::new(shown)))
+            })),
+        Err(e) if e.kind == LifecycleErrorKind::Unsupported => {
+            Ok(Some(KeyInfo::new(KeyId::new(shown))))
+        }
         Err(e) => Err(provider_failed(e)),
     }
 }

@@ -750,3 +750,67 @@ async fn a_new_finbourne_token_expires_when_asked_and_others_refuse_the_setting(
         }
     }
 }
+
+/// A mistyped key id, for every provider that lists its keys: `rotate`
+/// (and its dry run) refuses with exit 2 before any create, and `revoke`
+/// says the key is not there with exit 6; nothing changes at the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_key_id_creates_and_revokes_nothing() {
+    for kind in [Kind::Sunshine, Kind::Finbourne, Kind::Cartovista] {
+        let fake = Fake::start(kind).await;
+        let cwd = temp("mistyped");
+        let env = env_for(kind, &fake, false, &cwd);
+        let sink = format!("file:{}", cwd.join("key.json").display());
+        let journal = cwd.join("journal").display().to_string();
+        for dry in [true, false] {
+            let mut args = strings(&[
+                name(kind),
+                "keys",
+                "rotate",
+                "int_doesnotexist",
+                "--sink",
+                &sink,
+                "--journal",
+                &journal,
+            ]);
+            if dry {
+                args.push("--dry-run".into());
+            }
+            let refused = apikeys(&cwd, &args, &env).await;
+            let what = format!("{kind:?} rotate (dry run: {dry})");
+            assert_eq!(
+                refused.status.code(),
+                Some(2),
+                "{what}: {}",
+                text(&refused.stderr)
+            );
+            assert!(
+                text(&refused.stderr).contains("no key `int_doesnotexist`"),
+                "{what}: {}",
+                text(&refused.stderr)
+            );
+        }
+        let args = strings(&[name(kind), "keys", "revoke", "doesnotexist"]);
+        let revoked = apikeys(&cwd, &args, &env).await;
+        assert_eq!(
+            revoked.status.code(),
+            Some(6),
+            "{kind:?} revoke: {}",
+            text(&revoked.stderr)
+        );
+        assert!(!text(&revoked.stderr).contains("revoked doesnotexist"));
+        assert_eq!(
+            fake.keys.lock().unwrap().len(),
+            1,
+            "{kind:?}: a key was made"
+        );
+        assert!(
+            fake.key("old").unwrap().live,
+            "{kind:?}: the old key was revoked"
+        );
+        assert!(
+            fake.server.requests().iter().all(|r| r.method == "GET"),
+            "{kind:?}: only lists were sent"
+        );
+    }
+}
