@@ -310,3 +310,10 @@ pub fn check_sink(fake: &Fake, path: &Path, what: &str) -> apikeys_lifecycle::Cr
     }
     stored
 }
+
+/// That `out` exited with `status` and its standard error says `says`.
+pub fn refused_with(out: &Output, status: i32, says: &str, what: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(status), "{what}: {err}");
+    assert!(err.contains(says), "{what}: {err}");
+}
