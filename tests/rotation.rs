@@ -253,7 +253,7 @@ async fn a_rotation_runs_end_to_end_for_every_provider() {
 }
 
 #[tokio::test]
-async fn finicity_keeps_the_old_receipt_unless_unverifiable_keys_are_accepted() {
+async fn finicity_is_refused_before_any_call_unless_unverifiable_keys_are_accepted() {
     let fake = Fake::start(Kind::Finicity).await;
     let keys = keys_for(Kind::Finicity, fake.base_url());
     let (journal, out) = (dir("journal"), dir("out"));
@@ -263,14 +263,18 @@ async fn finicity_keeps_the_old_receipt_unless_unverifiable_keys_are_accepted() 
         .rotate(&KeyId::new("old"))
         .await
         .unwrap_err();
-    assert!(matches!(err, RotationError::Unverifiable(_)), "{err}");
-    assert!(fake.key("old").unwrap().live);
-    // Accepting it finishes the same rotation with the same new receipt.
+    assert!(matches!(err, RotationError::Config(_)), "{err}");
+    assert!(err.to_string().contains("accept"), "{err}");
+    // Nothing was created, stored or journaled.
+    assert_eq!(fake.keys.lock().unwrap().len(), 1);
+    assert!(sink.load().is_none());
+    assert_eq!(std::fs::read_dir(&journal).map_or(0, |d| d.count()), 0);
+    // Accepting it rotates from the start.
     let outcome = rotation(keys.as_ref(), &sink, &journal)
         .rotate(&KeyId::new("old"))
         .await
         .unwrap();
-    assert!(outcome.resumed);
+    assert!(!outcome.resumed);
     assert!(check_finished(&fake, &sink, &journal, &outcome.new).is_empty());
 }
 
@@ -528,6 +532,7 @@ async fn a_sink_that_fails_leaves_no_new_key_live() {
         let journal = dir("journal");
         let err = Rotation::new(keys.as_ref(), &Broken, &journal)
             .grace(std::time::Duration::ZERO)
+            .accept_unverifiable(true)
             .rotate(&KeyId::new("old"))
             .await
             .unwrap_err();

@@ -4,6 +4,7 @@
 
 mod policy;
 mod providers;
+mod report;
 mod rotate;
 
 use std::io::Write as _;
@@ -433,8 +434,9 @@ async fn provider_command(
             let old = old.id;
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
+            let was = rotation.status(&old).await.map_err(provider_failed)?;
             if dry_run {
-                match rotation.status(&old).await.map_err(provider_failed)? {
+                match was {
                     Some(step) => {
                         let _ = writeln!(
                             results(to_stdout),
@@ -446,13 +448,13 @@ async fn provider_command(
                         "would create a key named `{} rot-…`, store its credentials in {}, verify it, keep {old} live for {}, then revoke it",
                         options.name_prefix,
                         sink.describe(),
-                        policy::shown_duration(options.grace)
+                        report::shown_duration(options.grace)
                     )),
                 }
                 return Ok(0);
             }
-            let outcome = rotation.rotate(&old).await;
-            rotation_result(&old, outcome.map(Some), &options, output, to_stdout)
+            let outcome = rotation.rotate(&old).await.map(Some);
+            rotation_result(label, &old, outcome, was, &options, output, to_stdout)
         }
         Keys::Finish { old, sink, options } => {
             let to_stdout = sink_is_stdout(&sink.sink);
@@ -463,55 +465,39 @@ async fn provider_command(
                 .id;
             let label = lifecycle.provider();
             let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
+            let was = rotation.status(&old).await.map_err(provider_failed)?;
             let outcome = rotation.finish(&old).await;
-            rotation_result(&old, outcome, &options, output, to_stdout)
+            rotation_result(label, &old, outcome, was, &options, output, to_stdout)
         }
     }
 }
 
-/// Prints a rotation's outcome and gives its exit status.
+/// Prints a rotation's outcome and gives its exit status. `was`: the step
+/// the rotation was journaled at before this run (none: not journaled).
 fn rotation_result(
+    provider: &'static str,
     old: &KeyId,
     outcome: Result<Option<apikeys_lifecycle::RotationOutcome>, apikeys_lifecycle::RotationError>,
+    was: Option<apikeys_lifecycle::Step>,
     options: &rotate::Options,
     output: Output,
     sink_is_stdout: bool,
 ) -> Result<u8, Failure> {
-    let outcome = match outcome {
-        Ok(Some(outcome)) => outcome,
-        Ok(None) => {
-            eprintln!("no rotation of {old} is journaled: nothing to finish");
-            return Ok(0);
-        }
-        Err(e) => {
-            let code = rotate::status_of(&e);
-            let message = match code {
-                exit::RESUMABLE => format!("{e} (state: {})", options.state.describe()),
-                _ => e.to_string(),
-            };
-            return Err(Failure(code, message));
-        }
-    };
-    match (&outcome.pending, outcome.already_done) {
-        (Some(pending), _) => eprintln!(
-            "{old} rotated to {}; {old} stays live until {}",
-            outcome.new,
-            pending.until.format("%Y-%m-%dT%H:%M:%SZ")
-        ),
-        (None, true) => eprintln!("{old} was already rotated to {}", outcome.new),
-        (None, false) => eprintln!("{old} rotated to {}", outcome.new),
-    }
+    let outcome = outcome.map_err(|e| {
+        let code = rotate::status_of(&e);
+        let message = match code {
+            exit::RESUMABLE => format!("{e} (state: {})", options.state.describe()),
+            _ => e.to_string(),
+        };
+        Failure(code, message)
+    })?;
+    let line = report::Line::outcome(None, provider, &old.shown(), Ok(outcome), was);
+    // A person reads a sentence on standard error; a script reads the
+    // line (`--output json`) where results go.
+    eprintln!("{old}: {} {}", line.action.word(), line.detail);
     if output == Output::Json {
-        let _ = writeln!(
-            results(sink_is_stdout),
-            "{}",
-            serde_json::json!({
-                "old": old.shown(),
-                "new": outcome.new,
-                "resumed": outcome.resumed,
-                "old_live_until": outcome.pending.map(|p| p.until),
-            })
-        );
+        let mut report = report::Report::new(output, sink_is_stdout);
+        report.add(line);
     }
     Ok(0)
 }
@@ -598,24 +584,6 @@ pub(crate) fn default_journal() -> PathBuf {
     state.join("apikeys/rotations")
 }
 
-/// The age of `key` at `now`: from the provider, else from a rotation
-/// journaled in `journal` that created it.
-pub(crate) fn age(
-    key: &KeyInfo,
-    created_by_rotations: &[apikeys_lifecycle::Journaled],
-    now: DateTime<Utc>,
-) -> Option<chrono::Duration> {
-    let shown = key.id.shown();
-    key.created
-        .or_else(|| {
-            created_by_rotations
-                .iter()
-                .filter(|j| j.new.as_deref() == Some(shown.as_str()))
-                .find_map(|j| j.created_at)
-        })
-        .map(|created| now - created)
-}
-
 async fn audit(
     max_age: std::time::Duration,
     state: &dyn apikeys_lifecycle::StateStore,
@@ -645,7 +613,7 @@ async fn audit(
             Ok(keys) => {
                 let mut flagged = Vec::new();
                 for key in keys {
-                    match age(&key, &rotations, now) {
+                    match apikeys_lifecycle::lineage::age(&key, &rotations, now) {
                         Some(age) if age <= max_age => {}
                         Some(_) => flagged.push(key),
                         None => {

@@ -250,6 +250,31 @@ impl KeyLifecycle for Keys {
         })
     }
 
+    fn verifies(&self) -> bool {
+        false
+    }
+
+    fn create_precondition(&self) -> Result<(), String> {
+        let t = &self.template;
+        let mut missing = Vec::new();
+        for (what, value) in [
+            ("customerId", &t.customer_id),
+            ("partnerId", &t.partner_id),
+            ("thirdPartyPartnerId", &t.third_party_partner_id),
+        ] {
+            if value.trim().is_empty() {
+                missing.push(what);
+            }
+        }
+        match missing.is_empty() {
+            true => Ok(()),
+            false => Err(format!(
+                "a new Finicity key's grant names no {}: give `grant_file` (FINICITY_GRANT_FILE), a ThirdPartyAccessKeyData JSON file with the products and periods to grant, or `customer_id` and `third_party_partner_id`",
+                missing.join(", no ")
+            )),
+        }
+    }
+
     fn verify<'a>(
         &'a self,
         _credential: &'a Credential,

@@ -25,6 +25,12 @@ pub(crate) struct Entry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<String>,
     pub step: Step,
+    /// The start of the new key's name, fixed when the rotation began: a
+    /// run that resumes it names its key as the first run would have, so
+    /// that a lineage keeps its name (and a selection by name keeps
+    /// finding it) through any crash. Absent in older journals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The new key's id (or fingerprint when the id is secret), once
     /// created.
     pub new: Option<String>,

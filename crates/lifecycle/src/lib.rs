@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod journal;
+pub mod lineage;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod protocol;
@@ -363,6 +364,20 @@ pub trait KeyLifecycle: Send + Sync {
 
     /// Revokes key `id`; a key that is already gone is not an error.
     fn revoke<'a>(&'a self, id: &'a KeyId) -> BoxFuture<'a, Result<(), LifecycleError>>;
+
+    /// Whether [`KeyLifecycle::verify`] can ever verify a new key. A
+    /// rotation of a provider that cannot is refused before its first
+    /// call unless the user accepted that.
+    fn verifies(&self) -> bool {
+        true
+    }
+
+    /// What a create needs that these settings lack (Finicity: a grant
+    /// with at least one product), found without a call: a rotation that
+    /// could not create its key is refused before it starts.
+    fn create_precondition(&self) -> Result<(), String> {
+        Ok(())
+    }
 
     /// Whether keys carry the names given at creation, so that a rotation
     /// can find its own key by name after a crash.

@@ -616,17 +616,34 @@ impl<'a> Rotation<'a> {
     /// other work (a lookup of the key) before it.
     pub fn check(&self) -> Result<(), RotationError> {
         let provider = self.keys.provider();
-        if self.idle.is_some() && !self.keys.reports_last_use() {
-            return Err(RotationError::Config(format!(
-                "{provider} does not report when a key was last used, so a rotation cannot wait until the old key is idle"
-            )));
-        }
+        self.check_settings()?;
         if self.new_key_lifetime.is_some() && !self.keys.takes_expiry() {
             return Err(RotationError::Config(format!(
                 "{provider} takes no expiry for a new key"
             )));
         }
-        lifetime_fits(self.new_key_lifetime, self.grace).map_err(RotationError::Config)
+        lifetime_fits(self.new_key_lifetime, self.grace).map_err(RotationError::Config)?;
+        self.keys
+            .create_precondition()
+            .map_err(RotationError::Config)?;
+        if !self.keys.verifies() && !self.accept_unverifiable {
+            return Err(RotationError::Config(format!(
+                "{provider} has no call that can verify a new key, so a rotation would stop before revoking the old one: accept that with --accept-unverifiable (accept_unverifiable = true in a policy)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The part of [`Rotation::check`] that concerns a rotation already
+    /// under way: settings that are wrong whatever step it reached.
+    fn check_settings(&self) -> Result<(), RotationError> {
+        let provider = self.keys.provider();
+        if self.idle.is_some() && !self.keys.reports_last_use() {
+            return Err(RotationError::Config(format!(
+                "{provider} does not report when a key was last used, so a rotation cannot wait until the old key is idle"
+            )));
+        }
+        Ok(())
     }
 
     async fn run(
@@ -634,7 +651,10 @@ impl<'a> Rotation<'a> {
         old: &KeyId,
         may_start: bool,
     ) -> Result<Option<RotationOutcome>, RotationError> {
-        self.check()?;
+        match may_start {
+            true => self.check()?,
+            false => self.check_settings()?,
+        }
         let name = self.name(&old.shown());
         let no_faults = |_: FaultPoint| false;
         let faults: &crate::state::FaultFn<'_> = match &self.fault {
@@ -731,6 +751,7 @@ impl<'a> Rotation<'a> {
                         token: new_token(),
                         earlier: Vec::new(),
                         step: Step::Started,
+                        name: Some(self.name_prefix.clone()),
                         new: None,
                         new_id: None,
                         verified: None,
@@ -760,7 +781,7 @@ impl<'a> Rotation<'a> {
                     let tag = format!("rot-{}", e.token);
                     journal.check().await?;
                     let request = CreateRequest {
-                        name: format!("{} {tag}", self.name_prefix),
+                        name: format!("{} {tag}", e.name.as_deref().unwrap_or(&self.name_prefix)),
                         expires: self.new_key_lifetime.map(|d| later(now, d)),
                         provisional: true,
                     };
