@@ -2,21 +2,50 @@
 //! providers, audit their age, and run a rotation policy. See the README
 //! for configuration and exit statuses.
 
+mod audit;
+mod keys;
 mod policy;
 mod providers;
 mod report;
 mod rotate;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use apikeys_lifecycle::{
-    CommandSink, CreateRequest, FileSink, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind,
-    Provider, Settings, Sink, StdoutSink,
-};
-use chrono::{DateTime, Utc};
+use apikeys_lifecycle::{CommandSink, FileSink, Sink, StdoutSink};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// What `apikeys run --help` says of the policy file.
+const POLICY_HELP: &str = "\
+The policy file (TOML):
+
+  state = \"state\"            # a folder (relative to the file) or postgres://…
+  [defaults]                 # rules every profile takes unless it sets its own
+  max_age = \"90d\"
+  grace = \"1h\"
+
+  [[profile]]
+  name = \"lusid\"             # letters, digits, - and _: names its journals
+  provider = \"finbourne\"     # sunshine, finbourne, cartovista, finicity
+  select = \"svc-*\"           # keys by name (* and ?), or keys = [\"id\", …]
+  sink = \"file:keys/lusid-{key}.json\"   # {key}: the first key of the lineage
+  settings = { identity_url = \"https://…\", access_token = { env = \"LUSID_TOKEN\" } }
+
+Rules (in a profile or [defaults]): max_age, grace, wait_idle,
+new_key_lifetime, accept_unverifiable, allow_unreadable_sink, unknown_age
+(report | rotate), name_prefix, sink. Settings take the names
+`apikeys <provider> --help` lists; a credential is given as { env = \"VAR\" }
+or { file = \"PATH\" }, never as text.
+
+Before its first change a run reads every profile's journals and keys, and
+refuses the whole run (exit 2, nothing changed) for any mistake found: an
+unknown rule or setting, a setting the provider cannot honour, a profile
+that selects no key, two keys whose credentials would share a sink.
+
+Each key gets one line: fresh, rotated, resumed, overlapping, finished,
+in-progress, age-unknown, stopped or failed (would-rotate, would-finish
+with --dry-run). Exit: 0 all fine, 1 failed, 2 refused, 3 age unknown,
+4 stopped part-way (rerun goes on).";
 
 /// Exit statuses, for scripts and schedulers.
 mod exit {
@@ -66,15 +95,17 @@ enum Command {
         #[arg(long, value_parser = rotate::parse_duration)]
         max_age: std::time::Duration,
         /// Where rotations are journaled (the creation time of keys the
-        /// provider gives none for): a folder or `postgres://…`.
+        /// provider gives none for): a folder or `postgres://…`
+        /// (`APIKEYS_JOURNAL`, its older name, is read too).
         #[arg(long, visible_alias = "journal", env = "APIKEYS_STATE")]
         state: Option<String>,
     },
     /// Runs a rotation policy: rotates every key its profiles select that
     /// is past its maximum age, and revokes every old key whose grace has
     /// passed. One line per key, then a summary.
+    #[command(after_long_help = POLICY_HELP)]
     Run {
-        /// The policy file (TOML); see the README.
+        /// The policy file (TOML); `--help` describes it.
         #[arg(long)]
         config: PathBuf,
         /// Print what would be done, and do nothing.
@@ -84,6 +115,14 @@ enum Command {
     /// Rotation state in a shared database.
     #[command(subcommand)]
     State(StateCommand),
+    /// Prints a completion script for a shell, to be sourced or installed
+    /// (`apikeys completions bash > /etc/bash_completion.d/apikeys`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the manual page, in roff (`apikeys man > apikeys.1`).
+    Man,
 }
 
 /// `apikeys state …`.
@@ -155,7 +194,8 @@ enum Keys {
 struct RotateArgs {
     /// Where rotations keep their journals and locks: a folder (one
     /// machine), or a PostgreSQL connection string (`postgres://…`) shared
-    /// by runners on several machines.
+    /// by runners on several machines (`APIKEYS_JOURNAL`, its older
+    /// name, is read too).
     #[arg(long, visible_alias = "journal", env = "APIKEYS_STATE")]
     state: Option<String>,
     /// The start of the new key's name (by default the old key's name, or
@@ -207,11 +247,6 @@ struct SinkArgs {
     /// input), or `stdout` (prints the secret).
     #[arg(long)]
     sink: String,
-}
-
-/// Whether `--sink` names standard output.
-fn sink_is_stdout(text: &str) -> bool {
-    text == "stdout"
 }
 
 /// A sink as `--sink` or a policy file names it.
@@ -303,7 +338,7 @@ fn main() -> ExitCode {
     let result = match provider {
         Some((provider, sub)) => match KeysCommand::from_arg_matches(sub) {
             Ok(KeysCommand::Keys(keys)) => {
-                runtime.block_on(provider_command(provider, keys, output))
+                runtime.block_on(keys::provider_command(provider, keys, output))
             }
             Err(e) => e.exit(),
         },
@@ -321,11 +356,27 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, output: Output) -> Result<u8, Failure> {
-    match command {
+async fn run(which: Command, output: Output) -> Result<u8, Failure> {
+    match which {
         Command::Audit { max_age, state } => {
             let state = rotate::open_state(&rotate::state_spec(state), Path::new(".")).await?;
-            audit(max_age, state.as_ref(), output).await
+            audit::audit(max_age, state.as_ref(), output).await
+        }
+        // Rendered in memory, then written: a closed pipe ends the output
+        // quietly instead of failing inside the generator.
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "apikeys", &mut script);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            Ok(0)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command())
+                .render(&mut page)
+                .map_err(|e| Failure(exit::FAILED, e.to_string()))?;
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &page);
+            Ok(0)
         }
         Command::Run { config, dry_run } => policy::run(&config, dry_run, output).await,
         Command::State(StateCommand::Init { state }) => {
@@ -346,373 +397,12 @@ async fn run(command: Command, output: Output) -> Result<u8, Failure> {
     }
 }
 
-fn provider_failed(e: impl std::fmt::Display) -> Failure {
-    Failure(exit::FAILED, e.to_string())
-}
-
-async fn provider_command(
-    provider: &Provider,
-    command: Keys,
-    output: Output,
-) -> Result<u8, Failure> {
-    let lifecycle = provider.lifecycle(&Settings::from_env())?;
-    let lifecycle = lifecycle.as_ref();
-    match command {
-        Keys::List => {
-            let keys = lifecycle.list().await.map_err(provider_failed)?;
-            print_keys(&[(lifecycle.provider(), keys)], output);
-            Ok(0)
-        }
-        Keys::Create { name, sink } => {
-            let sink_text = sink.sink;
-            let sink = parse_sink(&sink_text)?;
-            let new = lifecycle
-                .create(&CreateRequest::named(name))
-                .await
-                .map_err(provider_failed)?;
-            if let Err(e) = sink.store(&new.credential) {
-                // Shown once and not stored: the key must not stay live.
-                let revoked = lifecycle.revoke(&new.info.id).await;
-                return Err(Failure(
-                    exit::FAILED,
-                    format!(
-                        "{e}; the new key {} was {}",
-                        new.info.id,
-                        if revoked.is_ok() {
-                            "revoked"
-                        } else {
-                            "NOT revoked: revoke it by hand"
-                        }
-                    ),
-                ));
-            }
-            eprintln!(
-                "created {} and stored its credentials in {}",
-                new.info.id,
-                sink.describe()
-            );
-            print_keys_to(
-                &mut results(sink_is_stdout(&sink_text)),
-                &[(lifecycle.provider(), vec![new.info])],
-                output,
-            );
-            Ok(0)
-        }
-        Keys::Revoke { id } => {
-            let Some(key) = key_info(lifecycle, &id).await? else {
-                return Err(Failure(
-                    exit::NOT_FOUND,
-                    format!(
-                        "no key `{id}` among the {} keys these credentials can see (`apikeys {} keys list` shows them); nothing was revoked",
-                        lifecycle.provider(),
-                        lifecycle.provider()
-                    ),
-                ));
-            };
-            lifecycle.revoke(&key.id).await.map_err(provider_failed)?;
-            eprintln!("revoked {id}");
-            Ok(0)
-        }
-        Keys::Rotate {
-            old,
-            sink,
-            options,
-            dry_run,
-        } => {
-            let to_stdout = sink_is_stdout(&sink.sink);
-            let sink = parse_sink(&sink.sink)?;
-            let mut options = options.options().await?;
-            // Settings that cannot work are refused before the first call.
-            rotate::rotation(lifecycle, sink.as_ref(), &options, "")?
-                .check()
-                .map_err(|e| Failure(rotate::status_of(&e), e.to_string()))?;
-            let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old).await?;
-            if options.name_prefix.is_empty() {
-                options.name_prefix =
-                    apikeys_lifecycle::successor_name(old.name.as_deref(), "rotated");
-            }
-            let old = old.id;
-            let label = lifecycle.provider();
-            let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
-            let was = rotation.status(&old).await.map_err(provider_failed)?;
-            if dry_run {
-                match was {
-                    Some(step) => {
-                        let _ = writeln!(
-                            results(to_stdout),
-                            "would go on with the rotation of {old}, left at step {step:?}"
-                        );
-                    }
-                    None => drop(writeln!(
-                        results(to_stdout),
-                        "would create a key named `{} rot-…`, store its credentials in {}, verify it, keep {old} live for {}, then revoke it",
-                        options.name_prefix,
-                        sink.describe(),
-                        report::shown_duration(options.grace)
-                    )),
-                }
-                return Ok(0);
-            }
-            let outcome = rotation.rotate(&old).await.map(Some);
-            rotation_result(label, &old, outcome, was, &options, output, to_stdout)
-        }
-        Keys::Finish { old, sink, options } => {
-            let to_stdout = sink_is_stdout(&sink.sink);
-            let sink = parse_sink(&sink.sink)?;
-            let options = options.options().await?;
-            let old = key_info_resuming(lifecycle, sink.as_ref(), &options, &old)
-                .await?
-                .id;
-            let label = lifecycle.provider();
-            let rotation = rotate::rotation(lifecycle, sink.as_ref(), &options, label)?;
-            let was = rotation.status(&old).await.map_err(provider_failed)?;
-            let outcome = rotation.finish(&old).await;
-            rotation_result(label, &old, outcome, was, &options, output, to_stdout)
-        }
-    }
-}
-
-/// Prints a rotation's outcome and gives its exit status. `was`: the step
-/// the rotation was journaled at before this run (none: not journaled).
-fn rotation_result(
-    provider: &'static str,
-    old: &KeyId,
-    outcome: Result<Option<apikeys_lifecycle::RotationOutcome>, apikeys_lifecycle::RotationError>,
-    was: Option<apikeys_lifecycle::Step>,
-    options: &rotate::Options,
-    output: Output,
-    sink_is_stdout: bool,
-) -> Result<u8, Failure> {
-    let outcome = outcome.map_err(|e| {
-        let code = rotate::status_of(&e);
-        let message = match code {
-            exit::RESUMABLE => format!("{e} (state: {})", options.state.describe()),
-            _ => e.to_string(),
-        };
-        Failure(code, message)
-    })?;
-    let line = report::Line::outcome(None, provider, &old.shown(), Ok(outcome), was);
-    // A person reads a sentence on standard error; a script reads the
-    // line (`--output json`) where results go.
-    eprintln!("{old}: {} {}", line.action.word(), line.detail);
-    if output == Output::Json {
-        let mut report = report::Report::new(output, sink_is_stdout);
-        report.add(line);
-    }
-    Ok(0)
-}
-
-/// [`key_info`], for a rotation: when the configured credentials are
-/// refused and a rotation of `shown` stored a new key (the tool's own, it
-/// may be, revoked before the process died), calls with that one instead.
-async fn key_info_resuming(
-    lifecycle: &dyn KeyLifecycle,
-    sink: &dyn Sink,
-    options: &rotate::Options,
-    shown: &str,
-) -> Result<KeyInfo, Failure> {
-    let listed = match lifecycle.list().await {
-        Err(e) if e.kind == LifecycleErrorKind::Refused => {
-            let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
-            match rotation.adopt_stored(shown).await {
-                Ok(true) => lifecycle.list().await,
-                _ => Err(e),
-            }
-        }
-        listed => listed,
-    };
-    if let Some(key) = resolve(listed, shown)? {
-        return Ok(key);
-    }
-    // Not listed: a rotation journaled for it goes on (its old key may be
-    // revoked already); otherwise the id is mistyped, and nothing starts.
-    let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
-    // A secret id (CartoVista's) is journaled by its fingerprint.
-    for id in [KeyId::new(shown), KeyId::secret(shown)] {
-        if let Ok(Some(_)) = rotation.status(&id).await {
-            return Ok(KeyInfo::new(id));
-        }
-    }
-    Err(Failure(
-        exit::USAGE,
-        format!(
-            "no key `{shown}` among the {} keys these credentials can see, and no rotation of it is journaled (`apikeys {} keys list` shows the keys); nothing was done",
-            lifecycle.provider(),
-            lifecycle.provider()
-        ),
-    ))
-}
-
-/// The key named `shown` on the command line (see [`resolve`]).
-async fn key_info(lifecycle: &dyn KeyLifecycle, shown: &str) -> Result<Option<KeyInfo>, Failure> {
-    resolve(lifecycle.list().await, shown)
-}
-
-/// The key named `shown` among the listed keys: by its shown id
-/// (CartoVista's ids are shown as `fp:…` fingerprints), or a secret id
-/// typed as itself. `None`: the provider lists its keys and this one is
-/// not among them. A provider that cannot list (Finicity) gives a key known only by
-/// the text.
-fn resolve(
-    listed: Result<Vec<KeyInfo>, apikeys_lifecycle::LifecycleError>,
-    shown: &str,
-) -> Result<Option<KeyInfo>, Failure> {
-    match listed {
-        // A secret id typed as itself (CartoVista's key) is listed, and
-        // known by that text, as it always was (journals are named by it).
-        Ok(keys) => Ok(keys
-            .iter()
-            .find(|k| k.id.shown() == shown)
-            .cloned()
-            .or_else(|| {
-                keys.iter()
-                    .any(|k| k.id.expose() == shown)
-                    .then(|| KeyInfo::new(KeyId::new(shown)))
-            })),
-        Err(e) if e.kind == LifecycleErrorKind::Unsupported => {
-            Ok(Some(KeyInfo::new(KeyId::new(shown))))
-        }
-        Err(e) => Err(provider_failed(e)),
-    }
-}
-
+/// Where rotation state lives when nothing names it:
+/// `$XDG_STATE_HOME/apikeys/rotations` (or under `~/.local/state`).
 pub(crate) fn default_journal() -> PathBuf {
     let state = std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .unwrap_or_else(|| PathBuf::from("."));
     state.join("apikeys/rotations")
-}
-
-async fn audit(
-    max_age: std::time::Duration,
-    state: &dyn apikeys_lifecycle::StateStore,
-    output: Output,
-) -> Result<u8, Failure> {
-    let now = rotate::now();
-    let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
-    let settings = Settings::from_env();
-    let configured: Vec<&Provider> = providers::PROVIDERS
-        .iter()
-        .filter(|p| p.is_configured(&settings))
-        .collect();
-    if configured.is_empty() {
-        return Err(Failure(
-            exit::USAGE,
-            "no provider is configured (see the README for the variables)".into(),
-        ));
-    }
-    let rotations = apikeys_lifecycle::journaled(state)
-        .await
-        .map_err(|e| Failure(exit::FAILED, e.to_string()))?;
-    let mut found = Vec::new();
-    let (mut failed, mut unknown) = (false, 0);
-    for provider in configured {
-        let lifecycle = provider.lifecycle(&settings)?;
-        match lifecycle.list().await {
-            Ok(keys) => {
-                let mut flagged = Vec::new();
-                for key in keys {
-                    match apikeys_lifecycle::lineage::age(&key, &rotations, now) {
-                        Some(age) if age <= max_age => {}
-                        Some(_) => flagged.push(key),
-                        None => {
-                            unknown += 1;
-                            eprintln!(
-                                "{}: {} ({}): age unknown (the provider gives no creation time and no rotation of ours created it)",
-                                provider.name,
-                                key.id,
-                                key.name.as_deref().unwrap_or("-")
-                            );
-                            flagged.push(key);
-                        }
-                    }
-                }
-                found.push((lifecycle.provider(), flagged));
-            }
-            Err(e) if e.kind == LifecycleErrorKind::Unsupported => {
-                eprintln!("{}: cannot be audited ({e})", provider.name);
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", provider.name);
-                failed = true;
-            }
-        }
-    }
-    print_keys(&found, output);
-    let flagged = found.iter().map(|(_, keys)| keys.len()).sum::<usize>();
-    if failed {
-        Err(Failure(
-            exit::FAILED,
-            "some providers could not be listed".into(),
-        ))
-    } else if flagged > 0 {
-        Err(Failure(
-            exit::POLICY,
-            format!(
-                "{} key(s) older than the policy, {unknown} of unknown age",
-                flagged - unknown
-            ),
-        ))
-    } else {
-        Ok(0)
-    }
-}
-
-fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
-}
-
-fn print_keys(groups: &[(&str, Vec<KeyInfo>)], output: Output) {
-    print_keys_to(&mut std::io::stdout().lock(), groups, output);
-}
-
-/// Where results go: standard output, unless that carries the secret
-/// document (`--sink stdout`), which then is all it carries, so that
-/// `apikeys … --sink stdout > key.json` gives a JSON file.
-fn results(sink_is_stdout: bool) -> Box<dyn std::io::Write> {
-    match sink_is_stdout {
-        true => Box::new(std::io::stderr()),
-        false => Box::new(std::io::stdout()),
-    }
-}
-
-/// [`print_keys`] into `out`; a failed write (a closed pipe) is dropped.
-fn print_keys_to(out: &mut dyn std::io::Write, groups: &[(&str, Vec<KeyInfo>)], output: Output) {
-    match output {
-        Output::Json => {
-            let all: Vec<serde_json::Value> = groups
-                .iter()
-                .flat_map(|(provider, keys)| {
-                    keys.iter().map(move |k| {
-                        let mut v = serde_json::to_value(k).unwrap_or_default();
-                        v["provider"] = (*provider).into();
-                        v
-                    })
-                })
-                .collect();
-            let _ = writeln!(out, "{}", serde_json::Value::Array(all));
-        }
-        Output::Table => {
-            let _ = writeln!(
-                out,
-                "{:<11} {:<28} {:<30} {:<16} {:<16} {:<16}",
-                "PROVIDER", "ID", "NAME", "CREATED", "EXPIRES", "LAST USED"
-            );
-            for (provider, keys) in groups {
-                for k in keys {
-                    let _ = writeln!(
-                        out,
-                        "{:<11} {:<28} {:<30} {:<16} {:<16} {:<16}",
-                        provider,
-                        k.id.shown(),
-                        k.name.as_deref().unwrap_or("-"),
-                        when(k.created),
-                        when(k.expires),
-                        when(k.last_used)
-                    );
-                }
-            }
-        }
-    }
 }

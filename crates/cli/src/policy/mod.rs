@@ -265,6 +265,10 @@ impl Plan<'_> {
             )
         };
         let in_flight: Vec<Journaled> = self.view.in_flight().cloned().collect();
+        let progress = Progress::new(
+            profile,
+            in_flight.len() + self.view.candidates(profile).len(),
+        );
         // Keys this run already reported: an earlier rotation's old and
         // new keys, and keys another runner is rotating.
         let mut handled: HashSet<String> = HashSet::new();
@@ -287,6 +291,7 @@ impl Plan<'_> {
                 continue;
             }
             let old = self.view.key(&j.old);
+            progress.say(&j.old, "carrying on its rotation");
             let outcome = self.rotate_one(&old, false).await;
             let l = Line::outcome(
                 Some(&profile.name),
@@ -339,6 +344,7 @@ impl Plan<'_> {
                 report.add(line(&shown, Did::WouldRotate, why));
                 continue;
             }
+            progress.say(&shown, "rotating");
             let outcome = self.rotate_one(&key, true).await;
             let l = Line::outcome(
                 Some(&profile.name),
@@ -374,6 +380,39 @@ impl Plan<'_> {
             false => rotation.finish(&old.id).await,
         };
         outcome.map_err(|e: RotationError| (rotate::status_of(&e), e.to_string()))
+    }
+}
+
+/// "key N of M" on a terminal, before each key a run changes; nothing
+/// when standard error is piped (a log gets the rotation's own lines).
+struct Progress<'a> {
+    profile: &'a str,
+    of: usize,
+    at: std::cell::Cell<usize>,
+    shown: bool,
+}
+
+impl<'a> Progress<'a> {
+    fn new(profile: &'a Profile, of: usize) -> Self {
+        use std::io::IsTerminal as _;
+        Self {
+            profile: &profile.name,
+            of,
+            at: std::cell::Cell::new(0),
+            shown: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn say(&self, key: &str, doing: &str) {
+        self.at.set(self.at.get() + 1);
+        if self.shown {
+            eprintln!(
+                "[{}] key {} of at most {}: {doing} {key}",
+                self.profile,
+                self.at.get(),
+                self.of
+            );
+        }
     }
 }
 
