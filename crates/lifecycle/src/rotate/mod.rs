@@ -122,29 +122,6 @@ pub fn successor_name(old: Option<&str>, fallback: &str) -> String {
     stem.chars().take(64).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::successor_name;
-
-    #[test]
-    fn a_name_survives_rotations() {
-        assert_eq!(successor_name(Some("billing api"), "x"), "billing api");
-        assert_eq!(
-            successor_name(Some("billing api rot-0123456789ab"), "x"),
-            "billing api"
-        );
-        assert_eq!(
-            successor_name(Some("rot-0123456789ab"), "x"),
-            "rot-0123456789ab"
-        );
-        assert_eq!(successor_name(Some("a rot-short"), "x"), "a rot-short");
-        assert_eq!(successor_name(Some("  "), "rotated"), "rotated");
-        assert_eq!(successor_name(None, "rotated"), "rotated");
-        let long = "é".repeat(300);
-        assert_eq!(successor_name(Some(&long), "x").chars().count(), 64);
-    }
-}
-
 /// `at` plus `d`, saturating at the latest time chrono represents: a grace
 /// of any length a user can type is a time, never an overflow.
 fn later(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
@@ -497,5 +474,28 @@ impl<'a> Rotation<'a> {
             idle_until,
         };
         Ok((seen, at_hand))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor_name;
+
+    #[test]
+    fn a_name_survives_rotations() {
+        assert_eq!(successor_name(Some("billing api"), "x"), "billing api");
+        assert_eq!(
+            successor_name(Some("billing api rot-0123456789ab"), "x"),
+            "billing api"
+        );
+        assert_eq!(
+            successor_name(Some("rot-0123456789ab"), "x"),
+            "rot-0123456789ab"
+        );
+        assert_eq!(successor_name(Some("a rot-short"), "x"), "a rot-short");
+        assert_eq!(successor_name(Some("  "), "rotated"), "rotated");
+        assert_eq!(successor_name(None, "rotated"), "rotated");
+        let long = "é".repeat(300);
+        assert_eq!(successor_name(Some(&long), "x").chars().count(), 64);
     }
 }
