@@ -7,8 +7,10 @@ use apikeys_lifecycle::{
 };
 use chrono::{DateTime, Utc};
 
+use crate::args::Output;
+use crate::common::{Failure, exit};
 use crate::report::days;
-use crate::{Failure, Output, exit, providers, rotate};
+use crate::{providers, rotate};
 
 /// Lists every configured provider's keys older than `max_age` or of
 /// unknown age (ages the provider does not give come from `state`'s

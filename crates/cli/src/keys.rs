@@ -7,8 +7,10 @@ use apikeys_lifecycle::{
     CreateRequest, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, Provider, Settings, Sink,
 };
 
+use crate::args::{Keys, Output};
 use crate::audit::{explain, print_keys_to};
-use crate::{Failure, Keys, Output, exit, parse_sink, report, rotate};
+use crate::common::{Failure, exit, parse_sink};
+use crate::{report, rotate};
 
 /// Whether `--sink` names standard output.
 fn sink_is_stdout(text: &str) -> bool {

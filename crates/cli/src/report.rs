@@ -11,7 +11,8 @@ use apikeys_lifecycle::{RotationOutcome, Step};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{Output, exit};
+use crate::args::Output;
+use crate::common::exit;
 
 /// What a run did (or, dry, would do) with one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -11,7 +11,7 @@ use apikeys_lifecycle::{
 };
 use chrono::{DateTime, Utc};
 
-use crate::exit;
+use crate::common::exit;
 
 /// How a rotation runs.
 #[derive(Clone)]
@@ -102,7 +102,7 @@ pub fn state_failure(e: StateError) -> (u8, String) {
 pub fn state_spec(given: Option<String>) -> String {
     given
         .or_else(|| std::env::var("APIKEYS_JOURNAL").ok())
-        .unwrap_or_else(|| crate::default_journal().display().to_string())
+        .unwrap_or_else(|| crate::common::default_journal().display().to_string())
 }
 
 /// The exit status a stopped rotation gives.

@@ -59,6 +59,33 @@ pub fn age(key: &KeyInfo, journals: &[Journaled], now: DateTime<Utc>) -> Option<
         .map(|created| now - created)
 }
 
+/// Whether a key is due for rotation under a maximum age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Within the maximum age: this old.
+    Fresh(chrono::Duration),
+    /// Past it: this old.
+    Over(chrono::Duration),
+    /// Nobody knows how old it is (see [`age`]).
+    Unknown,
+}
+
+/// Whether `key` is due at `now` under `max_age` (a maximum longer than
+/// any time is never reached).
+pub fn due(
+    key: &KeyInfo,
+    journals: &[Journaled],
+    now: DateTime<Utc>,
+    max_age: std::time::Duration,
+) -> Due {
+    let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
+    match age(key, journals, now) {
+        Some(a) if a <= max_age => Due::Fresh(a),
+        Some(a) => Due::Over(a),
+        None => Due::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +112,34 @@ mod tests {
         assert_eq!(root("q", &journals), "q");
         // A cycle ends after as many steps as there are journals.
         let _ = root("a", &journals);
+    }
+
+    #[test]
+    fn due_at_the_edges_of_the_maximum_age() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let day = std::time::Duration::from_secs(86_400);
+        let mut key = KeyInfo::new(crate::KeyId::new("k"));
+        assert_eq!(due(&key, &[], now, day), Due::Unknown);
+        key.created = Some(now - chrono::Duration::days(1));
+        assert_eq!(
+            due(&key, &[], now, day),
+            Due::Fresh(chrono::Duration::days(1))
+        );
+        key.created = Some(now - chrono::Duration::days(1) - chrono::Duration::seconds(1));
+        assert!(matches!(due(&key, &[], now, day), Due::Over(_)));
+        // The longest maximum a policy may give is never reached.
+        key.created = Some(DateTime::<Utc>::MIN_UTC);
+        assert!(matches!(
+            due(&key, &[], now, std::time::Duration::MAX),
+            Due::Fresh(_)
+        ));
+        // A key a journaled rotation made is as old as that rotation says.
+        let mut made = j("old", "k");
+        made.created_at = Some(now - chrono::Duration::hours(2));
+        let key = KeyInfo::new(crate::KeyId::new("k"));
+        assert_eq!(
+            due(&key, &[made], now, day),
+            Due::Fresh(chrono::Duration::hours(2))
+        );
     }
 }

@@ -10,7 +10,8 @@ use apikeys_lifecycle::settings::Source;
 use apikeys_lifecycle::{Provider, Settings, StateStore};
 use serde::Deserialize;
 
-use crate::{Failure, exit, parse_sink, providers, rotate};
+use crate::common::{Failure, exit, parse_sink};
+use crate::{providers, rotate};
 
 /// The file as written.
 #[derive(Deserialize)]

@@ -14,15 +14,17 @@ mod file;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use apikeys_lifecycle::lineage::{age, lineage, root};
+use apikeys_lifecycle::lineage::{Due, due, lineage, root};
 use apikeys_lifecycle::{
     Journaled, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, RotationError, Sink, Step,
     journaled,
 };
 use chrono::{DateTime, Utc};
 
+use crate::args::Output;
+use crate::common::{Failure, exit, parse_sink};
 use crate::report::{Did, Line, Report, days, shown_duration};
-use crate::{Failure, Output, exit, parse_sink, rotate};
+use crate::rotate;
 use file::{Profile, UnknownAge};
 
 /// Runs the policy in `config`; returns the exit status.
@@ -315,19 +317,17 @@ impl Plan<'_> {
                 }
             }
         }
-        let max_age = chrono::Duration::from_std(profile.max_age).unwrap_or(chrono::Duration::MAX);
         for key in self.view.candidates(profile) {
             let shown = key.id.shown();
             if handled.contains(&shown) {
                 continue;
             }
-            let age = age(&key, &self.view.journals, now);
-            match age {
-                Some(age) if age <= max_age => {
+            let why = match due(&key, &self.view.journals, now, profile.max_age) {
+                Due::Fresh(age) => {
                     report.add(line(&shown, Did::Fresh, format!("{} old", days(age))));
                     continue;
                 }
-                None if profile.unknown_age == UnknownAge::Report => {
+                Due::Unknown if profile.unknown_age == UnknownAge::Report => {
                     report.add(line(
                         &shown,
                         Did::AgeUnknown,
@@ -335,11 +335,15 @@ impl Plan<'_> {
                     ));
                     continue;
                 }
-                _ => {}
-            }
-            let why = age.map_or("age unknown".into(), |a| {
-                format!("{} old, over {}", days(a), shown_duration(profile.max_age))
-            });
+                Due::Unknown => "age unknown".to_owned(),
+                Due::Over(age) => {
+                    format!(
+                        "{} old, over {}",
+                        days(age),
+                        shown_duration(profile.max_age)
+                    )
+                }
+            };
             if dry_run {
                 report.add(line(&shown, Did::WouldRotate, why));
                 continue;
