@@ -92,37 +92,41 @@ impl Outcome {
 /// Reads an answer's whole body, at most `limit` bytes of it. A body over
 /// the limit (by its `Content-Length`, or as it streams) is not read
 /// further: the response is dropped, and its connection with it.
-pub(crate) async fn read_answer(
+// Not an `async fn`: that would keep the response twice in the future.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn read_answer(
     method: Method,
     mut response: reqwest::Response,
     limit: usize,
-) -> Outcome {
-    let mut answer = Answer {
-        method,
-        status: response.status(),
-        version: response.version(),
-        headers: std::mem::take(response.headers_mut()),
-        body: Bytes::new(),
-        undecoded: None,
-    };
-    match read_limited(&mut response, limit).await {
-        Ok(Some(body)) => {
-            answer.body = body;
-            // A coding reqwest left (another spelling, an alias, several):
-            // undone here, or the body kept as it came and the reason kept.
-            if answer
-                .headers
-                .contains_key(reqwest::header::CONTENT_ENCODING)
-            {
-                match crate::coding::undo(&mut answer.headers, answer.body.clone(), limit) {
-                    Ok(body) => answer.body = body,
-                    Err(why) => answer.undecoded = Some(why),
+) -> impl Future<Output = Outcome> + Send {
+    async move {
+        let mut answer = Answer {
+            method,
+            status: response.status(),
+            version: response.version(),
+            headers: std::mem::take(response.headers_mut()),
+            body: Bytes::new(),
+            undecoded: None,
+        };
+        match read_limited(&mut response, limit).await {
+            Ok(Some(body)) => {
+                answer.body = body;
+                // A coding reqwest left (another spelling, an alias, several):
+                // undone here, or the body kept as it came and the reason kept.
+                if answer
+                    .headers
+                    .contains_key(reqwest::header::CONTENT_ENCODING)
+                {
+                    match crate::coding::undo(&mut answer.headers, answer.body.clone(), limit) {
+                        Ok(body) => answer.body = body,
+                        Err(why) => answer.undecoded = Some(why),
+                    }
                 }
+                Outcome::Answer(answer)
             }
-            Outcome::Answer(answer)
+            Ok(None) => Outcome::TooLarge(answer),
+            Err(e) => Outcome::Failed(e, Some(answer)),
         }
-        Ok(None) => Outcome::TooLarge(answer),
-        Err(e) => Outcome::Failed(e, Some(answer)),
     }
 }
 

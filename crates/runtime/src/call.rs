@@ -52,17 +52,33 @@ const REQUEST_ID_HEADERS: [&str; 5] = [
 struct CallRecord {
     attempts: u32,
     status: Option<StatusCode>,
+    /// What only an error needs, made once an attempt did not succeed:
+    /// boxed, so that a call that succeeds carries a pointer, not 180 bytes,
+    /// in its future, and allocates nothing for it.
+    kept: Option<Box<Kept>>,
+    /// Whether the request may not be repeated (POST, PATCH).
+    non_idempotent: bool,
+    /// Whether the last attempt failed after its request may have reached
+    /// the service (so, for a create, the outcome is unknown).
+    maybe_carried_out: bool,
+}
+
+/// What an error reports of the call beyond its status and attempts.
+#[derive(Default)]
+struct Kept {
     /// The last answer's headers and body, when it was not a success (a
     /// success answer's are in the `ResponseValue`).
     headers: HeaderMap,
     body: Bytes,
     /// A failure progenitor's error type cannot carry.
     failure: Option<Failure>,
-    /// Whether the request may not be repeated (POST, PATCH).
-    non_idempotent: bool,
-    /// Whether the last attempt failed after its request may have reached
-    /// the service (so, for a create, the outcome is unknown).
-    maybe_carried_out: bool,
+}
+
+impl CallRecord {
+    /// What an error will report, made on first use.
+    fn kept(&mut self) -> &mut Kept {
+        self.kept.get_or_insert_with(Box::default)
+    }
 }
 
 /// Failures found while sending, reported by [`Call::finish`].
@@ -141,138 +157,201 @@ impl<'r> Call<'r> {
     /// [`decide`] says to return. Redirects are not followed (the HTTP
     /// client is built so). `Err(Stopped)` when the runtime stopped the
     /// call; `Ok` holds the last attempt's outcome for progenitor to read.
-    pub async fn send(
-        &self,
-        http: &reqwest::Client,
-        base_url: &str,
+    ///
+    /// Written as a function returning its future rather than as an `async
+    /// fn`, here and in [`Call::attempt`] and `read_answer`: an `async fn`
+    /// keeps its parameters twice (as given, and moved into the body), and
+    /// a request is 264 bytes. The future of every call carries these.
+    #[allow(clippy::manual_async_fn)]
+    pub fn send<'s>(
+        &'s self,
+        http: &'s reqwest::Client,
+        base_url: &'s str,
         mut request: reqwest::Request,
-    ) -> Result<reqwest::Result<Answer>, Stopped> {
-        self.prepare(http, base_url, &mut request).await?;
-        let runtime = self.runtime;
-        let safe = is_idempotent(request.method());
-        self.record(|r| r.non_idempotent = !safe);
-        let idempotent = safe || runtime.retry.retry_non_idempotent;
-        // Retry tokens this call drew from the client's budget.
-        let mut drawn = 0u32;
-        let mut renewed = false;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            // The copy for a next attempt is made before this one consumes
-            // the request, and only when one may follow (a retry, or a
-            // resend after renewed credentials).
-            let may_follow = (idempotent && attempt < runtime.retry.max_attempts)
-                || (!renewed && runtime.auth.is_some());
-            let next = if may_follow {
-                clone_request(&request)
-            } else {
-                None
-            };
-            let outcome = self.attempt(http, request).await;
-            self.record_attempt(attempt, &outcome);
-            // A body past the limit is not asked for again: the next
-            // answer would be as large.
-            if let Outcome::TooLarge(_) = outcome {
-                runtime.budget.settle(&outcome, drawn);
-                return Err(Stopped);
-            }
-            let Some(mut retry) = next else {
-                runtime.budget.settle(&outcome, drawn);
-                return Ok(outcome.into_result());
-            };
-            let facts = Facts {
-                attempt,
-                idempotent,
-                status: outcome.status(),
-                retry_after: match &outcome {
-                    Outcome::Answer(a) => retry_after(a.headers()),
-                    _ => None,
-                },
-                // A TLS failure repeats: it is returned, not retried.
-                failed: matches!(&outcome, Outcome::Failed(e, _) if !is_tls(e)),
-                may_renew: !renewed && runtime.auth.is_some(),
-                // The clock is read only when a retry is possible.
-                time_left: if outcome.is_transient() {
-                    self.deadline.saturating_duration_since(Instant::now())
+    ) -> impl Future<Output = Result<reqwest::Result<Answer>, Stopped>> + Send + 's {
+        async move {
+            self.prepare(http, base_url, &mut request).await?;
+            let runtime = self.runtime;
+            let safe = is_idempotent(request.method());
+            self.record(|r| r.non_idempotent = !safe);
+            let idempotent = safe || runtime.retry.retry_non_idempotent;
+            // Retry tokens this call drew from the client's budget.
+            let mut drawn = 0u32;
+            let mut renewed = false;
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                // The copy for a next attempt is made before this one consumes
+                // the request, and only when one may follow (a retry, or a
+                // resend after renewed credentials).
+                let may_follow = (idempotent && attempt < runtime.retry.max_attempts)
+                    || (!renewed && runtime.auth.is_some());
+                let next = if may_follow {
+                    clone_request(&request)
                 } else {
-                    Duration::ZERO
-                },
-            };
-            let decision = match decide(&facts, &runtime.retry) {
-                // A retry is paid from the client's budget; an empty
-                // budget means the service has been failing for many
-                // calls, and another attempt would only add to its load.
-                Decision::Retry(delay) => match runtime.budget.draw(&outcome, &runtime.retry) {
-                    Some(cost) => {
-                        drawn += cost;
-                        Decision::Retry(delay)
-                    }
-                    None => {
-                        tracing::info!(
-                            parent: &self.span,
-                            attempt,
-                            "not retrying: the client's retry budget is spent"
-                        );
-                        Decision::Return
-                    }
-                },
-                other => other,
-            };
-            match decision {
-                Decision::Return => {
-                    runtime.budget.settle(&outcome, drawn);
-                    return Ok(outcome.into_result());
+                    None
+                };
+                // What follows is decided without waiting, in a block that
+                // ends the attempt's outcome; each wait below binds only what
+                // it needs, so that the call's future keeps no retry's state
+                // beside the attempt in flight.
+                let then = {
+                    let outcome = self.attempt(http, request).await;
+                    self.record_attempt(attempt, &outcome);
+                    self.after(attempt, idempotent, &mut renewed, &mut drawn, outcome, next)
+                };
+                // Most calls end here; only a retry or a renewal waits, in
+                // a future boxed apart from the call's.
+                let between = match then {
+                    Next::Return(result) => return result,
+                    wait => Box::pin(self.between(http, base_url, wait)),
+                };
+                match between.await {
+                    Ok(again) => request = again,
+                    Err(result) => return result,
                 }
-                Decision::Renew => {
-                    renewed = true;
+            }
+        }
+    }
+
+    /// Carries out what [`Call::after`] decided: the request to send again
+    /// (after renewing the credentials, or after a pause), or how the call
+    /// ends. One future of its own, so that the call's future holds the
+    /// retry's state only while it waits.
+    #[allow(clippy::manual_async_fn)]
+    fn between<'s>(
+        &'s self,
+        http: &'s reqwest::Client,
+        base_url: &'s str,
+        then: Next,
+    ) -> impl Future<Output = Result<reqwest::Request, Result<reqwest::Result<Answer>, Stopped>>>
+    + Send
+    + 's {
+        async move {
+            match then {
+                Next::Return(result) => Err(result),
+                Next::Renew(outcome, mut retry) => {
                     if !self.renew(http, base_url, &outcome, &mut retry).await {
-                        return Ok(outcome.into_result());
+                        return Err(Ok(outcome.into_result()));
                     }
                     tracing::info!(
                         parent: &self.span,
-                        attempt,
                         "credentials renewed after 401; sending again"
                     );
+                    Ok(retry)
                 }
-                Decision::Retry(delay) => {
-                    drop(outcome);
+                Next::Sleep(delay, retry) => {
+                    tokio::time::sleep(delay).await;
+                    Ok(retry)
+                }
+            }
+        }
+    }
+
+    /// After attempt number `attempt`: whether to return its outcome, renew
+    /// the credentials and send `next`, or wait and send `next`. Draws a
+    /// retry from the client's budget, and settles the budget when the
+    /// call ends.
+    fn after(
+        &self,
+        attempt: u32,
+        idempotent: bool,
+        renewed: &mut bool,
+        drawn: &mut u32,
+        outcome: Outcome,
+        next: Option<reqwest::Request>,
+    ) -> Next {
+        let runtime = self.runtime;
+        // A body past the limit is not asked for again: the next answer
+        // would be as large.
+        if let Outcome::TooLarge(_) = outcome {
+            runtime.budget.settle(&outcome, *drawn);
+            return Next::Return(Err(Stopped));
+        }
+        let Some(retry) = next else {
+            runtime.budget.settle(&outcome, *drawn);
+            return Next::Return(Ok(outcome.into_result()));
+        };
+        let facts = Facts {
+            attempt,
+            idempotent,
+            status: outcome.status(),
+            retry_after: match &outcome {
+                Outcome::Answer(a) => retry_after(a.headers()),
+                _ => None,
+            },
+            // A TLS failure repeats: it is returned, not retried.
+            failed: matches!(&outcome, Outcome::Failed(e, _) if !is_tls(e)),
+            may_renew: !*renewed && runtime.auth.is_some(),
+            // The clock is read only when a retry is possible.
+            time_left: if outcome.is_transient() {
+                self.deadline.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            },
+        };
+        match decide(&facts, &runtime.retry) {
+            Decision::Return => {}
+            Decision::Renew => {
+                *renewed = true;
+                return Next::Renew(outcome, retry);
+            }
+            // A retry is paid from the client's budget; an empty budget
+            // means the service has been failing for many calls, and
+            // another attempt would only add to its load.
+            Decision::Retry(delay) => match runtime.budget.draw(&outcome, &runtime.retry) {
+                Some(cost) => {
+                    *drawn += cost;
                     tracing::info!(
                         parent: &self.span,
                         attempt,
                         delay_ms = delay.as_millis() as u64,
                         "retrying after a transient failure"
                     );
-                    tokio::time::sleep(delay).await;
+                    return Next::Sleep(delay, retry);
                 }
-            }
-            request = retry;
+                None => tracing::info!(
+                    parent: &self.span,
+                    attempt,
+                    "not retrying: the client's retry budget is spent"
+                ),
+            },
         }
+        runtime.budget.settle(&outcome, *drawn);
+        Next::Return(Ok(outcome.into_result()))
     }
 
-    /// One attempt: the request, and its answer read whole (within the
-    /// limit and the attempt's time).
-    async fn attempt(&self, http: &reqwest::Client, mut request: reqwest::Request) -> Outcome {
+    /// One attempt: the request handed to the HTTP client at once (so that
+    /// the attempt's future holds the client's small pending future, not
+    /// the request), and its answer read whole (within the limit and the
+    /// attempt's time).
+    fn attempt<'s>(
+        &'s self,
+        http: &'s reqwest::Client,
+        mut request: reqwest::Request,
+    ) -> impl Future<Output = Outcome> + Send + 's {
         let runtime = self.runtime;
-        let timeouts = runtime.timeouts;
         // The HTTP client's own timeout is the attempt timeout; a request
         // needs one of its own only when the call's deadline is nearer
         // (after a slow token request or a retry, say), or when the client
         // is the caller's.
+        let attempt_timeout = runtime.timeouts.attempt;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        if !runtime.own_client || remaining < timeouts.attempt {
-            *request.timeout_mut() = Some(timeouts.attempt.min(remaining));
+        if !runtime.own_client || remaining < attempt_timeout {
+            *request.timeout_mut() = Some(attempt_timeout.min(remaining));
         }
         let method = request.method().clone();
-        let outcome = match http.execute(request).await {
-            Ok(response) => read_answer(method, response, runtime.max_response_bytes).await,
-            Err(e) => Outcome::Failed(e, None),
-        };
-        tracing::debug!(
-            parent: &self.span,
-            status = outcome.status().map(|s| s.as_u16()),
-            "attempt finished"
-        );
-        outcome
+        let pending = http.execute(request);
+        async move {
+            // The response is bound on its own, so that the future does not
+            // keep the client's `Result` beside the body's read.
+            let response = match pending.await {
+                Ok(response) => response,
+                Err(e) => return attempt_finished(&self.span, Outcome::Failed(e, None)),
+            };
+            let outcome = read_answer(method, response, runtime.max_response_bytes).await;
+            attempt_finished(&self.span, outcome)
+        }
     }
 
     async fn prepare(
@@ -310,7 +389,7 @@ impl<'r> Call<'r> {
                 .authorize(self.auth_context(http, base_url), request)
                 .await
         {
-            self.record(|r| r.failure = Some(Failure::Auth(e)));
+            self.record(|r| r.kept().failure = Some(Failure::Auth(e)));
             return Err(Stopped);
         }
         Ok(())
@@ -344,24 +423,28 @@ impl<'r> Call<'r> {
             r.maybe_carried_out = matches!(outcome, Outcome::Failed(e, _) if !surely_not_sent(e));
             match outcome {
                 Outcome::Answer(answer) if !answer.status().is_success() => {
-                    r.headers = answer.headers().clone();
-                    r.body = answer.body().clone();
+                    let kept = r.kept();
+                    kept.headers = answer.headers().clone();
+                    kept.body = answer.body().clone();
                 }
                 Outcome::TooLarge(answer) => {
-                    r.headers = answer.headers().clone();
-                    r.body = Bytes::new();
-                    r.failure = Some(Failure::TooLarge { limit });
+                    let kept = r.kept();
+                    kept.headers = answer.headers().clone();
+                    kept.body = Bytes::new();
+                    kept.failure = Some(Failure::TooLarge { limit });
                 }
                 // The status and headers arrived, the body did not.
                 Outcome::Failed(_, Some(answer)) => {
-                    r.headers = answer.headers().clone();
-                    r.body = Bytes::new();
+                    let kept = r.kept();
+                    kept.headers = answer.headers().clone();
+                    kept.body = Bytes::new();
                 }
-                _ if !r.body.is_empty() || !r.headers.is_empty() => {
-                    r.headers = HeaderMap::new();
-                    r.body = Bytes::new();
+                _ => {
+                    if let Some(kept) = &mut r.kept {
+                        kept.headers = HeaderMap::new();
+                        kept.body = Bytes::new();
+                    }
                 }
-                _ => {}
             }
         });
     }
@@ -399,6 +482,26 @@ impl<'r> Call<'r> {
         }
         result
     }
+}
+
+/// What [`Call::send`] does after an attempt.
+enum Next {
+    /// The call ends with this.
+    Return(Result<reqwest::Result<Answer>, Stopped>),
+    /// Renew the credentials after this 401 and send the request again.
+    Renew(Outcome, reqwest::Request),
+    /// Wait this long, then send the request again.
+    Sleep(Duration, reqwest::Request),
+}
+
+/// Logs the end of an attempt; returns its outcome.
+fn attempt_finished(span: &tracing::Span, outcome: Outcome) -> Outcome {
+    tracing::debug!(
+        parent: span,
+        status = outcome.status().map(|s| s.as_u16()),
+        "attempt finished"
+    );
+    outcome
 }
 
 /// When a call that began at `started` must be over: `total` later, or,
@@ -444,9 +547,10 @@ fn response_is_success(status: Option<StatusCode>) -> bool {
 fn with_context<E>(mut err: Error<E>, record: CallRecord) -> Error<E> {
     err.inner.attempts = record.attempts;
     err.inner.status = record.status;
-    err.inner.request_id = request_id(&record.headers);
-    err.inner.headers = record.headers;
-    err.inner.body = record.body;
+    let kept = record.kept.map(|k| *k).unwrap_or_default();
+    err.inner.request_id = request_id(&kept.headers);
+    err.inner.headers = kept.headers;
+    err.inner.body = kept.body;
     err
 }
 
@@ -456,7 +560,7 @@ fn translate<E: DeserializeOwned>(
     mut record: CallRecord,
 ) -> Error<E> {
     use progenitor_client::Error as P;
-    let failure = record.failure.take();
+    let failure = record.kept.as_mut().and_then(|k| k.failure.take());
     let last_status = record.status;
     let outcome_unknown = record.non_idempotent && record.maybe_carried_out;
     let base = |kind| with_context(Error::new(kind, operation_id), record);
