@@ -1,7 +1,8 @@
 //! `apikeys audit`: every configured provider's keys older than a policy,
 //! or of unknown age; and the key table `list` prints too.
 
-use apikeys_lifecycle::lineage::age;
+use apikeys_lifecycle::lineage::{Age, Due, due};
+use apikeys_lifecycle::seen::Seen;
 use apikeys_lifecycle::{
     Journaled, KeyInfo, LifecycleError, LifecycleErrorKind, Provider, Settings,
 };
@@ -13,15 +14,16 @@ use crate::report::days;
 use crate::{providers, rotate};
 
 /// Lists every configured provider's keys older than `max_age` or of
-/// unknown age (ages the provider does not give come from `state`'s
-/// journals); exits 3 when there are any.
+/// unknown age; exits 3 when there are any. Ages the provider does not
+/// give come from `state`'s journals, else from when the key was first
+/// seen: a key of unknown age is recorded as seen now, so that the next
+/// audit knows it is at least that old.
 pub(crate) async fn audit(
     max_age: std::time::Duration,
     state: &dyn apikeys_lifecycle::StateStore,
     output: Output,
 ) -> Result<u8, Failure> {
     let now = rotate::now();
-    let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
     let settings = Settings::from_env();
     let configured: Vec<&Provider> = providers::PROVIDERS
         .iter()
@@ -33,9 +35,13 @@ pub(crate) async fn audit(
             "no provider is configured (see the README for the variables)".into(),
         ));
     }
+    let unavailable = |e: apikeys_lifecycle::StateError| Failure(exit::FAILED, e.to_string());
     let rotations = apikeys_lifecycle::journaled(state)
         .await
-        .map_err(|e| Failure(exit::FAILED, e.to_string()))?;
+        .map_err(unavailable)?;
+    let seen = apikeys_lifecycle::seen::seen(state)
+        .await
+        .map_err(unavailable)?;
     let mut found = Vec::new();
     let (mut failed, mut unknown) = (false, 0);
     for provider in configured {
@@ -43,14 +49,21 @@ pub(crate) async fn audit(
         match lifecycle.list().await {
             Ok(keys) => {
                 let mut flagged = Vec::new();
+                let mut unseen = Vec::new();
+                let theirs: Vec<_> = seen
+                    .iter()
+                    .filter(|s| s.provider == provider.name)
+                    .cloned()
+                    .collect();
                 for key in keys {
-                    match age(&key, &rotations, now) {
-                        Some(age) if age <= max_age => {}
-                        Some(_) => flagged.push(key),
-                        None => {
+                    match due(&key, &rotations, &theirs, now, max_age) {
+                        Due::Fresh(_) => {}
+                        Due::Over(_) => flagged.push(key),
+                        Due::Unknown => {
                             unknown += 1;
+                            unseen.push(key.id.shown());
                             eprintln!(
-                                "{}: {} ({}): age unknown (the provider gives no creation time and no rotation of ours created it)",
+                                "{}: {} ({}): age unknown (the provider gives no creation time and no rotation of ours created it); first seen now, and from now on at least as old as that",
                                 provider.name,
                                 key.id,
                                 key.name.as_deref().unwrap_or("-")
@@ -59,6 +72,9 @@ pub(crate) async fn audit(
                         }
                     }
                 }
+                apikeys_lifecycle::seen::record(state, provider.name, &unseen, now)
+                    .await
+                    .map_err(unavailable)?;
                 found.push((lifecycle.provider(), flagged));
             }
             Err(e) if e.kind == LifecycleErrorKind::Unsupported => {
@@ -72,6 +88,7 @@ pub(crate) async fn audit(
     }
     let ages = Ages {
         journals: &rotations,
+        seen: &seen,
         now,
     };
     print_keys_to(&mut std::io::stdout().lock(), &found, output, Some(&ages));
@@ -117,6 +134,7 @@ pub(crate) fn explain(provider: &Provider, e: &LifecycleError) -> String {
 /// What a key's age is read from: its provider, else the journals.
 pub(crate) struct Ages<'a> {
     journals: &'a [Journaled],
+    seen: &'a [Seen],
     now: DateTime<Utc>,
 }
 
@@ -133,7 +151,21 @@ pub(crate) fn print_keys_to(
     output: Output,
     ages: Option<&Ages<'_>>,
 ) {
-    let age = |k: &KeyInfo| ages.map(|a| age(k, a.journals, a.now));
+    // The age, or (`≥`) the time since the key was first seen; none: unknown.
+    let age = |provider: &str, k: &KeyInfo| {
+        ages.map(|a| {
+            let theirs: Vec<Seen> = a
+                .seen
+                .iter()
+                .filter(|s| s.provider == provider)
+                .cloned()
+                .collect();
+            match due(k, a.journals, &theirs, a.now, std::time::Duration::MAX) {
+                Due::Fresh(age) | Due::Over(age) => Some(age),
+                Due::Unknown => None,
+            }
+        })
+    };
     match output {
         Output::Json => {
             let all: Vec<serde_json::Value> = groups
@@ -142,8 +174,10 @@ pub(crate) fn print_keys_to(
                     keys.iter().map(move |k| {
                         let mut v = serde_json::to_value(k).unwrap_or_default();
                         v["provider"] = (*provider).into();
-                        if let Some(age) = age(k) {
-                            v["age_seconds"] = age.map(|a| a.num_seconds()).into();
+                        if let Some(age) = age(provider, k) {
+                            v["age_seconds"] = age.map(|a| a.duration().num_seconds()).into();
+                            v["age_since_first_seen"] =
+                                matches!(age, Some(Age::SinceSeen(_))).into();
                         }
                         v
                     })
@@ -152,10 +186,11 @@ pub(crate) fn print_keys_to(
             let _ = writeln!(out, "{}", serde_json::Value::Array(all));
         }
         Output::Table => {
-            let column = |age: Option<Option<chrono::Duration>>| match age {
+            let column = |age: Option<Option<Age>>| match age {
                 None => String::new(),
                 Some(None) => format!(" {:<8}", "unknown"),
-                Some(Some(a)) => format!(" {:<8}", days(a)),
+                Some(Some(Age::Known(a))) => format!(" {:<8}", days(a)),
+                Some(Some(Age::SinceSeen(a))) => format!(" {:<8}", format!(">={}", days(a))),
             };
             let head = ages.map_or(String::new(), |_| format!(" {:<8}", "AGE"));
             let _ = writeln!(
@@ -171,7 +206,7 @@ pub(crate) fn print_keys_to(
                         provider,
                         k.id.shown(),
                         k.name.as_deref().unwrap_or("-"),
-                        column(age(k)),
+                        column(age(provider, k)),
                         when(k.created),
                         when(k.expires),
                         when(k.last_used)

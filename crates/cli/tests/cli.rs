@@ -375,3 +375,61 @@ async fn a_stdout_sink_gets_the_secret_document_and_nothing_else() {
         }
     }
 }
+
+/// A key whose age nobody knows (Sunshine gives no creation time) is
+/// recorded as first seen by the audit that finds it: later audits know it
+/// is at least that old, and flag it once that passes the policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_records_when_a_key_of_unknown_age_was_first_seen() {
+    let fake = Fake::start(Kind::Finbourne).await;
+    let sunshine = Fake::start(Kind::Sunshine).await;
+    let cwd = temp("first-seen");
+    let start = chrono::Utc::now();
+    let audit = |days: i64| {
+        let now = (start + chrono::Duration::days(days)).to_rfc3339();
+        let (fake, sunshine, cwd) = (&fake, &sunshine, cwd.clone());
+        async move {
+            let args = ["audit", "--max-age", "400d", "--state", "state"];
+            apikeys(fake, Some(sunshine), &cwd, &args, &[("APIKEYS_NOW", &now)]).await
+        }
+    };
+    let first = audit(0).await;
+    assert_eq!(first.status.code(), Some(3), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).contains("first seen now"),
+        "{}",
+        text(&first.stderr)
+    );
+    assert!(
+        text(&first.stderr).contains("1 of unknown age"),
+        "{}",
+        text(&first.stderr)
+    );
+    // A day later it is at least a day old, within the policy: nothing
+    // is listed.
+    let second = audit(1).await;
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert!(
+        !text(&second.stdout).contains("old"),
+        "{}",
+        text(&second.stdout)
+    );
+    assert!(
+        !text(&second.stderr).contains("age unknown"),
+        "{}",
+        text(&second.stderr)
+    );
+    // Past the policy since it was first seen: flagged, and its age known.
+    let late = audit(401).await;
+    assert_eq!(late.status.code(), Some(3), "{}", text(&late.stderr));
+    assert!(
+        text(&late.stderr).contains("0 of unknown age"),
+        "{}",
+        text(&late.stderr)
+    );
+    assert!(
+        text(&late.stdout).contains(">=401d"),
+        "{}",
+        text(&late.stdout)
+    );
+}

@@ -482,3 +482,59 @@ async fn finicity_is_refused_before_its_first_call() {
     );
     assert!(fake.key("old").unwrap().live);
 }
+
+/// A key whose age nobody knows is reported (exit 3) once, and recorded as
+/// first seen then (not by a dry run); later runs count its age from then,
+/// and rotate it once that passes the policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_unknown_age_counts_from_when_a_run_first_saw_it() {
+    let keys = vec![FakeKey::new("int-1", "svc-1", "s1")];
+    let fake = Fake::start_with(Kind::Sunshine, keys, false).await;
+    let cwd = temp("first-seen-policy");
+    let policy = format!(
+        "state = \"state\"\n[[profile]]\nname = \"chat\"\nprovider = \"sunshine\"\nselect = \"svc-*\"\nmax_age = \"30d\"\ngrace = \"0\"\nsink = \"file:keys/{{key}}.json\"\nsettings = {{ key_id = \"{ADMIN_ID}\", key_secret = {{ env = \"S\" }}, app_id = \"{APP}\", integration_id = \"{INTEGRATION}\", base_url = \"{}\" }}\n",
+        fake.base_url()
+    );
+    std::fs::write(cwd.join("policy.toml"), policy).unwrap();
+    let start = chrono::Utc::now();
+    let run = |days: i64, dry: bool| {
+        let mut args = strings(&["--output", "json", "run", "--config", "policy.toml"]);
+        if dry {
+            args.push("--dry-run".into());
+        }
+        let env = vec![
+            ("S".to_owned(), ADMIN_SECRET.to_owned()),
+            (
+                "APIKEYS_NOW".to_owned(),
+                (start + chrono::Duration::days(days)).to_rfc3339(),
+            ),
+        ];
+        let cwd = cwd.clone();
+        async move { apikeys(&cwd, &args, &env).await }
+    };
+    let line = |out: &Output| -> serde_json::Value {
+        text(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v.get("action").is_some())
+            .unwrap_or_default()
+    };
+    // A dry run reports and records nothing.
+    for dry in [true, false] {
+        let out = run(0, dry).await;
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert_eq!(line(&out)["action"], "age-unknown", "{}", text(&out.stdout));
+        let said = line(&out)["detail"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(said.contains("first seen now"), !dry, "{said}");
+    }
+    let out = run(1, false).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(line(&out)["action"], "fresh", "{}", text(&out.stdout));
+    assert_eq!(line(&out)["detail"], "1d since first seen");
+    assert_eq!(fake.keys.lock().unwrap().len(), 1, "a key was made");
+    let out = run(31, false).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(line(&out)["action"], "rotated", "{}", text(&out.stdout));
+    assert_eq!(fake.live().len(), 1);
+    assert!(fake.live()[0].name.starts_with("svc-1 "));
+}

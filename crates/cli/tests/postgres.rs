@@ -243,3 +243,33 @@ async fn the_schema_is_created_once_and_a_newer_one_refused() {
         .unwrap_err();
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+/// First-seen records live in the database beside the journals: an audit
+/// records a key of unknown age there, and the next audit, from another
+/// folder, counts its age from then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_first_seen_is_recorded_in_the_database() {
+    let Some(server) = server() else { return };
+    let database = fresh_database(&server).await;
+    let fake = Fake::start(Kind::Sunshine).await;
+    let start = chrono::Utc::now();
+    for (days, code) in [(0, 3), (1, 0)] {
+        let cwd = temp("seen-pg");
+        let mut env = support::env_for(Kind::Sunshine, &fake, false, &cwd);
+        env.push((
+            "APIKEYS_NOW".into(),
+            (start + chrono::Duration::days(days)).to_rfc3339(),
+        ));
+        let args: Vec<String> = ["audit", "--max-age", "30d", "--state", database.as_str()]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let out = finish(support::command(&cwd, &args, &env)).await;
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "day {days}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -7,6 +7,7 @@ pub mod lineage;
 pub mod postgres;
 pub mod protocol;
 mod rotate;
+pub mod seen;
 pub mod settings;
 mod sink;
 pub mod state;

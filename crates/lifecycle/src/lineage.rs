@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use crate::seen::Seen;
 use crate::{Journaled, KeyInfo};
 
 /// The ids `keys` name, and every key that rotations journaled made from
@@ -59,30 +60,59 @@ pub fn age(key: &KeyInfo, journals: &[Journaled], now: DateTime<Utc>) -> Option<
         .map(|created| now - created)
 }
 
+/// What is known of a key's age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Age {
+    /// From its creation time (the provider's, or the rotation's that
+    /// made it).
+    Known(chrono::Duration),
+    /// At least this: the time since it was first seen (see
+    /// [`crate::seen`]).
+    SinceSeen(chrono::Duration),
+}
+
+impl Age {
+    /// The age, or its lower bound.
+    pub fn duration(self) -> chrono::Duration {
+        match self {
+            Age::Known(d) | Age::SinceSeen(d) => d,
+        }
+    }
+}
+
 /// Whether a key is due for rotation under a maximum age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
-    /// Within the maximum age: this old.
-    Fresh(chrono::Duration),
-    /// Past it: this old.
-    Over(chrono::Duration),
-    /// Nobody knows how old it is (see [`age`]).
+    /// Within the maximum age.
+    Fresh(Age),
+    /// Past it.
+    Over(Age),
+    /// Nobody knows how old it is, and it was never seen before.
     Unknown,
 }
 
 /// Whether `key` is due at `now` under `max_age` (a maximum longer than
-/// any time is never reached).
+/// any time is never reached): its age from [`age`], else the time since
+/// it was first seen (`seen`: records of its provider).
 pub fn due(
     key: &KeyInfo,
     journals: &[Journaled],
+    seen: &[Seen],
     now: DateTime<Utc>,
     max_age: std::time::Duration,
 ) -> Due {
     let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
-    match age(key, journals, now) {
-        Some(a) if a <= max_age => Due::Fresh(a),
-        Some(a) => Due::Over(a),
-        None => Due::Unknown,
+    let shown = key.id.shown();
+    let age = match age(key, journals, now) {
+        Some(a) => Age::Known(a),
+        None => match seen.iter().filter(|s| s.key == shown).map(|s| s.at).min() {
+            Some(at) => Age::SinceSeen(now - at),
+            None => return Due::Unknown,
+        },
+    };
+    match age.duration() <= max_age {
+        true => Due::Fresh(age),
+        false => Due::Over(age),
     }
 }
 
@@ -118,28 +148,44 @@ mod tests {
     fn due_at_the_edges_of_the_maximum_age() {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let day = std::time::Duration::from_secs(86_400);
+        let d = chrono::Duration::days;
         let mut key = KeyInfo::new(crate::KeyId::new("k"));
-        assert_eq!(due(&key, &[], now, day), Due::Unknown);
-        key.created = Some(now - chrono::Duration::days(1));
+        assert_eq!(due(&key, &[], &[], now, day), Due::Unknown);
+        // First seen: at least that old.
+        let seen = |at| Seen {
+            provider: "p".into(),
+            key: "k".into(),
+            at,
+        };
+        let once = [seen(now - d(1))];
         assert_eq!(
-            due(&key, &[], now, day),
-            Due::Fresh(chrono::Duration::days(1))
+            due(&key, &[], &once, now, day),
+            Due::Fresh(Age::SinceSeen(d(1)))
         );
-        key.created = Some(now - chrono::Duration::days(1) - chrono::Duration::seconds(1));
-        assert!(matches!(due(&key, &[], now, day), Due::Over(_)));
+        let twice = [seen(now - d(1)), seen(now - d(3))];
+        assert_eq!(
+            due(&key, &[], &twice, now, day),
+            Due::Over(Age::SinceSeen(d(3)))
+        );
+        key.created = Some(now - d(1));
+        assert_eq!(
+            due(&key, &[], &twice, now, day),
+            Due::Fresh(Age::Known(d(1)))
+        );
+        key.created = Some(now - d(1) - chrono::Duration::seconds(1));
+        assert!(matches!(
+            due(&key, &[], &[], now, day),
+            Due::Over(Age::Known(_))
+        ));
         // The longest maximum a policy may give is never reached.
         key.created = Some(DateTime::<Utc>::MIN_UTC);
-        assert!(matches!(
-            due(&key, &[], now, std::time::Duration::MAX),
-            Due::Fresh(_)
-        ));
+        let longest = std::time::Duration::MAX;
+        assert!(matches!(due(&key, &[], &[], now, longest), Due::Fresh(_)));
         // A key a journaled rotation made is as old as that rotation says.
         let mut made = j("old", "k");
         made.created_at = Some(now - chrono::Duration::hours(2));
         let key = KeyInfo::new(crate::KeyId::new("k"));
-        assert_eq!(
-            due(&key, &[made], now, day),
-            Due::Fresh(chrono::Duration::hours(2))
-        );
+        let two_hours = Due::Fresh(Age::Known(chrono::Duration::hours(2)));
+        assert_eq!(due(&key, &[made], &once, now, day), two_hours);
     }
 }

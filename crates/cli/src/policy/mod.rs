@@ -14,7 +14,8 @@ mod file;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use apikeys_lifecycle::lineage::{Due, due, lineage, root};
+use apikeys_lifecycle::lineage::{Age, Due, due, lineage, root};
+use apikeys_lifecycle::seen::{Seen, record as record_seen, seen};
 use apikeys_lifecycle::{
     Journaled, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, RotationError, Sink, Step,
     journaled,
@@ -86,6 +87,8 @@ struct Plan<'a> {
 struct View {
     /// Every rotation journaled for the profile's provider.
     journals: Vec<Journaled>,
+    /// When keys of the profile's provider were first seen.
+    seen: Vec<Seen>,
     /// The provider's keys; none when it cannot list (Finicity).
     listed: Option<Vec<KeyInfo>>,
 }
@@ -137,7 +140,17 @@ impl View {
             Err(e) if e.kind == LifecycleErrorKind::Unsupported => None,
             Err(e) => return Err(e.to_string()),
         };
-        Ok(View { journals, listed })
+        let seen: Vec<Seen> = seen(profile.options.state.as_ref())
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|s| s.provider == profile.provider.name)
+            .collect();
+        Ok(View {
+            journals,
+            seen,
+            listed,
+        })
     }
 
     /// Rotations journaled and not done.
@@ -322,26 +335,39 @@ impl Plan<'_> {
             if handled.contains(&shown) {
                 continue;
             }
-            let why = match due(&key, &self.view.journals, now, profile.max_age) {
+            let seen = &self.view.seen;
+            let why = match due(&key, &self.view.journals, seen, now, profile.max_age) {
                 Due::Fresh(age) => {
-                    report.add(line(&shown, Did::Fresh, format!("{} old", days(age))));
+                    report.add(line(&shown, Did::Fresh, aged(age)));
                     continue;
                 }
                 Due::Unknown if profile.unknown_age == UnknownAge::Report => {
-                    report.add(line(
-                        &shown,
-                        Did::AgeUnknown,
-                        "the provider gives no creation time and no rotation of this profile created it: rotate it once, or set unknown_age = \"rotate\"".into(),
-                    ));
+                    let state = profile.options.state.as_ref();
+                    let recorded = match dry_run {
+                        true => false,
+                        false => record_seen(
+                            state,
+                            profile.provider.name,
+                            std::slice::from_ref(&shown),
+                            now,
+                        )
+                        .await
+                        .is_ok_and(|r| !r.is_empty()),
+                    };
+                    let detail = match recorded {
+                        true => {
+                            "the provider gives no creation time and no rotation of this profile created it: first seen now, and from now on at least as old as that (or rotate it once, or set unknown_age = \"rotate\")"
+                        }
+                        false => {
+                            "the provider gives no creation time and no rotation of this profile created it: rotate it once, or set unknown_age = \"rotate\""
+                        }
+                    };
+                    report.add(line(&shown, Did::AgeUnknown, detail.into()));
                     continue;
                 }
                 Due::Unknown => "age unknown".to_owned(),
                 Due::Over(age) => {
-                    format!(
-                        "{} old, over {}",
-                        days(age),
-                        shown_duration(profile.max_age)
-                    )
+                    format!("{}, over {}", aged(age), shown_duration(profile.max_age))
                 }
             };
             if dry_run {
@@ -417,6 +443,14 @@ impl<'a> Progress<'a> {
                 self.of
             );
         }
+    }
+}
+
+/// An age as a line says it.
+fn aged(age: Age) -> String {
+    match age {
+        Age::Known(d) => format!("{} old", days(d)),
+        Age::SinceSeen(d) => format!("{} since first seen", days(d)),
     }
 }
 
