@@ -277,7 +277,7 @@ impl<'a> Rotation<'a> {
 
     /// The step an earlier run of this rotation reached, if any.
     pub async fn status(&self, old: &KeyId) -> Result<Option<Step>, RotationError> {
-        Ok(self.peek(&old.shown()).await?.map(|e| e.step))
+        Ok(self.peek(&old.shown()).await?.map(|e| e.stage.step()))
     }
 
     /// After the configured credentials were refused: if a rotation of the
@@ -289,22 +289,20 @@ impl<'a> Rotation<'a> {
         let Some(entry) = self.peek(old).await? else {
             return Ok(false);
         };
-        if entry.step < Step::Stored {
+        let step = entry.stage.step();
+        if step < Step::Stored {
             return Ok(false);
         }
         let Some(credential) = self
             .sink
             .load()
-            .filter(|c| Some(&c.key) == entry.new.as_ref())
+            .filter(|c| Some(&c.key) == entry.stage.made().map(|m| &m.shown))
         else {
             return Ok(false);
         };
         self.keys
             .adopt(&credential)
-            .map_err(|error| RotationError::Provider {
-                step: entry.step,
-                error,
-            })?;
+            .map_err(|error| RotationError::Provider { step, error })?;
         self.say(Progress::Adopted(Own::Yes));
         Ok(true)
     }
@@ -411,14 +409,13 @@ impl<'a> Rotation<'a> {
             Some(text) => Some(Entry::parse(&text, name)?),
             None => None,
         };
-        if let Some(e) = entry.as_ref().filter(|e| e.step != Step::Done) {
-            self.say(Progress::Resuming(e.step));
+        if let Some(e) = entry.as_ref().filter(|e| e.stage.step() != Step::Done) {
+            self.say(Progress::Resuming(e.stage.step()));
         }
         let mut a = Attempt::new(journal, old, entry, self.keys.calls_with(old));
         loop {
             let (seen, at_hand) = self.observe(&mut a, may_start).await?;
-            let revoke_after = a.entry.as_ref().and_then(|e| e.revoke_after);
-            match protocol::next(a.step(), revoke_after, &seen) {
+            match protocol::next(a.step(), a.revoke_after(), &seen) {
                 Action::Nothing => return Ok(None),
                 Action::Refuse(Refusal::OwnKeyUnreadableSink) => {
                     let provider = self.keys.provider().to_owned();
@@ -450,7 +447,7 @@ impl<'a> Rotation<'a> {
         may_start: bool,
     ) -> Result<(Observed, Option<crate::Credential>), RotationError> {
         let step = a.step();
-        let revoke_after = a.entry.as_ref().and_then(|e| e.revoke_after);
+        let revoke_after = a.revoke_after();
         let now = (self.clock)();
         let at_hand = match step {
             Some(Step::Created | Step::Stored) => self.at_hand(a),

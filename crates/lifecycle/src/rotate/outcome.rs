@@ -299,10 +299,10 @@ pub async fn journaled(state: &dyn StateStore) -> Result<Vec<Journaled>, StateEr
         .map(|e| Journaled {
             provider: e.provider,
             old: e.old,
-            new: e.new,
-            step: e.step,
-            created_at: e.created_at,
-            revoke_after: e.revoke_after,
+            new: e.stage.made().map(|m| m.shown.clone()),
+            step: e.stage.step(),
+            created_at: e.stage.made().and_then(|m| m.created_at),
+            revoke_after: e.stage.revoke_after(),
         })
         .collect())
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{FaultPoint, Pending, Progress, Rotation, RotationError, RotationOutcome, later};
-use crate::journal::Entry;
+use crate::journal::{Entry, Made, Stage};
 use crate::protocol::{Own, Step};
 use crate::state::HeldState;
 use crate::{
@@ -43,7 +43,7 @@ impl<'j> Attempt<'j> {
             journal,
             old,
             resumed: entry.is_some(),
-            already_done: entry.as_ref().is_some_and(|e| e.step == Step::Done),
+            already_done: entry.as_ref().is_some_and(|e| e.stage.step() == Step::Done),
             entry,
             fresh: None,
             began: false,
@@ -54,7 +54,36 @@ impl<'j> Attempt<'j> {
 
     /// The journaled step (none: not begun).
     pub(super) fn step(&self) -> Option<Step> {
-        self.entry.as_ref().map(|e| e.step)
+        self.entry.as_ref().map(|e| e.stage.step())
+    }
+
+    /// When the old key may go, once verified.
+    pub(super) fn revoke_after(&self) -> Option<DateTime<Utc>> {
+        self.entry.as_ref().and_then(|e| e.stage.revoke_after())
+    }
+
+    /// The new key, once created.
+    fn made(&self) -> Result<&Made, RotationError> {
+        let made = self.entry.as_ref().and_then(|e| e.stage.made());
+        made.ok_or_else(|| broken("no new key"))
+    }
+
+    /// Moves the journal to the stage `to` makes of the current one; a
+    /// stage it cannot come from is kept, and reported.
+    fn advance(
+        &mut self,
+        what: &str,
+        to: impl FnOnce(Stage) -> Result<Stage, Stage>,
+    ) -> Result<(), RotationError> {
+        let e = self.entry()?;
+        match to(std::mem::replace(&mut e.stage, Stage::Started)) {
+            Ok(next) => e.stage = next,
+            Err(kept) => {
+                e.stage = kept;
+                return Err(broken(what));
+            }
+        }
+        Ok(())
     }
 
     /// The journal, which every action after `Begin` has.
@@ -82,7 +111,7 @@ impl<'j> Attempt<'j> {
     ) -> Result<RotationOutcome, RotationError> {
         let e = self.entry.as_ref().ok_or_else(|| broken("no journal"))?;
         Ok(RotationOutcome {
-            new: e.new.clone().unwrap_or_default(),
+            new: e.stage.made().map(|m| m.shown.clone()).unwrap_or_default(),
             resumed: self.resumed,
             already_done: self.already_done,
             pending,
@@ -117,13 +146,8 @@ impl Rotation<'_> {
             old: a.old.shown(),
             token: new_token(),
             earlier: Vec::new(),
-            step: Step::Started,
             name: Some(self.name_prefix.clone()),
-            new: None,
-            new_id: None,
-            verified: None,
-            created_at: None,
-            revoke_after: None,
+            stage: Stage::Started,
         });
         a.save().await?;
         a.began = true;
@@ -165,11 +189,11 @@ impl Rotation<'_> {
             .map_err(|err| a.failed(err))?;
         self.fault(FaultPoint::Created)?;
         let id = &new.info.id;
-        let e = a.entry()?;
-        e.new = Some(id.shown());
-        e.new_id = (!id.is_secret()).then(|| id.expose().to_owned());
-        e.created_at = Some(new.info.created.unwrap_or(now));
-        e.step = Step::Created;
+        a.entry()?.stage = Stage::Created(Made {
+            shown: id.shown(),
+            id: (!id.is_secret()).then(|| id.expose().to_owned()),
+            created_at: Some(new.info.created.unwrap_or(now)),
+        });
         if let Err(error) = a.save().await {
             // No journal knows the key and its secret ends with this run:
             // it must not stay live.
@@ -196,7 +220,7 @@ impl Rotation<'_> {
             return Err(RotationError::Sink(error));
         }
         self.fault(FaultPoint::Stored)?;
-        a.entry()?.step = Step::Stored;
+        a.advance("storing a key no journal says was created", Stage::stored)?;
         a.save().await?;
         self.say(Progress::Stored(self.sink.describe()));
         self.fault(FaultPoint::StoredJournaled)?;
@@ -207,12 +231,10 @@ impl Rotation<'_> {
     /// `Discard`: the new key's secret may be lost; revoke the key and
     /// journal the rotation back at `started`.
     pub(super) async fn discard(&self, a: &mut Attempt<'_>) -> Result<(), RotationError> {
-        let new = a.entry()?.new.clone();
+        let new = a.made()?.shown.clone();
         self.discard_new(a).await?;
         a.fresh = None;
-        if let Some(new) = new {
-            self.say(Progress::RevokedLeftover(KeyId::new(new)));
-        }
+        self.say(Progress::RevokedLeftover(KeyId::new(new)));
         Ok(())
     }
 
@@ -240,7 +262,7 @@ impl Rotation<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), RotationError> {
         let mut credential = needed(at_hand)?;
-        let new_id = a.entry()?.new_id.clone().map(KeyId::new);
+        let new_id = a.made()?.id.clone().map(KeyId::new);
         a.journal.check().await?;
         let settled = self.keys.settle(new_id.as_ref(), &credential).await;
         if let Some(settled) = settled.map_err(|e| a.failed(e))? {
@@ -270,13 +292,14 @@ impl Rotation<'_> {
             return Err(RotationError::Unverifiable(why));
         }
         self.fault(FaultPoint::Verified)?;
-        let e = a.entry()?;
-        e.verified = Some(match verification {
-            Verification::Verified => "verified".into(),
+        let verified = match verification {
+            Verification::Verified => "verified".to_owned(),
             Verification::NotPossible(why) => format!("not possible: {why}"),
-        });
-        e.revoke_after = (!self.grace.is_zero()).then(|| later(now, self.grace));
-        e.step = Step::Verified;
+        };
+        let revoke_after = (!self.grace.is_zero()).then(|| later(now, self.grace));
+        a.advance("verifying a key no journal says was stored", |stage| {
+            stage.verified(verified, revoke_after)
+        })?;
         a.save().await?;
         self.say(Progress::Verified(verification));
         self.fault(FaultPoint::VerifiedJournaled)
@@ -287,15 +310,19 @@ impl Rotation<'_> {
     /// `done`.
     pub(super) async fn revoke_old(&self, a: &mut Attempt<'_>) -> Result<(), RotationError> {
         let e = a.entry()?.clone();
+        let keep = a.made()?.shown.clone();
         if !e.earlier.is_empty() {
             a.journal.check().await?;
-            let swept = self.revoke_tagged(&e.earlier, e.new.as_deref()).await;
+            let swept = self.revoke_tagged(&e.earlier, Some(&keep)).await;
             swept.map_err(|err| a.failed(err))?;
         }
         a.journal.check().await?;
         self.keys.revoke(a.old).await.map_err(|err| a.failed(err))?;
         self.fault(FaultPoint::Revoked)?;
-        a.entry()?.step = Step::Done;
+        a.advance(
+            "finishing a rotation no journal says was verified",
+            Stage::done,
+        )?;
         a.save().await?;
         self.say(Progress::RevokedOld(a.old.clone()));
         Ok(())
@@ -330,7 +357,7 @@ impl Rotation<'_> {
         if let Some(credential) = &a.fresh {
             return Some(credential.clone());
         }
-        let new = a.entry.as_ref()?.new.as_ref()?;
+        let new = &a.entry.as_ref()?.stage.made()?.shown;
         self.sink.load().filter(|c| &c.key == new)
     }
 
@@ -386,7 +413,7 @@ impl Rotation<'_> {
     async fn discard_new(&self, a: &mut Attempt<'_>) -> Result<(), RotationError> {
         let e = a.entry()?.clone();
         a.journal.check().await?;
-        let revoked = match &e.new_id {
+        let revoked = match e.stage.made().and_then(|m| m.id.clone()) {
             Some(id) => self.keys.revoke(&KeyId::new(id.clone())).await,
             None => {
                 let mut tokens = e.earlier.clone();
@@ -395,11 +422,7 @@ impl Rotation<'_> {
             }
         };
         revoked.map_err(|error| a.failed(error))?;
-        let e = a.entry()?;
-        e.step = Step::Started;
-        e.new = None;
-        e.new_id = None;
-        e.created_at = None;
+        a.entry()?.stage = Stage::Started;
         a.save().await
     }
 }
