@@ -118,17 +118,30 @@ pub(crate) fn explain(provider: &Provider, e: &LifecycleError) -> String {
     if e.kind != LifecycleErrorKind::Refused {
         return e.to_string();
     }
-    let vars: Vec<&str> = provider
-        .settings
-        .iter()
-        .filter(|s| s.secret || s.name.ends_with("_id"))
-        .map(|s| s.env)
-        .collect();
+    let vars = credential_vars(provider);
     format!(
         "{e}. If a rotation replaced the key these credentials are, its successor is in that rotation's sink (the file or command given with --sink): set {} from it, or rerun `apikeys {} keys finish <old key> --sink …`, which calls with the stored successor by itself",
         vars.join(", "),
         provider.name
     )
+}
+
+/// The variables that give the credentials `provider` calls with: those
+/// of its credential settings this process was given (all of them, if it
+/// was given none).
+pub(crate) fn credential_vars(provider: &Provider) -> Vec<&'static str> {
+    let all: Vec<&'static str> = provider
+        .settings
+        .iter()
+        .filter(|s| s.secret || s.name.ends_with("_id"))
+        .map(|s| s.env)
+        .collect();
+    let given: Vec<&'static str> = all
+        .iter()
+        .copied()
+        .filter(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+        .collect();
+    if given.is_empty() { all } else { given }
 }
 
 /// What a key's age is read from: its provider, else the journals.

@@ -8,7 +8,7 @@ use apikeys_lifecycle::{
 };
 
 use crate::args::{Keys, Output};
-use crate::audit::{explain, print_keys_to};
+use crate::audit::{credential_vars, explain, print_keys_to};
 use crate::common::{Failure, exit, parse_sink};
 use crate::{report, rotate};
 
@@ -131,7 +131,12 @@ pub(crate) async fn provider_command(
                 return Ok(0);
             }
             let outcome = rotation.rotate(&old).await.map(Some);
-            rotation_result(label, &old, outcome, was, &options, output, to_stdout)
+            let own = lifecycle.calls_with(&old).maybe() && outcome.is_ok();
+            let status = rotation_result(label, &old, outcome, was, &options, output, to_stdout)?;
+            if own {
+                own_key_moved(provider, &sink.describe());
+            }
+            Ok(status)
         }
         Keys::Finish { old, sink, options } => {
             let to_stdout = sink_is_stdout(&sink.sink);
@@ -177,6 +182,19 @@ fn rotation_result(
         report.add(line);
     }
     Ok(0)
+}
+
+/// After a rotation of the key the tool calls with (or may: FINBOURNE
+/// cannot tell): where the new credentials are, and how to point the tool
+/// at them. This process switched to them; the next one reads its
+/// settings again, and the old key goes once the grace has passed.
+fn own_key_moved(provider: &Provider, sink: &str) {
+    let vars = credential_vars(provider);
+    eprintln!(
+        "note: this rotation replaced the key apikeys calls {} with (or may have: the provider cannot tell). The new credentials are in {sink}: set {} from them before the old key goes; `keys rotate` and `keys finish` of this key find them by themselves.",
+        provider.name,
+        vars.join(", ")
+    );
 }
 
 /// [`key_info`], for a rotation: when the configured credentials are

@@ -317,3 +317,40 @@ pub fn refused_with(out: &Output, status: i32, says: &str, what: &str) {
     assert_eq!(out.status.code(), Some(status), "{what}: {err}");
     assert!(err.contains(says), "{what}: {err}");
 }
+
+/// An admin session on `url`.
+pub async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("the test server answers");
+    tokio::spawn(connection);
+    client
+}
+
+/// The database a connection string names.
+pub fn database_of(url: &str) -> &str {
+    url.rsplit_once('/').map_or("", |(_, db)| db)
+}
+
+/// The host and port a `postgres://user@host:port/db` string names.
+pub fn address_of(url: &str) -> std::net::SocketAddr {
+    let rest = url.split_once('@').map_or(url, |(_, r)| r);
+    let hostport = rest.split('/').next().unwrap();
+    hostport
+        .parse()
+        .expect("a test URL with an IP address and port")
+}
+
+/// `<provider> keys rotate old` with no grace, into the sink `sink`,
+/// state in `database`.
+pub fn rotate_args_pg(kind: Kind, sink: &Path, database: &str) -> Vec<String> {
+    let mut args = strings(&[name(kind), "keys", "rotate", "old", "--grace", "0"]);
+    args.push("--sink".into());
+    args.push(format!("file:{}", sink.display()));
+    args.push("--state".into());
+    args.push(database.into());
+    if kind == Kind::Finicity {
+        args.push("--accept-unverifiable".into());
+    }
+    args
+}
