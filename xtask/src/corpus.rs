@@ -21,13 +21,16 @@ struct Row {
     seconds: f64,
 }
 
-/// What a generated spec holds.
+/// What a generated spec holds, and where its generation's time went.
 struct Counts {
     operations: usize,
     models: usize,
     skipped: usize,
     fallbacks: usize,
     notes: Vec<String>,
+    /// Seconds: load, rules, typify/progenitor, post-processing,
+    /// formatting; and the number of attempts.
+    phases: ([f64; 5], u32),
 }
 
 /// The corpus's spec files, sorted.
@@ -147,6 +150,16 @@ pub fn one(args: &[String]) -> Result<(), String> {
             ) {
                 println!("note {}", note.replace('\n', " "));
             }
+            let p = output.stats.phases;
+            println!(
+                "phases {:.3} {:.3} {:.3} {:.3} {:.3} {}",
+                p.load.as_secs_f64(),
+                p.rules.as_secs_f64(),
+                p.generate.as_secs_f64(),
+                p.postprocess.as_secs_f64(),
+                p.format.as_secs_f64(),
+                p.attempts
+            );
             println!(
                 "ok {} {} {} {fallbacks}",
                 output.stats.operations,
@@ -212,6 +225,18 @@ fn run_one(spec: &Path, out: Option<&Path>) -> Row {
         .filter_map(|l| l.strip_prefix("note "))
         .map(str::to_owned)
         .collect();
+    let phases = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("phases "))
+        .map(|p| {
+            let n: Vec<f64> = p.split(' ').filter_map(|c| c.parse().ok()).collect();
+            let mut seconds = [0.0; 5];
+            for (to, from) in seconds.iter_mut().zip(&n) {
+                *to = *from;
+            }
+            (seconds, n.get(5).map_or(0, |a| *a as u32))
+        })
+        .unwrap_or_default();
     let last = stdout.lines().last().unwrap_or_default();
     if let Some(counts) = last.strip_prefix("ok ") {
         let n: Vec<usize> = counts.split(' ').filter_map(|c| c.parse().ok()).collect();
@@ -222,6 +247,7 @@ fn run_one(spec: &Path, out: Option<&Path>) -> Row {
                 skipped,
                 fallbacks,
                 notes,
+                phases,
             }));
         }
     }
@@ -283,10 +309,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         let out = (compile > 0).then(|| scratch.join(crate_suffix(spec)));
         let row = run_one(spec, out.as_deref());
         match &row.outcome {
-            Ok(c) => println!(
-                "{:<32} {:>5} ops {:>5} models {:>4} skipped {:>4} as Value {:>6.1} s",
-                row.spec, c.operations, c.models, c.skipped, c.fallbacks, row.seconds
-            ),
+            Ok(c) => {
+                let ([load, rules, generate, post, format], attempts) = c.phases;
+                println!(
+                    "{:<32} {:>5} ops {:>5} models {:>4} skipped {:>4} as Value {:>6.1} s (load {load:.2}, rules {rules:.2}, typify/progenitor {generate:.2}, post-processing {post:.2}, formatting {format:.2}; {attempts} attempt(s))",
+                    row.spec, c.operations, c.models, c.skipped, c.fallbacks, row.seconds
+                )
+            }
             Err(e) => println!("{:<32} FAILED {:>6.1} s: {e}", row.spec, row.seconds),
         }
         if std::env::var_os("CORPUS_NOTES").is_some()
@@ -315,6 +344,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             .map(|c| c.fallbacks)
             .sum::<usize>(),
     );
+    time_against_size(&specs, &rows);
     let mut failed = rows.len() - generated;
     if compile > 0 {
         // The N generated clients with the fewest models (what compiling
@@ -332,6 +362,38 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         return Err(format!("corpus: {failed} spec(s) failed"));
     }
     Ok(())
+}
+
+/// Time against size: every generated spec by size, its seconds per
+/// megabyte and per model, so that a phase that grows faster than the
+/// spec shows.
+fn time_against_size(specs: &[PathBuf], rows: &[Row]) {
+    let mut sized: Vec<(u64, &Row, &Counts)> = specs
+        .iter()
+        .zip(rows)
+        .filter_map(|(spec, row)| {
+            let bytes = std::fs::metadata(spec).ok()?.len();
+            Some((bytes, row, row.outcome.as_ref().ok()?))
+        })
+        .collect();
+    sized.sort_by_key(|(bytes, _, _)| *bytes);
+    println!("\ntime against size (largest last):");
+    println!(
+        "{:<32} {:>8} {:>7} {:>8} {:>9} {:>10}",
+        "spec", "MB", "models", "seconds", "s per MB", "ms / model"
+    );
+    for (bytes, row, c) in sized.iter().rev().take(10).rev() {
+        let mb = *bytes as f64 / 1e6;
+        println!(
+            "{:<32} {:>8.2} {:>7} {:>8.1} {:>9.1} {:>10.1}",
+            row.spec,
+            mb,
+            c.models,
+            row.seconds,
+            row.seconds / mb.max(1e-6),
+            1000.0 * row.seconds / c.models.max(1) as f64
+        );
+    }
 }
 
 /// Builds each generated client in `crates` (folders under `scratch`

@@ -18,6 +18,7 @@ mod table;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub use rules::Skipped;
 pub use table::{construct_table, rewrite_table};
@@ -68,6 +69,26 @@ pub struct Output {
     pub skipped: Vec<rules::Skipped>,
 }
 
+/// Where the time of one generation went, phase by phase; the phases of
+/// every attempt a fallback made are summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    /// Reading and parsing the spec file.
+    pub load: Duration,
+    /// The normalization rules.
+    pub rules: Duration,
+    /// typify and progenitor: the document read as OpenAPI, the client's
+    /// and the mock helpers' tokens.
+    pub generate: Duration,
+    /// The rewrites of the generated syntax trees.
+    pub postprocess: Duration,
+    /// Printing the trees as formatted Rust.
+    pub format: Duration,
+    /// How many times the document was generated (1, plus one per element
+    /// that had to give way).
+    pub attempts: u32,
+}
+
 /// Sizes of one generated client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -79,6 +100,8 @@ pub struct Stats {
     pub client_lines: usize,
     /// Lines of the mock module.
     pub mock_lines: usize,
+    /// Where the time went.
+    pub phases: Phases,
 }
 
 /// A spec under `openapi/` and the crate it belongs to.
@@ -485,11 +508,16 @@ pub fn generate(path: &Path) -> Result<Output, Error> {
 /// at `path`, wherever it lies (a packaged crate's `generated/spec.yaml`,
 /// a user's own file).
 pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
+    let mut phases = Phases::default();
+    let started = Instant::now();
     let mut doc = load(path)?;
+    phases.load = started.elapsed();
+    let started = Instant::now();
     let rules::Report {
         mut notes,
         mut skipped,
     } = rules::normalize(&mut doc).map_err(|p| fail(path, p.pointer, p.message))?;
+    phases.rules = started.elapsed();
     let crate_name = format!("apikeys-{name}");
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
     let spec_file = format!("{name}.{ext}");
@@ -498,9 +526,20 @@ pub fn generate_as(path: &Path, name: &str) -> Result<Output, Error> {
     let mut renamed = std::collections::BTreeSet::new();
     let mut made = std::collections::BTreeSet::new();
     for _ in 0..=fallback::MAX_FALLBACKS {
-        let attempt = generate_doc(&doc, &crate_name, &spec_file, &notes, &skipped, &renamed);
+        phases.attempts += 1;
+        let attempt = generate_doc(
+            &doc,
+            &crate_name,
+            &spec_file,
+            (&notes, &skipped),
+            &renamed,
+            &mut phases,
+        );
         let (fault, message) = match attempt {
-            Ok(output) => return Ok(output),
+            Ok(mut output) => {
+                output.stats.phases = phases;
+                return Ok(output);
+            }
             Err(failed) => failed,
         };
         if let fallback::Fault::TypeName(name) = &fault {
@@ -557,11 +596,17 @@ fn generate_doc(
     doc: &serde_json::Value,
     crate_name: &str,
     spec_file: &str,
-    notes: &[String],
-    skipped: &[rules::Skipped],
+    (notes, skipped): (&[String], &[rules::Skipped]),
     renamed: &std::collections::BTreeSet<String>,
+    phases: &mut Phases,
 ) -> Result<Output, (fallback::Fault, String)> {
-    let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc).map_err(|e| {
+    let mut clock = Instant::now();
+    // Adds the time since the last reading to `phase`.
+    let mut lap = |phase: &mut Duration| {
+        *phase += clock.elapsed();
+        clock = Instant::now();
+    };
+    let spec: Result<openapiv3::OpenAPI, _> = serde_path_to_error::deserialize(doc).map_err(|e| {
         let segments: Vec<String> = e
             .path()
             .iter()
@@ -578,14 +623,18 @@ fn generate_doc(
             fault = fallback::Fault::first_unparsable_operation(doc);
         }
         (fault, format!("/{}: {}", segments.join("/"), e.inner()))
-    })?;
+    });
+    lap(&mut phases.generate);
+    let spec = spec?;
     let located = |m: String| {
         let fault = locate(doc, crate_name)
             .map(|at| fallback::Fault::at(at.split(' ').next().unwrap_or_default()))
             .unwrap_or(fallback::Fault::Document);
         (fault, m)
     };
-    let tokens = client_tokens(&spec, crate_name).map_err(located)?;
+    let tokens = client_tokens(&spec, crate_name);
+    lap(&mut phases.generate);
+    let tokens = tokens.map_err(located)?;
     let marked = |extension: &str| -> Vec<(String, serde_json::Value)> {
         spec.operations()
             .filter_map(|(_, _, op)| {
@@ -640,8 +689,9 @@ fn generate_doc(
             .unwrap_or_default();
         (fallback::Fault::of_method(doc, method), m)
     };
-    let (mut file, operations) =
-        postprocess::rewrite(tokens, glue(&spec), facts).map_err(by_method)?;
+    let rewritten = postprocess::rewrite(tokens, glue(&spec), facts);
+    lap(&mut phases.postprocess);
+    let (mut file, operations) = rewritten.map_err(by_method)?;
     // Each name is given way for once: a rename that does not remove the
     // duplicate (or a name no component has) leaves the output as it is.
     if let Some(name) = postprocess::defined_twice(&mut file)
@@ -655,19 +705,25 @@ fn generate_doc(
     }
     let readable = postprocess::readable_models(&mut file);
     let models = count_models(&file);
+    lap(&mut phases.postprocess);
     let client = render(spec_file, notes, skipped, &prettyplease::unparse(&file));
+    lap(&mut phases.format);
 
     let mock_tokens = no_panic(|| {
         Generator::new(&settings(crate_name))
             .httpmock(&spec, "super::super")
             .map_err(|e| e.to_string())
     })
-    .map_err(located)?;
+    .map_err(located);
+    lap(&mut phases.generate);
+    let mock_tokens = mock_tokens?;
     let mut mock_file: syn::File = syn::parse2(mock_tokens)
         .map_err(|e| located(format!("progenitor's mock output does not parse: {e}")))?;
     postprocess::rewrite_mock(&mut mock_file).map_err(located)?;
     mock_file.items.push(postprocess::models_module(&readable));
+    lap(&mut phases.postprocess);
     let mock = render(spec_file, &[], &[], &prettyplease::unparse(&mock_file));
+    lap(&mut phases.format);
 
     Ok(Output {
         stats: Stats {
@@ -675,6 +731,7 @@ fn generate_doc(
             models,
             client_lines: client.lines().count(),
             mock_lines: mock.lines().count(),
+            phases: *phases,
         },
         client,
         mock,
