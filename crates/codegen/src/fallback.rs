@@ -4,7 +4,9 @@
 //! read as any JSON value (`serde_json::Value`), keeping its description;
 //! an operation it cannot call is left out of the client. Each fallback is
 //! noted (in the generated header and `cargo xtask generate`'s output), and
-//! generation runs again, at most [`MAX_FALLBACKS`] times.
+//! generation runs again: once per element that gives way, however many
+//! (at most [`most_fallbacks`], which only a fallback that frees nothing
+//! could reach).
 
 use serde_json::{Value, json};
 
@@ -42,8 +44,28 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
     ),
 ];
 
-/// The most fallbacks one spec may take before it is refused.
-pub const MAX_FALLBACKS: usize = 64;
+/// The most fallbacks `doc` can take: each one gives way one component
+/// schema, skips one operation or renames one type name once, so a spec
+/// never needs more than it has of these. Reaching it means a fallback
+/// freed nothing, and the spec is refused rather than looped on.
+pub fn most_fallbacks(doc: &Value) -> usize {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map_or(0, |s| s.len());
+    let operations: usize = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .map_or(0, |paths| {
+            paths
+                .values()
+                .filter_map(Value::as_object)
+                .map(|item| METHODS.iter().filter(|m| item.contains_key(**m)).count())
+                .sum()
+        });
+    // Names: one per schema and two per operation (its body and answer).
+    2 * schemas + 3 * operations + 16
+}
 
 /// Where a failure lies, as far as it could be told.
 #[derive(Debug, Clone, PartialEq, Eq)]

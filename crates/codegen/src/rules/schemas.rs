@@ -347,7 +347,7 @@ pub(super) const DEFAULTS_THAT_DO_NOT_FIT: Rule = Rule {
     module: module_path!(),
     apply: defaults_that_do_not_fit,
     rows: &[Row {
-        construct: "a `default` that does not fit its schema (type, enum, format, bounds)",
+        construct: "a `default` that does not fit its schema (type, enum, format, bounds; through `$ref`, `allOf`, `oneOf`, `anyOf`, properties and items)",
         action: "normalized: dropped, pointer noted (it would have failed the spec, or panicked when the field is absent)",
     }],
     snapshots: &["normalize-defaults-that-do-not-fit"],
@@ -358,9 +358,14 @@ pub(super) const DEFAULTS_THAT_DO_NOT_FIT: Rule = Rule {
 /// documents what the server assumes; drop it.
 fn defaults_that_do_not_fit(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let mut dropped = Vec::new();
+    // What `$ref`s name, read before the walk that may change the schemas.
+    let components = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
     for_each_schema(doc, &mut |at, schema| {
         if let Some(default) = schema.get("default")
-            && !fits(schema, default)
+            && !fits_through(schema, default, &components, 0)
         {
             schema.remove("default");
             dropped.push(at.to_owned());
@@ -434,6 +439,65 @@ fn format_range(format: &str) -> Option<(f64, f64)> {
         "uint64" => (0.0, u64::MAX as f64),
         _ => return None,
     })
+}
+
+/// [`fits`], following what the schema is made of: a local `$ref`, every
+/// part of an `allOf`, one part of a `oneOf` or `anyOf`, the properties of
+/// an object and the items of an array. Each default found not to fit is
+/// dropped here, once, rather than by a fallback that regenerates the
+/// whole spec for each (a spec with many would take minutes, or give up).
+/// Past a depth of 16 (a schema that refers to itself) a value fits.
+fn fits_through(
+    schema: &Map<String, Value>,
+    value: &Value,
+    components: &Value,
+    depth: u32,
+) -> bool {
+    if depth > 16 {
+        return true;
+    }
+    let deeper = |part: &Value, v: &Value| match part {
+        Value::Object(part) => fits_through(part, v, components, depth + 1),
+        _ => true,
+    };
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        let named = target
+            .strip_prefix("#/components/schemas/")
+            .map(|n| n.replace("~1", "/").replace("~0", "~"))
+            .and_then(|n| components.get(n));
+        return match named {
+            Some(part) => deeper(part, value),
+            None => true,
+        };
+    }
+    let parts = |key: &str| schema.get(key).and_then(Value::as_array);
+    if let Some(all) = parts("allOf")
+        && !all.iter().all(|p| deeper(p, value))
+    {
+        return false;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(some) = parts(key)
+            && !some.is_empty()
+            && !some.iter().any(|p| deeper(p, value))
+        {
+            return false;
+        }
+    }
+    if let (Some(Value::Object(properties)), Value::Object(given)) =
+        (schema.get("properties"), value)
+        && !given
+            .iter()
+            .all(|(k, v)| properties.get(k).is_none_or(|p| deeper(p, v)))
+    {
+        return false;
+    }
+    if let (Some(items), Value::Array(given)) = (schema.get("items"), value)
+        && !given.iter().all(|v| deeper(items, v))
+    {
+        return false;
+    }
+    fits(schema, value)
 }
 
 /// Whether `value` is one the schema allows, as far as the type, the
