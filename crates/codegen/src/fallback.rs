@@ -38,7 +38,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
         "give-way",
         &[Row {
             construct: "anything the generator still refuses",
-            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations) gives way — a component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, at most 64 times. Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate`. Only a document that is not OpenAPI at all is refused",
+            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations) gives way — a component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, once per element that gives way, however many (bounded by what the spec holds). Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate`. Only a document that is not OpenAPI at all is refused",
         }],
         &["fallback-what-cannot-be-generated"],
     ),
