@@ -8,6 +8,8 @@ use apikeys_lifecycle::{
 };
 
 use crate::args::{Keys, Output};
+use apikeys_lifecycle::lineage::list_recovering;
+
 use crate::audit::{credential_vars, explain, print_keys_to};
 use crate::common::{Failure, exit, parse_sink};
 use crate::{report, rotate};
@@ -206,16 +208,11 @@ async fn key_info_resuming(
     options: &rotate::Options,
     shown: &str,
 ) -> Result<KeyInfo, Failure> {
-    let listed = match lifecycle.list().await {
-        Err(e) if e.kind == LifecycleErrorKind::Refused => {
-            let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
-            match rotation.adopt_stored(shown).await {
-                Ok(true) => lifecycle.list().await,
-                _ => Err(e),
-            }
-        }
-        listed => listed,
-    };
+    let rotation = rotate::rotation(lifecycle, sink, options, lifecycle.provider())?;
+    let listed = list_recovering(lifecycle, async || {
+        matches!(rotation.adopt_stored(shown).await, Ok(true))
+    })
+    .await;
     if let Some(key) = resolve(listed, shown)? {
         return Ok(key);
     }

@@ -1,15 +1,16 @@
 //! What the journals of a store say about keys over time: which keys one
 //! lineage has held (a key and every successor rotations made of it), the
-//! first key of a lineage, and how old a key is when its provider does not
-//! say. Pure functions of [`Journaled`] rotations, shared by every caller
-//! that selects or audits keys.
+//! first key of a lineage, how old a key is when its provider does not
+//! say, and whether it is due; and the listing that recovers when a
+//! rotation revoked the tool's own key. Shared by every caller that
+//! selects, audits or rotates keys.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
 use crate::seen::Seen;
-use crate::{Journaled, KeyInfo};
+use crate::{Journaled, KeyInfo, KeyLifecycle, LifecycleError, LifecycleErrorKind};
 
 /// The ids `keys` name, and every key that rotations journaled made from
 /// them, however many times over (a cycle in the journals ends the walk).
@@ -58,6 +59,23 @@ pub fn age(key: &KeyInfo, journals: &[Journaled], now: DateTime<Utc>) -> Option<
                 .find_map(|j| j.created_at)
         })
         .map(|created| now - created)
+}
+
+/// The keys `keys` lists; when its credentials are refused, `successor`
+/// is asked to call with a stored successor of theirs (a rotation of the
+/// tool's own key revoked it, and stored the new one), and the keys are
+/// listed again with that. The one place this recovery is decided.
+pub async fn list_recovering(
+    keys: &dyn KeyLifecycle,
+    successor: impl AsyncFnOnce() -> bool,
+) -> Result<Vec<KeyInfo>, LifecycleError> {
+    match keys.list().await {
+        Err(e) if e.kind == LifecycleErrorKind::Refused => match successor().await {
+            true => keys.list().await,
+            false => Err(e),
+        },
+        listed => listed,
+    }
 }
 
 /// What is known of a key's age.

@@ -14,7 +14,7 @@ mod file;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use apikeys_lifecycle::lineage::{Age, Due, due, lineage, root};
+use apikeys_lifecycle::lineage::{Age, Due, due, lineage, list_recovering, root};
 use apikeys_lifecycle::seen::{Seen, record as record_seen, seen};
 use apikeys_lifecycle::{
     Journaled, KeyId, KeyInfo, KeyLifecycle, LifecycleErrorKind, RotationError, Sink, Step,
@@ -129,12 +129,10 @@ impl View {
             .into_iter()
             .filter(|j| j.provider == lifecycle.provider())
             .collect();
-        let mut listed = lifecycle.list().await;
-        if matches!(&listed, Err(e) if e.kind == LifecycleErrorKind::Refused)
-            && adopt_successor(profile, lifecycle, &journals).await
-        {
-            listed = lifecycle.list().await;
-        }
+        let listed = list_recovering(lifecycle, async || {
+            adopt_successor(profile, lifecycle, &journals).await
+        })
+        .await;
         let listed = match listed {
             Ok(keys) => Some(keys),
             Err(e) if e.kind == LifecycleErrorKind::Unsupported => None,
