@@ -538,3 +538,40 @@ async fn a_key_of_unknown_age_counts_from_when_a_run_first_saw_it() {
     assert_eq!(fake.live().len(), 1);
     assert!(fake.live()[0].name.starts_with("svc-1 "));
 }
+
+/// A profile that would rotate the key the tool calls with into a sink
+/// that cannot give it back is refused before anything changes, not when
+/// the run reaches that key; `allow_unreadable_sink` lets it run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tools_own_key_into_an_unreadable_sink_is_refused_before_the_run() {
+    let keys = vec![
+        FakeKey::new("old-a", "svc-a", "sa"),
+        FakeKey::new("old-b", "svc-b", "sb"),
+    ];
+    let fake = Fake::start_with(Kind::Finbourne, keys, false).await;
+    let cwd = temp("own-unreadable");
+    let profile = |extra: &str| {
+        format!(
+            "state = \"state\"\n[[profile]]\nname = \"p\"\nprovider = \"finbourne\"\nselect = \"svc-*\"\nmax_age = \"1d\"\nsink = \"command:true {{key}}\"\n{extra}settings = {{ identity_url = \"{}\", access_token = {{ env = \"T\" }} }}\n",
+            fake.base_url()
+        )
+    };
+    let env = vec![("T".to_owned(), ADMIN_SECRET.to_owned())];
+    let args = strings(&["run", "--config", "policy.toml"]);
+    std::fs::write(cwd.join("policy.toml"), profile("")).unwrap();
+    let out = apikeys(&cwd, &args, &env).await;
+    refused_with(&out, 2, "allow_unreadable_sink", "own key, command sink");
+    assert_eq!(fake.keys.lock().unwrap().len(), 2, "a key was made");
+    std::fs::write(
+        cwd.join("policy.toml"),
+        profile("allow_unreadable_sink = true\n"),
+    )
+    .unwrap();
+    let out = apikeys(&cwd, &args, &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        fake.live().len(),
+        4,
+        "both keys rotated, the old ones in their grace"
+    );
+}

@@ -114,6 +114,22 @@ async fn plan(profile: &Profile) -> Result<Plan<'_>, Problem> {
                 .into(),
         ));
     }
+    // The tool's own key into a sink that cannot give it back: the
+    // rotation refuses it before creating anything, but only once the run
+    // reaches that key; found here, before the run changes anything.
+    if !profile.options.allow_unreadable_sink && !sink.readable() {
+        let candidates = view.candidates(profile);
+        if let Some(own) = candidates
+            .iter()
+            .find(|k| lifecycle.calls_with(&k.id).maybe())
+        {
+            return Err(Problem::Config(format!(
+                "{} is (or may be) the key the tool calls with, and {} cannot give its successor back to a rerun: use a file sink, or set allow_unreadable_sink = true",
+                own.id,
+                sink.describe()
+            )));
+        }
+    }
     Ok(Plan {
         profile,
         lifecycle,
