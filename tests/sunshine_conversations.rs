@@ -498,7 +498,10 @@ async fn post_retries_only_when_the_caller_opts_in() {
     c.create_custom_integration_key(APP, INTEGRATION, &body)
         .await
         .unwrap();
-    assert_eq!(server.requests().len(), 2);
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    common::assert_same_requests(&seen);
+    assert!(seen[1].body.starts_with(b"{"), "the body is sent again");
 }
 
 #[tokio::test]

@@ -358,7 +358,29 @@ pub async fn get_is_retried_until_success<P: Provider>() {
     P::idempotent(&client)
         .await
         .expect("the third attempt succeeds");
-    assert_eq!(server.requests().len(), 3);
+    let seen = server.requests();
+    assert_eq!(seen.len(), 3);
+    assert_same_requests(&seen);
+}
+
+/// Every attempt of one call sent the same request: method, path and
+/// query, every header (credentials, User-Agent, media types) and body,
+/// whether the runtime copied it or the method built it again.
+pub fn assert_same_requests(seen: &[Seen]) {
+    let shape = |s: &Seen| {
+        let mut headers = s.headers.clone();
+        headers.sort();
+        (s.method.clone(), s.path.clone(), headers, s.body.clone())
+    };
+    let first = shape(&seen[0]);
+    for (i, later) in seen.iter().enumerate().skip(1) {
+        assert_eq!(
+            shape(later),
+            first,
+            "attempt {} sent another request than the first",
+            i + 1
+        );
+    }
 }
 
 /// 429 with `Retry-After: 1` waits at least a second before the retry.

@@ -212,9 +212,14 @@ Arguments:
             "{}/{}/api/v2/ApiKey", self.baseurl,
             ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
         );
+        let rebuild = || -> Result<::reqwest::Request, Error<()>> {
+            Ok(self.client.post(url.as_str()).json(&body).build()?)
+        };
         #[allow(unused_mut)]
-        let mut request = self.client.post(url).json(&body).build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
@@ -249,9 +254,14 @@ Arguments:
             ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
             ::apikeys_runtime::path_segment("id", id) ?,
         );
+        let rebuild = || -> Result<::reqwest::Request, Error<()>> {
+            Ok(self.client.delete(url.as_str()).build()?)
+        };
         #[allow(unused_mut)]
-        let mut request = self.client.delete(url).build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
@@ -293,16 +303,23 @@ Arguments:
             ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
             ::apikeys_runtime::path_segment("id", id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<()>> {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success_with_secret(response, &[""]),
@@ -342,16 +359,23 @@ Arguments:
             ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
             ::apikeys_runtime::path_segment("user_identifier", user_identifier) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<()>> {
+            Ok(
+                self
+                    .client
+                    .get(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),
@@ -391,17 +415,24 @@ Arguments:
             ::apikeys_runtime::path_segment("tenant_url_code", tenant_url_code) ?,
             ::apikeys_runtime::path_segment("user_identifier", user_identifier) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<()>> {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {

@@ -423,16 +423,26 @@ Sends a `GET` request to `/api/keys`
         Error<types::LusidProblemDetails>,
     > {
         let url = format!("{}/api/keys", self.baseurl,);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<
+            ::reqwest::Request,
+            Error<types::LusidProblemDetails>,
+        > {
+            Ok(
+                self
+                    .client
+                    .get(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),
@@ -474,17 +484,27 @@ Sends a `POST` request to `/api/keys`
         Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
     > {
         let url = format!("{}/api/keys", self.baseurl,);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<
+            ::reqwest::Request,
+            Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
+        > {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {
@@ -533,16 +553,26 @@ Arguments:
         let url = format!(
             "{}/api/keys/{}", self.baseurl, ::apikeys_runtime::path_segment("id", id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<
+            ::reqwest::Request,
+            Error<types::LusidValidationProblemDetailsOrLusidProblemDetails>,
+        > {
+            Ok(
+                self
+                    .client
+                    .delete(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),

@@ -371,6 +371,10 @@ impl Auth for FbnAuth {
         true
     }
 
+    fn renews(&self) -> bool {
+        matches!(self.mode, Mode::Grant(_))
+    }
+
     fn renew_on_unauthorized<'a>(
         &'a self,
         sent: &'a reqwest::Request,

@@ -507,17 +507,24 @@ Sends a `POST` request to `/aggregation/v1/partners/accessKey`
         Error<types::ErrorMessage>,
     > {
         let url = format!("{}/aggregation/v1/partners/accessKey", self.baseurl,);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorMessage>> {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {
@@ -572,17 +579,24 @@ Arguments:
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
             ::apikeys_runtime::path_segment("consent_receipt_id", consent_receipt_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .put(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorMessage>> {
+            Ok(
+                self
+                    .client
+                    .put(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),
@@ -623,16 +637,23 @@ Arguments:
             "{}/aggregation/v1/partners/accessKey/{}", self.baseurl,
             ::apikeys_runtime::path_segment("consent_receipt_id", consent_receipt_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorMessage>> {
+            Ok(
+                self
+                    .client
+                    .delete(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => Ok(::apikeys_runtime::empty(response)),
@@ -669,17 +690,27 @@ Sends a `POST` request to `/aggregation/v2/partners/authentication`
         Error<types::ErrorMessageOrErrorWrapper>,
     > {
         let url = format!("{}/aggregation/v2/partners/authentication", self.baseurl,);
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<
+            ::reqwest::Request,
+            Error<types::ErrorMessageOrErrorWrapper>,
+        > {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),

@@ -212,6 +212,14 @@ pub trait Auth: Send + Sync + 'static {
         Box::pin(async { false })
     }
 
+    /// Whether [`Auth::renew_on_unauthorized`] can ever return `true`.
+    /// While it can, the runtime keeps a copy of each request it sends, for
+    /// the renewal to judge. The default, `true`, is always safe;
+    /// credentials that are never renewed say `false` and save that copy.
+    fn renews(&self) -> bool {
+        true
+    }
+
     /// Forgets a kept failure to obtain credentials (a refused or
     /// unreadable token answer), so that the next call tries again at
     /// once. What `Client::reset_credentials` calls; the default, for
@@ -342,6 +350,10 @@ impl Auth for AuthorizationHeader {
         true
     }
 
+    fn renews(&self) -> bool {
+        false
+    }
+
     fn scheme(&self) -> &'static str {
         self.scheme
     }
@@ -401,6 +413,10 @@ impl Auth for HeaderCredentials {
     fn authorize_now(&self, request: &mut reqwest::Request) -> bool {
         self.apply(request);
         true
+    }
+
+    fn renews(&self) -> bool {
+        false
     }
 
     fn scheme(&self) -> &'static str {

@@ -100,6 +100,9 @@ pub(crate) fn read_answer(
     limit: usize,
 ) -> impl Future<Output = Outcome> + Send {
     async move {
+        // The answer is made after the read, so that the future holds the
+        // response alone while the body arrives, not both.
+        let read = read_limited(&mut response, limit).await;
         let mut answer = Answer {
             method,
             status: response.status(),
@@ -108,7 +111,7 @@ pub(crate) fn read_answer(
             body: Bytes::new(),
             undecoded: None,
         };
-        match read_limited(&mut response, limit).await {
+        match read {
             Ok(Some(body)) => {
                 answer.body = body;
                 // A coding reqwest left (another spelling, an alias, several):

@@ -109,8 +109,6 @@ pub struct Call<'r> {
     runtime: &'r Runtime,
     operation_id: &'static str,
     started: Instant,
-    /// When the whole call must be over (`Timeouts::total` after it began).
-    deadline: Instant,
     span: tracing::Span,
     record: Mutex<CallRecord>,
 }
@@ -132,10 +130,16 @@ impl<'r> Call<'r> {
             runtime,
             operation_id,
             started,
-            deadline: deadline_after(started, runtime.timeouts.total),
             span,
             record: Mutex::new(CallRecord::default()),
         }
+    }
+
+    /// When the whole call must be over (`Timeouts::total` after it
+    /// began): computed when asked, not kept, as every call's future
+    /// carries the `Call`.
+    fn deadline(&self) -> Instant {
+        deadline_after(self.started, self.runtime.timeouts.total)
     }
 
     fn record<R>(&self, f: impl FnOnce(&mut CallRecord) -> R) -> R {
@@ -148,7 +152,7 @@ impl<'r> Call<'r> {
             http,
             base_url,
             timeouts: self.runtime.timeouts,
-            deadline: self.deadline,
+            deadline: self.deadline(),
         }
     }
 
@@ -168,6 +172,7 @@ impl<'r> Call<'r> {
         http: &'s reqwest::Client,
         base_url: &'s str,
         mut request: reqwest::Request,
+        rebuild: Option<Rebuild<'s>>,
     ) -> impl Future<Output = Result<reqwest::Result<Answer>, Stopped>> + Send + 's {
         async move {
             self.prepare(http, base_url, &mut request).await?;
@@ -175,21 +180,27 @@ impl<'r> Call<'r> {
             let safe = is_idempotent(request.method());
             self.record(|r| r.non_idempotent = !safe);
             let idempotent = safe || runtime.retry.retry_non_idempotent;
+            let renews = runtime.auth.as_ref().is_some_and(|a| a.renews());
             // Retry tokens this call drew from the client's budget.
             let mut drawn = 0u32;
             let mut renewed = false;
             let mut attempt = 0u32;
             loop {
                 attempt += 1;
-                // The copy for a next attempt is made before this one consumes
-                // the request, and only when one may follow (a retry, or a
-                // resend after renewed credentials).
-                let may_follow = (idempotent && attempt < runtime.retry.max_attempts)
-                    || (!renewed && runtime.auth.is_some());
-                let next = if may_follow {
-                    clone_request(&request)
-                } else {
-                    None
+                // How a next attempt gets its request, settled before this
+                // one consumes the request. A renewal needs a copy of what
+                // was sent (the credentials judge it stale); a retry builds
+                // the request again when the method can, and copies it only
+                // when it cannot. Nothing is copied when no attempt may
+                // follow.
+                let may_renew = renews && !renewed;
+                let may_retry = idempotent && attempt < runtime.retry.max_attempts;
+                let next = match rebuild {
+                    Some(build) if may_retry && !may_renew => Some(Again::Rebuild(build)),
+                    _ if may_renew || may_retry => {
+                        clone_request(&request).map(|copy| Again::Copy(Box::new(copy)))
+                    }
+                    _ => None,
                 };
                 // What follows is decided without waiting, in a block that
                 // ends the attempt's outcome; each wait below binds only what
@@ -198,7 +209,8 @@ impl<'r> Call<'r> {
                 let then = {
                     let outcome = self.attempt(http, request).await;
                     self.record_attempt(attempt, &outcome);
-                    self.after(attempt, idempotent, &mut renewed, &mut drawn, outcome, next)
+                    let facts = (attempt, idempotent, may_renew);
+                    self.after(facts, &mut renewed, &mut drawn, outcome, next)
                 };
                 // Most calls end here; only a retry or a renewal waits, in
                 // a future boxed apart from the call's.
@@ -240,8 +252,13 @@ impl<'r> Call<'r> {
                     );
                     Ok(retry)
                 }
-                Next::Sleep(delay, retry) => {
+                Next::Sleep(delay, mut retry, prepared) => {
                     tokio::time::sleep(delay).await;
+                    if !prepared {
+                        self.prepare(http, base_url, &mut retry)
+                            .await
+                            .map_err(Err)?;
+                    }
                     Ok(retry)
                 }
             }
@@ -254,12 +271,11 @@ impl<'r> Call<'r> {
     /// call ends.
     fn after(
         &self,
-        attempt: u32,
-        idempotent: bool,
+        (attempt, idempotent, may_renew): (u32, bool, bool),
         renewed: &mut bool,
         drawn: &mut u32,
         outcome: Outcome,
-        next: Option<reqwest::Request>,
+        next: Option<Again<'_>>,
     ) -> Next {
         let runtime = self.runtime;
         // A body past the limit is not asked for again: the next answer
@@ -268,7 +284,7 @@ impl<'r> Call<'r> {
             runtime.budget.settle(&outcome, *drawn);
             return Next::Return(Err(Stopped));
         }
-        let Some(retry) = next else {
+        let Some(again) = next else {
             runtime.budget.settle(&outcome, *drawn);
             return Next::Return(Ok(outcome.into_result()));
         };
@@ -282,40 +298,50 @@ impl<'r> Call<'r> {
             },
             // A TLS failure repeats: it is returned, not retried.
             failed: matches!(&outcome, Outcome::Failed(e, _) if !is_tls(e)),
-            may_renew: !*renewed && runtime.auth.is_some(),
+            may_renew,
             // The clock is read only when a retry is possible.
             time_left: if outcome.is_transient() {
-                self.deadline.saturating_duration_since(Instant::now())
+                self.deadline().saturating_duration_since(Instant::now())
             } else {
                 Duration::ZERO
             },
         };
         match decide(&facts, &runtime.retry) {
             Decision::Return => {}
+            // A renewal is decided only when a copy of the sent request
+            // was kept (`may_renew`).
             Decision::Renew => {
-                *renewed = true;
-                return Next::Renew(outcome, retry);
+                if let Again::Copy(retry) = again {
+                    *renewed = true;
+                    return Next::Renew(outcome, *retry);
+                }
             }
             // A retry is paid from the client's budget; an empty budget
             // means the service has been failing for many calls, and
-            // another attempt would only add to its load.
-            Decision::Retry(delay) => match runtime.budget.draw(&outcome, &runtime.retry) {
-                Some(cost) => {
-                    *drawn += cost;
-                    tracing::info!(
-                        parent: &self.span,
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying after a transient failure"
-                    );
-                    return Next::Sleep(delay, retry);
+            // another attempt would only add to its load. A request built
+            // again (the same closure built the first one, so it does not
+            // fail) is prepared after the wait, as the first was.
+            Decision::Retry(delay) => {
+                if let (Some(retry), prepared) = again.request() {
+                    match runtime.budget.draw(&outcome, &runtime.retry) {
+                        Some(cost) => {
+                            *drawn += cost;
+                            tracing::info!(
+                                parent: &self.span,
+                                attempt,
+                                delay_ms = delay.as_millis() as u64,
+                                "retrying after a transient failure"
+                            );
+                            return Next::Sleep(delay, retry, prepared);
+                        }
+                        None => tracing::info!(
+                            parent: &self.span,
+                            attempt,
+                            "not retrying: the client's retry budget is spent"
+                        ),
+                    }
                 }
-                None => tracing::info!(
-                    parent: &self.span,
-                    attempt,
-                    "not retrying: the client's retry budget is spent"
-                ),
-            },
+            }
         }
         runtime.budget.settle(&outcome, *drawn);
         Next::Return(Ok(outcome.into_result()))
@@ -336,7 +362,7 @@ impl<'r> Call<'r> {
         // (after a slow token request or a retry, say), or when the client
         // is the caller's.
         let attempt_timeout = runtime.timeouts.attempt;
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let remaining = self.deadline().saturating_duration_since(Instant::now());
         if !runtime.own_client || remaining < attempt_timeout {
             *request.timeout_mut() = Some(attempt_timeout.min(remaining));
         }
@@ -490,8 +516,36 @@ enum Next {
     Return(Result<reqwest::Result<Answer>, Stopped>),
     /// Renew the credentials after this 401 and send the request again.
     Renew(Outcome, reqwest::Request),
-    /// Wait this long, then send the request again.
-    Sleep(Duration, reqwest::Request),
+    /// Wait this long, then send the request again (preparing it first
+    /// when it is not yet: a request built again rather than copied).
+    Sleep(Duration, reqwest::Request, bool),
+}
+
+/// Builds the request of a generated operation again, for a retry, from
+/// the method's arguments: cheaper than keeping a copy of every request
+/// for a retry that seldom happens. `None` if it cannot be built (it can:
+/// the same closure built the first one).
+#[doc(hidden)]
+pub type Rebuild<'s> = &'s (dyn Fn() -> Option<reqwest::Request> + Sync);
+
+/// Where the request of a next attempt comes from.
+enum Again<'s> {
+    /// A copy of the prepared request, kept before it was sent: boxed, so
+    /// that the call's future carries a pointer beside the attempt in
+    /// flight, not a request.
+    Copy(Box<reqwest::Request>),
+    /// The operation's own builder.
+    Rebuild(Rebuild<'s>),
+}
+
+impl Again<'_> {
+    /// The request, and whether it is already prepared.
+    fn request(self) -> (Option<reqwest::Request>, bool) {
+        match self {
+            Again::Copy(request) => (Some(*request), true),
+            Again::Rebuild(build) => (build(), false),
+        }
+    }
 }
 
 /// Logs the end of an attempt; returns its outcome.

@@ -291,16 +291,23 @@ Arguments:
             ::apikeys_runtime::path_segment("app_id", app_id) ?,
             ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorResponse>> {
+            Ok(
+                self
+                    .client
+                    .get(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),
@@ -357,17 +364,24 @@ Arguments:
             ::apikeys_runtime::path_segment("app_id", app_id) ?,
             ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .post(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorResponse>> {
+            Ok(
+                self
+                    .client
+                    .post(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?,
             )
-            .json(&body)
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => {
@@ -425,16 +439,23 @@ Arguments:
             ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
             ::apikeys_runtime::path_segment("key_id", key_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .get(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorResponse>> {
+            Ok(
+                self
+                    .client
+                    .get(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),
@@ -492,16 +513,23 @@ Arguments:
             ::apikeys_runtime::path_segment("integration_id", integration_id) ?,
             ::apikeys_runtime::path_segment("key_id", key_id) ?,
         );
-        #[allow(unused_mut)]
-        let mut request = self
-            .client
-            .delete(url)
-            .header(
-                ::reqwest::header::ACCEPT,
-                ::reqwest::header::HeaderValue::from_static("application/json"),
+        let rebuild = || -> Result<::reqwest::Request, Error<types::ErrorResponse>> {
+            Ok(
+                self
+                    .client
+                    .delete(url.as_str())
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?,
             )
-            .build()?;
-        let result = call.send(&self.client, &self.baseurl, request).await?;
+        };
+        #[allow(unused_mut)]
+        let mut request = rebuild()?;
+        let result = call
+            .send(&self.client, &self.baseurl, request, Some(&|| rebuild().ok()))
+            .await?;
         let response = result?;
         match response.status().as_u16() {
             200u16..=299u16 => ::apikeys_runtime::success(response),

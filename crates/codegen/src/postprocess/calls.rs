@@ -440,7 +440,9 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 let outcome = self.#raw(&call, #(#args),*).await;
                 call.finish(outcome)
             });
-            send_through_call(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
+            let rebuilds = build_again(&mut f.block, &err);
+            send_through_call(&mut f.block, rebuilds)
+                .map_err(|m| format!("operation method {name}: {m}"))?;
             borrow_str_segments(&mut f);
             decode_answers(&mut f.block).map_err(|m| format!("operation method {name}: {m}"))?;
             if let Some(pointers) = fact(&generated.facts.returns_secret, &op_id) {
@@ -551,13 +553,14 @@ fn result_types(output: &ReturnType) -> Option<(syn::Type, syn::Type)> {
 /// let info = OperationInfo { .. };          (removed)
 /// self.pre(&mut request, &info).await?;     (removed)
 /// let result = self.exec(request, &info).await;
-///     -> let result = call.send(&self.client, &self.baseurl, request).await?;
+///     -> let result = call.send(&self.client, &self.baseurl, request, REBUILD).await?;
 /// self.post(&result, &info).await?;         (removed)
 /// ```
 ///
 /// so that one explicit [`Call`](apikeys_runtime) carries the call's state
-/// from the method to the wire and back.
-fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
+/// from the method to the wire and back. `REBUILD` is the closure
+/// [`build_again`] made, when it made one.
+fn send_through_call(block: &mut syn::Block, rebuilds: bool) -> Result<(), String> {
     let hook = |stmt: &syn::Stmt, name: &str| -> bool {
         let syn::Stmt::Expr(Expr::Try(t), _) = stmt else {
             return false;
@@ -595,8 +598,13 @@ fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
     });
     for stmt in &mut block.stmts {
         if is_exec(stmt) {
+            let rebuild = if rebuilds {
+                quote!(Some(&|| rebuild().ok()))
+            } else {
+                quote!(None)
+            };
             *stmt = syn::parse_quote!(
-                let result = call.send(&self.client, &self.baseurl, request).await?;
+                let result = call.send(&self.client, &self.baseurl, request, #rebuild).await?;
             );
             found[3] += 1;
         }
@@ -607,6 +615,84 @@ fn send_through_call(block: &mut syn::Block) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// What a request's builder chain may call and still be built again from
+/// the method's arguments: everything else (`headers(header_map)`,
+/// `body(body)`) moves a value the first build consumed.
+const REBUILDABLE: [&str; 12] = [
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "header",
+    "json",
+    "form_urlencoded",
+    "query",
+    "build",
+];
+
+/// Turns the request's one builder chain into a closure, when every part
+/// of it can be built again, so that a retry builds its request anew
+/// rather than every call keeping a copy for a retry that seldom comes:
+///
+/// ```text
+/// let mut request = self.client.get(url)...build()?;
+///     -> let rebuild = || -> Result<reqwest::Request, Error<E>> {
+///            Ok(self.client.get(url.as_str())...build()?)
+///        };
+///        let mut request = rebuild()?;
+/// ```
+///
+/// Returns whether it did; a chain that moves anything but the URL is
+/// left as it is, and the runtime copies its request.
+fn build_again(block: &mut syn::Block, err: &syn::Type) -> bool {
+    let Some(at) = block.stmts.iter().position(|stmt| {
+        matches!(stmt, syn::Stmt::Local(l)
+            if matches!(&l.pat, Pat::Ident(id) if id.ident == "request"))
+    }) else {
+        return false;
+    };
+    let syn::Stmt::Local(local) = &mut block.stmts[at] else {
+        return false;
+    };
+    let Some(init) = &mut local.init else {
+        return false;
+    };
+    let mut chain = (*init.expr).clone();
+    // Walk the chain down to its first call, `self.client.<method>(url)`,
+    // checking each step.
+    let mut link = &mut chain;
+    loop {
+        match link {
+            Expr::Try(t) => link = &mut t.expr,
+            Expr::MethodCall(m) if REBUILDABLE.contains(&m.method.to_string().as_str()) => {
+                let receiver = &*m.receiver;
+                if quote!(#receiver).to_string().replace(' ', "") == "self.client" {
+                    // The URL was moved in; now each build borrows it.
+                    let Some(Expr::Path(url)) = m.args.first() else {
+                        return false;
+                    };
+                    let url = url.clone();
+                    m.args[0] = syn::parse_quote!(#url.as_str());
+                    break;
+                }
+                link = &mut m.receiver;
+            }
+            _ => return false,
+        }
+    }
+    *init.expr = syn::parse_quote!(rebuild()?);
+    block.stmts.insert(
+        at,
+        syn::parse_quote!(
+            let rebuild = || -> Result<::reqwest::Request, Error<#err>> { Ok(#chain) };
+        ),
+    );
+    true
 }
 
 /// The answer `Call::send` gives is already read whole: progenitor's
@@ -874,7 +960,7 @@ fn deep_objects(block: &mut syn::Block, names: &[String]) -> Result<(), String> 
 /// leading `_` when a parameter has the name (OpenID Connect's `request`
 /// query parameter), that the rewrites look for. (`url` it renames too,
 /// but no rewrite needs it: a parameter `url` keeps its name.)
-const LOCALS: [&str; 3] = ["request", "response", "result"];
+const LOCALS: [&str; 4] = ["request", "response", "result", "rebuild"];
 
 /// Gives progenitor's locals their own names back: a parameter named like
 /// one becomes `{name}_` (as a keyword parameter does), and the local
