@@ -668,6 +668,19 @@ fn generate_doc(
                 )
             })
             .collect(),
+        form_encodings: marked(rules::FORM_ENCODING)
+            .into_iter()
+            .map(|(id, v)| {
+                let fields = v.as_array().into_iter().flatten().filter_map(|f| {
+                    Some((
+                        f.get(0)?.as_str()?.to_owned(),
+                        f.get(1)?.as_str()?.to_owned(),
+                        f.get(2)?.as_bool()?,
+                    ))
+                });
+                (id, fields.collect())
+            })
+            .collect(),
         returns_secret: marked(postprocess::RETURNS_SECRET)
             .into_iter()
             .map(|(id, v)| {
@@ -689,6 +702,7 @@ fn generate_doc(
             .unwrap_or_default();
         (fallback::Fault::of_method(doc, method), m)
     };
+    let forms = facts.form_encodings.clone();
     let rewritten = postprocess::rewrite(tokens, glue(&spec), facts);
     lap(&mut phases.postprocess);
     let (mut file, operations) = rewritten.map_err(by_method)?;
@@ -719,7 +733,7 @@ fn generate_doc(
     let mock_tokens = mock_tokens?;
     let mut mock_file: syn::File = syn::parse2(mock_tokens)
         .map_err(|e| located(format!("progenitor's mock output does not parse: {e}")))?;
-    postprocess::rewrite_mock(&mut mock_file).map_err(located)?;
+    postprocess::rewrite_mock(&mut mock_file, forms).map_err(located)?;
     mock_file.items.push(postprocess::models_module(&readable));
     lap(&mut phases.postprocess);
     let mock = render(spec_file, &[], &[], &prettyplease::unparse(&mock_file));

@@ -20,6 +20,7 @@ macro_rules! generated {
 }
 
 generated!(
+    form_bodies,
     mock_forms,
     name_clashes,
     published_forms,

@@ -416,6 +416,10 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 deep_objects(&mut f.block, names)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
+            if let Some(fields) = fact(&generated.facts.form_encodings, &op_id) {
+                form_body(&mut f.block, fields)
+                    .map_err(|m| format!("operation method {name}: {m}"))?;
+            }
             if let Some(media) = fact(&generated.facts.content_types, &op_id) {
                 declared_content_type(&mut f.block, media)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
@@ -617,23 +621,12 @@ fn send_through_call(block: &mut syn::Block, rebuilds: bool) -> Result<(), Strin
     Ok(())
 }
 
-/// What a request's builder chain may call and still be built again from
-/// the method's arguments: everything else (`headers(header_map)`,
-/// `body(body)`) moves a value the first build consumed.
-const REBUILDABLE: [&str; 12] = [
-    "get",
-    "post",
-    "put",
-    "patch",
-    "delete",
-    "head",
-    "options",
-    "header",
-    "json",
-    "form_urlencoded",
-    "query",
-    "build",
-];
+/// Whether an argument of the request's builder chain moves a local that
+/// the first build consumes (`headers(header_map)`, `body(body)`): such a
+/// chain cannot be built again. A reference, a call or a constant can.
+fn moves_a_local(arg: &Expr) -> bool {
+    matches!(arg, Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some())
+}
 
 /// Turns the request's one builder chain into a closure, when every part
 /// of it can be built again, so that a retry builds its request anew
@@ -648,7 +641,8 @@ const REBUILDABLE: [&str; 12] = [
 /// ```
 ///
 /// Returns whether it did; a chain that moves anything but the URL is
-/// left as it is, and the runtime copies its request.
+/// left as it is (see [`moves_a_local`]), and the runtime copies its
+/// request.
 fn build_again(block: &mut syn::Block, err: &syn::Type) -> bool {
     let Some(at) = block.stmts.iter().position(|stmt| {
         matches!(stmt, syn::Stmt::Local(l)
@@ -669,16 +663,23 @@ fn build_again(block: &mut syn::Block, err: &syn::Type) -> bool {
     loop {
         match link {
             Expr::Try(t) => link = &mut t.expr,
-            Expr::MethodCall(m) if REBUILDABLE.contains(&m.method.to_string().as_str()) => {
+            Expr::MethodCall(m) => {
                 let receiver = &*m.receiver;
                 if quote!(#receiver).to_string().replace(' ', "") == "self.client" {
-                    // The URL was moved in; now each build borrows it.
-                    let Some(Expr::Path(url)) = m.args.first() else {
+                    // The URL, moved in as the last argument (`get(url)`,
+                    // `request(Method::OPTIONS, url)`): now each build
+                    // borrows it.
+                    let Some(last) = m.args.last_mut() else {
                         return false;
                     };
-                    let url = url.clone();
-                    m.args[0] = syn::parse_quote!(#url.as_str());
+                    let Expr::Path(url) = last.clone() else {
+                        return false;
+                    };
+                    *last = syn::parse_quote!(#url.as_str());
                     break;
+                }
+                if m.args.iter().any(moves_a_local) {
+                    return false;
                 }
                 link = &mut m.receiver;
             }
@@ -762,7 +763,7 @@ fn fact<'a, T>(facts: &'a [(String, T)], op_id: &str) -> Option<&'a T> {
 /// An operation id or method name without case or separators: how an
 /// operationId (`ApiKey_CreateAccessKey`, `createApiKey`) is found again
 /// from the method progenitor named after it (`api_key_create_access_key`).
-fn squashed(name: &str) -> String {
+pub(super) fn squashed(name: &str) -> String {
     name.chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
@@ -920,6 +921,68 @@ fn declared_content_type(block: &mut syn::Block, media: &str) -> Result<(), Stri
         return Err("progenitor's content type of a byte body was not found".into());
     }
     Ok(())
+}
+
+/// A form body goes out through the runtime's form encoder, which spells
+/// each field as the spec's `encoding` object says
+/// (`crate::rules::FORM_ENCODING`) and sends lists and nested objects,
+/// which progenitor's encoder refuses:
+///
+/// ```text
+/// .form_urlencoded(&body)?
+///     -> .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+///        .body(::apikeys_runtime::form_body(&body, &[("field", FormStyle::DeepObject, true)])?)
+/// ```
+fn form_body(block: &mut syn::Block, fields: &[(String, String, bool)]) -> Result<(), String> {
+    struct Form<'a> {
+        fields: &'a [(String, String, bool)],
+        found: usize,
+    }
+    impl VisitMut for Form<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let Expr::Try(t) = expr else { return };
+            let Expr::MethodCall(call) = &*t.expr else {
+                return;
+            };
+            if call.method != "form_urlencoded" || call.args.len() != 1 {
+                return;
+            }
+            let receiver = &call.receiver;
+            let body = &call.args[0];
+            let encodings = form_encodings(self.fields);
+            *expr = syn::parse_quote!(
+                #receiver
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        ::reqwest::header::HeaderValue::from_static(
+                            "application/x-www-form-urlencoded",
+                        ),
+                    )
+                    .body(::apikeys_runtime::form_body(#body, #encodings)?)
+            );
+            self.found += 1;
+        }
+    }
+    let mut visitor = Form { fields, found: 0 };
+    visitor.visit_block_mut(block);
+    if visitor.found != 1 {
+        return Err(format!(
+            "progenitor's form body was found {} times, not once",
+            visitor.found
+        ));
+    }
+    Ok(())
+}
+
+/// A form's field encodings as `apikeys_runtime::form_body` takes them:
+/// `&[("field", ::apikeys_runtime::FormStyle::DeepObject, true), ..]`.
+pub(super) fn form_encodings(fields: &[(String, String, bool)]) -> proc_macro2::TokenStream {
+    let encodings = fields.iter().map(|(field, style, explode)| {
+        let style = format_ident!("{style}");
+        quote!((#field, ::apikeys_runtime::FormStyle::#style, #explode))
+    });
+    quote!(&[#(#encodings),*])
 }
 
 /// `deepObject` query parameters left whole (`crate::rules::DEEP_OBJECT`)

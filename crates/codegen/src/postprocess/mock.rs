@@ -65,6 +65,72 @@ impl VisitMut for MockValues {
     }
 }
 
+pub(super) const FORM_BODIES_AS_SENT: Rewrite = Rewrite {
+    name: "mock-form-bodies",
+    module: module_path!(),
+    summary: None,
+    rows: &[Row {
+        construct: "`application/x-www-form-urlencoded` request bodies",
+        action: "mock helpers match the form the client sends (`form_body`), not a JSON body",
+    }],
+    snapshots: &["normalize-form-encoding"],
+    apply: |generated| {
+        let forms = &generated.facts.form_encodings;
+        let mut fix = FormBodies { forms, found: 0 };
+        fix.visit_file_mut(&mut generated.file);
+        if fix.found != forms.len() {
+            return Err(format!(
+                "{} of the {} form bodies were found in the mock helpers",
+                fix.found,
+                forms.len()
+            ));
+        }
+        Ok(())
+    },
+};
+
+/// A form body's `When::body` matches the form as the client spells it:
+/// progenitor's helper expects JSON for every typed body.
+struct FormBodies<'a> {
+    forms: &'a [(String, Vec<(String, String, bool)>)],
+    found: usize,
+}
+
+impl VisitMut for FormBodies<'_> {
+    fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
+        let syn::Type::Path(ty) = &*imp.self_ty else {
+            return;
+        };
+        let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            return;
+        };
+        let Some(op) = name.strip_suffix("When").map(super::calls::squashed) else {
+            return;
+        };
+        let Some((_, fields)) = self
+            .forms
+            .iter()
+            .find(|(id, _)| super::calls::squashed(id) == op)
+        else {
+            return;
+        };
+        for item in &mut imp.items {
+            if let syn::ImplItem::Fn(f) = item
+                && f.sig.ident == "body"
+            {
+                let encodings = super::calls::form_encodings(fields);
+                f.block = syn::parse_quote!({
+                    Self(self.0.body(
+                        ::apikeys_runtime::form_body::<_, ()>(value, #encodings)
+                            .unwrap_or_default(),
+                    ))
+                });
+                self.found += 1;
+            }
+        }
+    }
+}
+
 pub(super) const UNUSED_GLOB_IMPORTS: Rewrite = Rewrite {
     name: "mock-glob-imports",
     module: module_path!(),

@@ -47,6 +47,7 @@ pub(crate) const REWRITES: &[Rewrite] = &[
 pub(crate) const MOCK_REWRITES: &[Rewrite] = &[
     models::RUNTIME_DEPENDENCIES,
     mock::VALUES_AS_SENT,
+    mock::FORM_BODIES_AS_SENT,
     models::EDITION_2024_KEYWORDS,
     mock::UNUSED_GLOB_IMPORTS,
     mock::PATH_VALUES_AS_SENT,
@@ -103,6 +104,11 @@ pub struct Facts {
     /// The operations with `deepObject` query parameters sent field by
     /// field, and their names (see [`crate::rules::DEEP_OBJECT`]).
     pub deep_objects: Vec<(String, Vec<String>)>,
+    /// The operations whose body is a form, and how its fields are spelt
+    /// otherwise than the default: `(field, style, explode)`, the style
+    /// as `apikeys_runtime::FormStyle` names it (see
+    /// [`crate::rules::FORM_ENCODING`]).
+    pub form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
     /// The operations whose purpose is to return a new secret, and where
     /// in their success body it may be (JSON pointers; empty: the whole
     /// body), as the spec marks them with [`RETURNS_SECRET`].
@@ -147,11 +153,18 @@ pub fn rewrite(
     }
 }
 
-/// Makes progenitor's typed mock helpers match what the client sends.
-pub fn rewrite_mock(file: &mut syn::File) -> Result<(), String> {
+/// Makes progenitor's typed mock helpers match what the client sends;
+/// `form_encodings` as in [`Facts`].
+pub fn rewrite_mock(
+    file: &mut syn::File,
+    form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
+) -> Result<(), String> {
     let mut generated = Generated {
         file: std::mem::replace(file, syn::parse_quote!()),
-        facts: Facts::default(),
+        facts: Facts {
+            form_encodings,
+            ..Facts::default()
+        },
         operations: 0,
         encodes_paths: false,
         glue: Vec::new(),

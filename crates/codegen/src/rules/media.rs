@@ -312,3 +312,86 @@ fn one_request_type(
     }
     op.insert("requestBody".into(), body);
 }
+
+/// The operation extension that lists how each field of a form body is
+/// spelt: `[[field, style, explode], ..]`, from the spec's `encoding`
+/// object; present (perhaps empty) on every operation whose body is sent
+/// as `application/x-www-form-urlencoded`.
+pub const FORM_ENCODING: &str = "x-apikeys-form-encoding";
+
+pub(super) const FORM_BODIES: Rule = Rule {
+    name: "form-bodies",
+    module: module_path!(),
+    apply: form_bodies,
+    rows: &[Row {
+        construct: "`application/x-www-form-urlencoded` body, with or without an `encoding` object (`style`, `explode`, `contentType` per field)",
+        action: "normalized: sent by `apikeys_runtime::form_body`, each field spelt as its encoding says (lists repeated or joined, objects flattened, joined or `name[field]`, JSON fields as JSON text)",
+    }],
+    snapshots: &["normalize-form-encoding"],
+};
+
+/// progenitor refuses an `encoding` object, and its own form encoder
+/// cannot send a list or a nested object: every form body is marked with
+/// its fields' encodings, and the `encoding` object is removed.
+fn form_bodies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    for_each_operation(doc, &mut |operation, _| {
+        let Some(body) = operation.op.get("requestBody") else {
+            return;
+        };
+        let mut body = resolve(body, &components).clone();
+        let Some(media) = body
+            .get_mut("content")
+            .and_then(|c| c.get_mut(FORM))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let encoding = media.remove("encoding");
+        let fields: Vec<Value> = encoding
+            .as_ref()
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(field, how)| {
+                let (style, explode) = field_encoding(how)?;
+                Some(json!([field, style, explode]))
+            })
+            .collect();
+        if encoding.is_some() {
+            let op_id = operation.id();
+            context.notes.push(format!(
+                "{op_id}: the form body's encoding object is honoured by the runtime's form encoder ({} field(s) spelt otherwise than the default)",
+                fields.len()
+            ));
+        }
+        operation.op.insert("requestBody".into(), body);
+        operation
+            .op
+            .insert(FORM_ENCODING.into(), Value::Array(fields));
+    });
+    Ok(())
+}
+
+/// The style (as `apikeys_runtime::FormStyle` names it) and explode of one
+/// field's Encoding Object; `None` for the default (`form`, exploded).
+/// OpenAPI: `explode` defaults to `true` for `form` and `false` otherwise;
+/// a JSON `contentType` sends the field as JSON text.
+fn field_encoding(how: &Value) -> Option<(&'static str, bool)> {
+    let content_type = how.get("contentType").and_then(Value::as_str).unwrap_or("");
+    if is_json(content_type.split(',').next().unwrap_or("").trim()) {
+        return Some(("Json", false));
+    }
+    let style = match how.get("style").and_then(Value::as_str).unwrap_or("form") {
+        "spaceDelimited" => "SpaceDelimited",
+        "pipeDelimited" => "PipeDelimited",
+        "deepObject" => "DeepObject",
+        _ => "Form",
+    };
+    let explode = how
+        .get("explode")
+        .and_then(Value::as_bool)
+        .unwrap_or(style == "Form");
+    (style != "Form" || !explode).then_some((style, explode))
+}

@@ -31,7 +31,7 @@ mod responses;
 mod schemas;
 mod type_names;
 
-pub use media::CONTENT_TYPE;
+pub use media::{CONTENT_TYPE, FORM_ENCODING};
 pub use parameters::DEEP_OBJECT;
 pub use responses::OPTIONAL_SUCCESS;
 
@@ -82,6 +82,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     media::RAW_BODIES,
     media::UNSENDABLE_BODIES,
     media::REQUEST_MEDIA_TYPE,
+    media::FORM_BODIES,
     responses::JSON_ANSWERS,
     responses::DEFAULT_BESIDE_STATUSES,
     responses::UNTYPED_ERRORS,
