@@ -134,7 +134,7 @@ pub(crate) fn plan(root: &Path) -> Plan {
 
 /// The crate's manifest with its `default = [...]` features naming
 /// exactly the optional runtime features its generated client needs
-/// (`uuid`, `regress`; `apikeys_build::features_needed`), the others kept
+/// (`uuid`, `regress`, `multipart`; `apikeys_build::features_needed`), the others kept
 /// in their order: a missing one would not build, an extra one costs every
 /// consumer its compile time. The manifest is thus derived from the spec
 /// too: `generate` writes it, `check` reports drift.
@@ -166,7 +166,7 @@ pub(crate) fn needed_features_in(
         .trim_end_matches(']')
         .split(',')
         .map(|f| f.trim().trim_matches('"').to_owned())
-        .filter(|f| !f.is_empty() && f != "uuid" && f != "regress")
+        .filter(|f| !f.is_empty() && !apikeys_build::optional_features().any(|o| o == f))
         .collect();
     features.extend(needed.iter().map(|f| f.to_string()));
     let quoted: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();

@@ -49,6 +49,9 @@ brotli = ["apikeys-runtime/brotli"]
 uuid = ["apikeys-runtime/uuid"]
 ## `pattern` in the spec (kept in `default` the same way).
 regress = ["apikeys-runtime/regress"]
+## A `multipart/form-data` request body in the spec (kept in `default`
+## the same way).
+multipart = ["apikeys-runtime/multipart"]
 
 [dependencies]
 apikeys-runtime.workspace = true

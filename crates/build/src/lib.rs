@@ -25,12 +25,23 @@ pub fn run(spec_name: &str) {
 /// What a spec construct makes the generated code name, and the provider
 /// crate's feature that brings it: `format: uuid` names
 /// `deps::uuid::Uuid`, a `pattern` names `deps::regress::Regex`.
-const FEATURES: [(&str, &str, &str); 2] = [
+const FEATURES: [(&str, &str, &str); 3] = [
     ("uuid", "deps::uuid", "`format: uuid`"),
     ("regress", "deps::regress", "`pattern`"),
+    (
+        "multipart",
+        "deps::multipart",
+        "a `multipart/form-data` body",
+    ),
 ];
 
-/// The optional features a generated client needs (`uuid`, `regress`),
+/// Every optional runtime feature a generated client may need.
+pub fn optional_features() -> impl Iterator<Item = &'static str> {
+    FEATURES.iter().map(|(feature, _, _)| *feature)
+}
+
+/// The optional features a generated client needs (`uuid`, `regress`,
+/// `multipart`),
 /// read from its code: a provider crate lists exactly these among its
 /// default features (`cargo xtask check` compares).
 pub fn features_needed(client: &str) -> Vec<&'static str> {
@@ -128,6 +139,12 @@ mod tests {
         let plain = "pub id: ::std::string::String,";
         assert_eq!(features_needed(plain), Vec::<&str>::new());
         assert_eq!(features_needed(uuid), ["uuid"]);
+        let form = "body: ::apikeys_runtime::deps::multipart::Form,";
+        assert_eq!(features_needed(form), ["multipart"]);
+        assert_eq!(
+            optional_features().collect::<Vec<_>>(),
+            ["uuid", "regress", "multipart"]
+        );
         assert_eq!(
             features_needed(&format!("{pattern}{uuid}")),
             ["uuid", "regress"]

@@ -681,6 +681,16 @@ fn generate_doc(
                 (id, fields.collect())
             })
             .collect(),
+        multipart: marked(rules::MULTIPART)
+            .into_iter()
+            .map(|(id, v)| {
+                let parts =
+                    v.as_array().into_iter().flatten().filter_map(|p| {
+                        Some((p.get(0)?.as_str()?.to_owned(), p.get(1)?.as_bool()?))
+                    });
+                (id, parts.collect())
+            })
+            .collect(),
         returns_secret: marked(postprocess::RETURNS_SECRET)
             .into_iter()
             .map(|(id, v)| {
@@ -703,6 +713,7 @@ fn generate_doc(
         (fallback::Fault::of_method(doc, method), m)
     };
     let forms = facts.form_encodings.clone();
+    let multipart = facts.multipart.clone();
     let rewritten = postprocess::rewrite(tokens, glue(&spec), facts);
     lap(&mut phases.postprocess);
     let (mut file, operations) = rewritten.map_err(by_method)?;
@@ -733,7 +744,7 @@ fn generate_doc(
     let mock_tokens = mock_tokens?;
     let mut mock_file: syn::File = syn::parse2(mock_tokens)
         .map_err(|e| located(format!("progenitor's mock output does not parse: {e}")))?;
-    postprocess::rewrite_mock(&mut mock_file, forms).map_err(located)?;
+    postprocess::rewrite_mock(&mut mock_file, forms, multipart).map_err(located)?;
     mock_file.items.push(postprocess::models_module(&readable));
     lap(&mut phases.postprocess);
     let mock = render(spec_file, &[], &[], &prettyplease::unparse(&mock_file));

@@ -59,7 +59,11 @@ fn snapshot(spec: &Path) -> String {
             }
             out.push('\n');
             out.push_str(&relevant(&generated.client));
-            if spec.to_string_lossy().contains("path-segments") {
+            let name = spec.to_string_lossy();
+            if ["path-segments", "form-encoding", "multipart"]
+                .iter()
+                .any(|with_mock| name.contains(with_mock))
+            {
                 out.push_str("\n// mock helpers\n");
                 out.push_str(&generated.mock);
             }

@@ -78,14 +78,20 @@ macro_rules! include_generated {
 /// that callers can name them: `apikeys_runtime::deps::uuid::Uuid` for a
 /// `format: uuid` parameter, `deps::chrono::DateTime` for a date-time.
 ///
-/// `uuid` and `regress` are here only with the features of those names:
-/// a provider crate turns them on when its spec uses `format: uuid` or
-/// `pattern` (its build script says so when a regenerated spec starts to).
+/// `uuid`, `regress` and `multipart` are here only with the features of
+/// those names: a provider crate turns them on when its spec uses `format:
+/// uuid`, `pattern` or a `multipart/form-data` body (its build script says
+/// so when a regenerated spec starts to).
 pub mod deps {
     pub use chrono;
     #[cfg(feature = "regress")]
     #[cfg_attr(docsrs, doc(cfg(feature = "regress")))]
     pub use regress;
+    /// reqwest's multipart forms: what an operation with a
+    /// `multipart/form-data` body takes (`Form::new().text(..).part(..)`).
+    #[cfg(feature = "multipart")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+    pub use reqwest::multipart;
     #[cfg(feature = "uuid")]
     #[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
     pub use uuid;

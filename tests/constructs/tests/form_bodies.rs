@@ -76,3 +76,55 @@ async fn the_mock_helper_matches_the_form_the_client_sends() {
     };
     assert!(client.create_customer(&other).await.is_err());
 }
+
+#[tokio::test]
+async fn a_multipart_form_goes_out_part_by_part_and_is_not_sent_twice() {
+    use apikeys_runtime::deps::multipart::{Form, Part};
+    let server = httpmock::MockServer::start_async().await;
+    let attached = server.upload_document(|when, then| {
+        when.id("c 1")
+            .part("title", "Q4 contract")
+            .part("file", "%PDF-1.7 fake");
+        then.created();
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let form = || {
+        Form::new().text("title", "Q4 contract").part(
+            "file",
+            Part::bytes(b"%PDF-1.7 fake".to_vec())
+                .file_name("contract.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+    };
+    client.upload_document("c 1", form()).await.unwrap();
+    attached.assert_async().await;
+
+    // A form is a stream: it is sent once, even where a retry is allowed.
+    let busy = ScriptedServer::start(vec![Reply::json(503, "{}"), Reply::json(201, "")]).await;
+    let retrying = Client::builder()
+        .base_url(&busy.base_url)
+        .retry_policy(
+            RetryPolicy::new()
+                .retry_non_idempotent(true)
+                .initial_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+    let err = retrying.upload_document("c1", form()).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    let seen = busy.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0]
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("multipart/form-data; boundary=")),
+        "{:?}",
+        seen[0].header("content-type")
+    );
+    let body = String::from_utf8_lossy(&seen[0].body);
+    assert!(body.contains("filename=\"contract.pdf\""), "{body}");
+}

@@ -420,6 +420,10 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 form_body(&mut f.block, fields)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
             }
+            if let Some(parts) = fact(&generated.facts.multipart, &op_id) {
+                multipart_body(&mut f, parts)
+                    .map_err(|m| format!("operation method {name}: {m}"))?;
+            }
             if let Some(media) = fact(&generated.facts.content_types, &op_id) {
                 declared_content_type(&mut f.block, media)
                     .map_err(|m| format!("operation method {name}: {m}"))?;
@@ -972,6 +976,104 @@ fn form_body(block: &mut syn::Block, fields: &[(String, String, bool)]) -> Resul
             visitor.found
         ));
     }
+    Ok(())
+}
+
+/// A multipart body (`crate::rules::MULTIPART`), which progenitor saw as
+/// bytes, becomes the caller's form:
+///
+/// ```text
+/// fn upload<'a, B: Into<reqwest::Body>>(&'a self, body: B)
+///     -> fn upload<'a>(&'a self, body: ::apikeys_runtime::deps::multipart::Form)
+/// .header(CONTENT_TYPE, "application/octet-stream").body(body)
+///     -> .multipart(body)
+/// ```
+///
+/// and the method's documentation lists the parts the spec names.
+fn multipart_body(f: &mut syn::ImplItemFn, parts: &[(String, bool)]) -> Result<(), String> {
+    // The generic parameter progenitor gave the byte body.
+    let body_type = f.sig.inputs.iter().find_map(|arg| match arg {
+        FnArg::Typed(t) if matches!(&*t.pat, Pat::Ident(id) if id.ident == "body") => {
+            match &*t.ty {
+                syn::Type::Path(p) => p.path.get_ident().cloned(),
+                _ => None,
+            }
+        }
+        _ => None,
+    });
+    let Some(generic) = body_type else {
+        return Err("progenitor's byte body parameter was not found".into());
+    };
+    f.sig.generics.params = f
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter(|p| !matches!(p, syn::GenericParam::Type(t) if t.ident == generic))
+        .cloned()
+        .collect();
+    for arg in f.sig.inputs.iter_mut() {
+        if let FnArg::Typed(t) = arg
+            && matches!(&*t.pat, Pat::Ident(id) if id.ident == "body")
+        {
+            *t.ty = syn::parse_quote!(::apikeys_runtime::deps::multipart::Form);
+        }
+    }
+    struct Form(usize);
+    impl VisitMut for Form {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let Expr::MethodCall(body) = expr else { return };
+            if body.method != "body" {
+                return;
+            }
+            let Expr::MethodCall(header) = &*body.receiver else {
+                return;
+            };
+            // `.header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))`
+            let octet_stream = header.method == "header"
+                && matches!(header.args.last(), Some(Expr::Call(value))
+                    if matches!(value.args.first(), Some(Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(media),
+                        ..
+                    })) if media.value() == "application/octet-stream"));
+            if !octet_stream {
+                return;
+            }
+            let receiver = &header.receiver;
+            let value = &body.args;
+            *expr = syn::parse_quote!(#receiver.multipart(#value));
+            self.0 += 1;
+        }
+    }
+    let mut form = Form(0);
+    form.visit_block_mut(&mut f.block);
+    if form.0 != 1 {
+        return Err(format!(
+            "progenitor's byte body was found {} times, not once",
+            form.0
+        ));
+    }
+    let listed: Vec<String> = parts
+        .iter()
+        .map(|(name, file)| {
+            if *file {
+                format!("`{name}` (a file)")
+            } else {
+                format!("`{name}`")
+            }
+        })
+        .collect();
+    let doc = if listed.is_empty() {
+        " The body is a `multipart/form-data` form (`Form::new().text(name, value)`, `.part(name, Part::bytes(..).file_name(..))`).".to_owned()
+    } else {
+        format!(
+            " The body is a `multipart/form-data` form of the parts {} (`Form::new().text(name, value)`, `.part(name, Part::bytes(..).file_name(..))`).",
+            listed.join(", ")
+        )
+    };
+    f.attrs.push(syn::parse_quote!(#[doc = ""]));
+    f.attrs.push(syn::parse_quote!(#[doc = #doc]));
     Ok(())
 }
 

@@ -69,34 +69,65 @@ pub(super) const FORM_BODIES_AS_SENT: Rewrite = Rewrite {
     name: "mock-form-bodies",
     module: module_path!(),
     summary: None,
-    rows: &[Row {
-        construct: "`application/x-www-form-urlencoded` request bodies",
-        action: "mock helpers match the form the client sends (`form_body`), not a JSON body",
-    }],
-    snapshots: &["normalize-form-encoding"],
+    rows: &[
+        Row {
+            construct: "`application/x-www-form-urlencoded` request bodies",
+            action: "mock helpers match the form the client sends (`form_body`), not a JSON body",
+        },
+        Row {
+            construct: "`multipart/form-data` request bodies",
+            action: "mock helpers match a part by name and content (`part(name, content)`), whatever the boundary",
+        },
+    ],
+    snapshots: &["normalize-form-encoding", "normalize-multipart-body"],
     apply: |generated| {
-        let forms = &generated.facts.form_encodings;
-        let mut fix = FormBodies { forms, found: 0 };
-        fix.visit_file_mut(&mut generated.file);
-        if fix.found != forms.len() {
+        let facts = &generated.facts;
+        let (forms, multipart) = (&facts.form_encodings, &facts.multipart);
+        let mut found = 0;
+        WhenBody(|op: &str, f: &mut syn::ImplItemFn| {
+            let named = |id: &String| super::calls::squashed(id) == op;
+            if let Some((_, fields)) = forms.iter().find(|(id, _)| named(id)) {
+                let encodings = super::calls::form_encodings(fields);
+                f.block = syn::parse_quote!({
+                    Self(self.0.body(
+                        ::apikeys_runtime::form_body::<_, ()>(value, #encodings)
+                            .unwrap_or_default(),
+                    ))
+                });
+                found += 1;
+            } else if multipart.iter().any(|(id, _)| named(id)) {
+                *f = syn::parse_quote! {
+                    /// Matches a multipart form with a part named `name`
+                    /// whose content includes `content` (a text part's value,
+                    /// or text within a file's bytes).
+                    pub fn part(self, name: &str, content: &str) -> Self {
+                        Self(
+                            self.0
+                                .header_prefix("content-type", "multipart/form-data; boundary=")
+                                .body_includes(format!("form-data; name=\"{name}\""))
+                                .body_includes(content),
+                        )
+                    }
+                };
+                found += 1;
+            }
+        })
+        .visit_file_mut(&mut generated.file);
+        if found != forms.len() + multipart.len() {
             return Err(format!(
-                "{} of the {} form bodies were found in the mock helpers",
-                fix.found,
-                forms.len()
+                "{found} of the {} form and multipart bodies were found in the mock helpers",
+                forms.len() + multipart.len()
             ));
         }
         Ok(())
     },
 };
 
-/// A form body's `When::body` matches the form as the client spells it:
-/// progenitor's helper expects JSON for every typed body.
-struct FormBodies<'a> {
-    forms: &'a [(String, Vec<(String, String, bool)>)],
-    found: usize,
-}
+/// Calls its function with each `{Operation}When::body` helper, and the
+/// operation's name squashed (see `calls::squashed`).
+struct WhenBody<F>(F);
 
-impl VisitMut for FormBodies<'_> {
+impl<F: FnMut(&str, &mut syn::ImplItemFn)> VisitMut for WhenBody<F> {
     fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
         let syn::Type::Path(ty) = &*imp.self_ty else {
             return;
@@ -107,25 +138,11 @@ impl VisitMut for FormBodies<'_> {
         let Some(op) = name.strip_suffix("When").map(super::calls::squashed) else {
             return;
         };
-        let Some((_, fields)) = self
-            .forms
-            .iter()
-            .find(|(id, _)| super::calls::squashed(id) == op)
-        else {
-            return;
-        };
         for item in &mut imp.items {
             if let syn::ImplItem::Fn(f) = item
                 && f.sig.ident == "body"
             {
-                let encodings = super::calls::form_encodings(fields);
-                f.block = syn::parse_quote!({
-                    Self(self.0.body(
-                        ::apikeys_runtime::form_body::<_, ()>(value, #encodings)
-                            .unwrap_or_default(),
-                    ))
-                });
-                self.found += 1;
+                (self.0)(&op, f);
             }
         }
     }

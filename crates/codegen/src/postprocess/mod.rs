@@ -109,6 +109,10 @@ pub struct Facts {
     /// as `apikeys_runtime::FormStyle` names it (see
     /// [`crate::rules::FORM_ENCODING`]).
     pub form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
+    /// The operations whose body is a multipart form, and its parts
+    /// (name, whether a file) as the spec lists them (see
+    /// [`crate::rules::MULTIPART`]).
+    pub multipart: Vec<(String, Vec<(String, bool)>)>,
     /// The operations whose purpose is to return a new secret, and where
     /// in their success body it may be (JSON pointers; empty: the whole
     /// body), as the spec marks them with [`RETURNS_SECRET`].
@@ -154,15 +158,17 @@ pub fn rewrite(
 }
 
 /// Makes progenitor's typed mock helpers match what the client sends;
-/// `form_encodings` as in [`Facts`].
+/// `form_encodings` and `multipart` as in [`Facts`].
 pub fn rewrite_mock(
     file: &mut syn::File,
     form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
+    multipart: Vec<(String, Vec<(String, bool)>)>,
 ) -> Result<(), String> {
     let mut generated = Generated {
         file: std::mem::replace(file, syn::parse_quote!()),
         facts: Facts {
             form_encodings,
+            multipart,
             ..Facts::default()
         },
         operations: 0,

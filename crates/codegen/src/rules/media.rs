@@ -207,14 +207,15 @@ pub(super) const UNSENDABLE_BODIES: Rule = Rule {
     module: module_path!(),
     apply: unsendable_bodies,
     rows: &[Row {
-        construct: "request body only as multipart, XML or another type the client cannot send",
+        construct: "request body only in a multipart type other than `multipart/form-data` (`multipart/related`, `multipart/mixed`), or in a media type that is not one",
         action: "**skipped** operation",
     }],
     snapshots: &["normalize-body-only-in-types-not-sent"],
 };
 
-/// A request body only multipart, XML or another type progenitor cannot
-/// send: no faithful client for this operation.
+/// A request body only in a type that is neither sent by progenitor, nor
+/// carried as bytes, nor a multipart form (`multipart/related`, a media
+/// type that is not one): no faithful client for this operation.
 fn unsendable_bodies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let components = doc.get("components").cloned().unwrap_or(json!({}));
     let mut skipped = Vec::new();
@@ -394,4 +395,76 @@ fn field_encoding(how: &Value) -> Option<(&'static str, bool)> {
         .and_then(Value::as_bool)
         .unwrap_or(style == "Form");
     (style != "Form" || !explode).then_some((style, explode))
+}
+
+/// The operation extension that marks an operation whose body is a
+/// `multipart/form-data` form, with the names of the parts the spec lists
+/// (for the method's documentation).
+pub const MULTIPART: &str = "x-apikeys-multipart";
+
+pub(super) const MULTIPART_BODIES: Rule = Rule {
+    name: "multipart-bodies",
+    module: module_path!(),
+    apply: multipart_bodies,
+    rows: &[Row {
+        construct: "request body only as `multipart/form-data` (file uploads)",
+        action: "normalized: the method takes a multipart form (`apikeys_runtime::deps::multipart::Form`, feature `multipart`), its parts listed in the method's documentation; the mock helper matches a part by name and content",
+    }],
+    snapshots: &["normalize-multipart-body"],
+};
+
+/// A body offered only as `multipart/form-data` (beside types the client
+/// cannot send) is a form the caller builds, part by part: text, bytes or
+/// a stream, each with its own file name and media type. progenitor sees a
+/// byte body; the calls rewrite makes it a form.
+fn multipart_bodies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    for_each_operation(doc, &mut |operation, _| {
+        let Some(body) = operation.op.get("requestBody") else {
+            return;
+        };
+        let mut body = resolve(body, &components).clone();
+        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+            return;
+        };
+        if content.keys().any(|k| sendable(k) || is_json(k)) {
+            return;
+        }
+        let Some(form) = content
+            .iter()
+            .find(|(k, _)| k.split(';').next().unwrap_or("").trim() == "multipart/form-data")
+            .map(|(_, media)| media.clone())
+        else {
+            return;
+        };
+        let schema = form.get("schema").map(|s| resolve(s, &components));
+        let parts: Vec<Value> = schema
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, part)| {
+                let part = resolve(part, &components);
+                let file = part.get("format").and_then(Value::as_str) == Some("binary")
+                    || part
+                        .get("items")
+                        .and_then(|i| i.get("format"))
+                        .and_then(Value::as_str)
+                        == Some("binary");
+                json!([name, file])
+            })
+            .collect();
+        content.clear();
+        content.insert(
+            "application/octet-stream".into(),
+            json!({"schema": {"type": "string", "format": "binary"}}),
+        );
+        let op_id = operation.id();
+        operation.op.insert("requestBody".into(), body);
+        operation.op.insert(MULTIPART.into(), Value::Array(parts));
+        context.notes.push(format!(
+            "{op_id}: the request body is a multipart form the caller builds (feature `multipart`)"
+        ));
+    });
+    Ok(())
 }

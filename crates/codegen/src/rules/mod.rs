@@ -31,7 +31,7 @@ mod responses;
 mod schemas;
 mod type_names;
 
-pub use media::{CONTENT_TYPE, FORM_ENCODING};
+pub use media::{CONTENT_TYPE, FORM_ENCODING, MULTIPART};
 pub use parameters::DEEP_OBJECT;
 pub use responses::OPTIONAL_SUCCESS;
 
@@ -80,6 +80,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     parameters::NEVER_NULL,
     parameters::LIST_HEADERS,
     media::RAW_BODIES,
+    media::MULTIPART_BODIES,
     media::UNSENDABLE_BODIES,
     media::REQUEST_MEDIA_TYPE,
     media::FORM_BODIES,
