@@ -21,6 +21,7 @@ macro_rules! generated {
 
 generated!(
     form_bodies,
+    hierarchies,
     mock_forms,
     name_clashes,
     published_forms,

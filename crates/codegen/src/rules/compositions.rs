@@ -1,9 +1,135 @@
 //! Compositions: a cycle made of `allOf`, `oneOf` and `anyOf` references
 //! alone, which typify would follow without end.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Context, Problem, Row, Rule, escape};
+
+pub(super) const UNIONS_OF_CHILDREN: Rule = Rule {
+    name: "unions-of-children",
+    module: module_path!(),
+    apply: unions_of_children,
+    rows: &[Row {
+        construct: "a parent whose `oneOf`/`anyOf` lists children that are `allOf` it (a discriminated hierarchy, recursive)",
+        action: "normalized: the parent's own fields become `{Parent}Base`, which the children extend; the parent is the union of its children, every one kept",
+    }],
+    snapshots: &["normalize-union-of-children"],
+};
+
+/// The component a `$ref` names, unescaped.
+fn ref_target(v: &Value) -> Option<String> {
+    v.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .map(|n| n.replace("~1", "/").replace("~0", "~"))
+}
+
+/// A parent `P` whose `oneOf` (or `anyOf`) lists children that extend it
+/// (`allOf: [$ref P, ..]`) is a cycle typify cannot follow; cutting it
+/// would drop every child from `P`. Instead the shared part moves out:
+/// `PBase` holds `P`'s own fields, each child extends `PBase`, and `P` is
+/// the union of its children (with its discriminator), so a value of `P`
+/// is read as the child it is.
+fn unions_of_children(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    let parents: Vec<String> = schemas
+        .iter()
+        .filter(|(name, schema)| {
+            ["oneOf", "anyOf"].iter().any(|key| {
+                schema
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .is_some_and(|arms| {
+                        arms.iter()
+                            .filter_map(ref_target)
+                            .any(|child| extends(schemas.get(&child), name))
+                    })
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for parent in parents {
+        let mut base_name = format!("{parent}Base");
+        let mut n = 2;
+        while schemas.contains_key(&base_name) {
+            base_name = format!("{parent}Base{n}");
+            n += 1;
+        }
+        let Some(Value::Object(schema)) = schemas.get_mut(&parent) else {
+            continue;
+        };
+        // The parent keeps its union, its discriminator and its words;
+        // the rest (fields, required, type) is the base the children share.
+        const UNION: [&str; 6] = [
+            "oneOf",
+            "anyOf",
+            "discriminator",
+            "description",
+            "title",
+            "nullable",
+        ];
+        let mut base = Map::new();
+        let mut union = Map::new();
+        for (key, value) in std::mem::take(schema) {
+            if UNION.contains(&key.as_str()) {
+                union.insert(key, value);
+            } else {
+                base.insert(key, value);
+            }
+        }
+        *schema = union;
+        let children: Vec<String> = ["oneOf", "anyOf"]
+            .iter()
+            .filter_map(|key| schema.get(*key).and_then(Value::as_array))
+            .flatten()
+            .filter_map(ref_target)
+            .collect();
+        let base_ref = Value::String(format!("#/components/schemas/{}", escape(&base_name)));
+        let mut extended = Vec::new();
+        for child in &children {
+            let Some(entries) = schemas
+                .get_mut(child)
+                .and_then(|c| c.get_mut("allOf"))
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            for entry in entries.iter_mut() {
+                if ref_target(entry).as_deref() == Some(parent.as_str()) {
+                    entry["$ref"] = base_ref.clone();
+                    extended.push(child.clone());
+                }
+            }
+        }
+        schemas.insert(base_name.clone(), Value::Object(base));
+        context.notes.push(format!(
+            "`{parent}`: its children {} extend it; their shared part is `{base_name}`, and `{parent}` is the union of its children",
+            extended
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `child` lists `parent` among its `allOf` entries.
+fn extends(child: Option<&Value>, parent: &str) -> bool {
+    child
+        .and_then(|c| c.get("allOf"))
+        .and_then(Value::as_array)
+        .is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| ref_target(e).as_deref() == Some(parent))
+        })
+}
 
 pub(super) const CYCLES: Rule = Rule {
     name: "composition-cycles",

@@ -48,6 +48,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     openapi31::TO_30,
     document::PATHS,
     media::MEDIA_TYPE_REFERENCES,
+    compositions::UNIONS_OF_CHILDREN,
     compositions::CYCLES,
     parameters::COOKIES,
     parameters::UNDECLARED_PATH_VARIABLES,
