@@ -318,12 +318,8 @@ pub(super) const DEEP_OBJECTS: Rule = Rule {
             action: "normalized: one query parameter per property, `name[prop]`, the wire form",
         },
         Row {
-            construct: "`deepObject` query parameter of a map, or of nested objects, of plain values",
-            action: "normalized: the typed value, sent field by field (`name[field][inner]=value`, `apikeys_runtime::DeepObject`); the mock helpers match it so",
-        },
-        Row {
-            construct: "`deepObject` with lists or free-form values among its fields",
-            action: "**skipped** operation (no one spelling in a query)",
+            construct: "`deepObject` query parameter of a map, of nested objects, of lists or of free-form values",
+            action: "normalized: the typed value, sent field by field (`name[field][inner]=value`, a list's items as repeated `name[field]` pairs, `apikeys_runtime::DeepObject`); the mock helpers match it so",
         },
     ],
     snapshots: &["normalize-deep-object-query"],
@@ -332,7 +328,6 @@ pub(super) const DEEP_OBJECTS: Rule = Rule {
 /// `filter[owner]=x` is what a deepObject of scalar properties puts on the
 /// wire: one query parameter per property says exactly that.
 fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
-    let components = doc.get("components").cloned().unwrap_or(json!({}));
     each_parameter(doc, context, &|p, param, notes| {
         let style = param.get("style").and_then(Value::as_str).unwrap_or("");
         if p.location != "query" || style != "deepObject" {
@@ -340,14 +335,10 @@ fn deep_objects(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
         }
         let name = &p.name;
         let Some(parts) = deep_object(&param, &p.schema, name) else {
-            if spellable(&p.schema, &components, 0) {
-                // Sent field by field by `apikeys_runtime::DeepObject`
-                // (see `mark_deep_objects`).
-                return Ok(vec![param]);
-            }
-            return Err(format!(
-                "the deepObject query parameter `{name}` has lists or free-form values among its fields: there is no one way to spell them in a query"
-            ));
+            // Sent field by field by `apikeys_runtime::DeepObject` (see
+            // `mark_deep_objects`); OpenAPI leaves a list's spelling open,
+            // and it goes as repeated `name[field]` pairs.
+            return Ok(vec![param]);
         };
         notes.push(format!(
             "{}: the deepObject query parameter `{name}` is sent as one parameter per property ({})",
@@ -408,47 +399,6 @@ fn mark_deep_objects(doc: &mut Value, context: &mut Context) {
             }
         }
     });
-}
-
-/// Whether a `deepObject` value can be spelt in a query one way: an object
-/// (or a map) whose values are plain, or objects of the same kind; not a
-/// list, nor a free-form value.
-fn spellable(schema: &Value, components: &Value, depth: usize) -> bool {
-    let schema = resolve(schema, components);
-    if depth > 8 {
-        return false;
-    }
-    let plain = matches!(
-        schema.get("type").and_then(Value::as_str),
-        Some("string" | "integer" | "number" | "boolean")
-    );
-    if plain && depth > 0 {
-        return true;
-    }
-    let props = schema.get("properties").and_then(Value::as_object);
-    let extra = schema.get("additionalProperties");
-    let is_object = schema.get("type").and_then(Value::as_str) == Some("object")
-        || props.is_some()
-        || extra.is_some_and(Value::is_object);
-    if !is_object {
-        return false;
-    }
-    let fields_ok = props.is_none_or(|props| {
-        props
-            .values()
-            .all(|field| spellable(field, components, depth + 1))
-    });
-    // A map's values: plain or spellable; `true` or `{}` is free-form.
-    let extra_ok = match extra {
-        None | Some(Value::Bool(false)) => true,
-        Some(inner @ Value::Object(map)) if !map.is_empty() => {
-            spellable(inner, components, depth + 1)
-        }
-        _ => false,
-    };
-    let has_fields = props.is_some_and(|p| !p.is_empty())
-        || matches!(extra, Some(Value::Object(map)) if !map.is_empty());
-    fields_ok && extra_ok && has_fields
 }
 
 /// One query parameter per property of a deepObject parameter, or `None`
@@ -549,6 +499,122 @@ fn list_headers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
                 p.op_id, p.name
             ));
         }
+        Ok(vec![param])
+    });
+    Ok(())
+}
+
+pub(super) const STRING_UNIONS: Rule = Rule {
+    name: "string-unions",
+    module: module_path!(),
+    apply: string_unions,
+    rows: &[Row {
+        construct: "a path or header parameter typed by a `oneOf`/`anyOf` of strings (an enum or a free string, a uuid or a name)",
+        action: "normalized: a string (what every arm is on the wire; typify's union type has no `Display` to put in a URL)",
+    }],
+    snapshots: &["normalize-parameter-forms"],
+};
+
+/// A union whose every arm is a string is a string in a path or a header:
+/// the arms only say which strings are meant. typify makes such a union a
+/// type without `Display`, which a path or header cannot take.
+fn string_unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    each_parameter(doc, context, &|p, mut param, notes| {
+        if !matches!(p.location.as_str(), "header" | "path") {
+            return Ok(vec![param]);
+        }
+        let arms: Vec<&Value> = ["oneOf", "anyOf"]
+            .iter()
+            .filter_map(|k| p.schema.get(*k).and_then(Value::as_array))
+            .flatten()
+            .collect();
+        let is_string = |arm: &Value| {
+            let arm = resolve(arm, &components);
+            let typed = arm.get("type").and_then(Value::as_str) == Some("string");
+            let untyped_strings = arm.get("type").is_none()
+                && (arm.get("const").is_some_and(Value::is_string)
+                    || arm
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .is_some_and(|values| values.iter().all(Value::is_string)));
+            typed || untyped_strings
+        };
+        if arms.is_empty() || !arms.iter().all(|arm| is_string(arm)) {
+            return Ok(vec![param]);
+        }
+        param["schema"] = json!({"type": "string"});
+        notes.push(format!(
+            "{}: the {} parameter `{}`, a union of strings, is a string",
+            p.op_id, p.location, p.name
+        ));
+        Ok(vec![param])
+    });
+    Ok(())
+}
+
+pub(super) const CONTENT_PARAMETERS: Rule = Rule {
+    name: "content-parameters",
+    module: module_path!(),
+    apply: content_parameters,
+    rows: &[Row {
+        construct: "a parameter described by `content` (a media type and its schema) instead of `schema`",
+        action: "normalized: typed by that schema when it is a plain value; otherwise a string, the value's JSON text, which the caller writes",
+    }],
+    snapshots: &["normalize-parameter-forms"],
+};
+
+/// A parameter may give its type as `content: {media type: {schema}}`
+/// rather than `schema`, which progenitor requires. A plain value is typed
+/// by that schema; anything else goes as its text in that media type (for
+/// JSON, the caller's `serde_json::to_string`), said in its description.
+fn content_parameters(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let components = doc.get("components").cloned().unwrap_or(json!({}));
+    each_parameter(doc, context, &|p, mut param, notes| {
+        if param.get("schema").is_some() {
+            return Ok(vec![param]);
+        }
+        let Some((media, schema)) = param
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.iter().next())
+            .map(|(media, m)| (media.clone(), m.get("schema").cloned().unwrap_or(json!({}))))
+        else {
+            return Ok(vec![param]);
+        };
+        let plain = matches!(
+            resolve(&schema, &components)
+                .get("type")
+                .and_then(Value::as_str),
+            Some("string" | "integer" | "number" | "boolean")
+        );
+        let object = param.as_object_mut().expect("a parameter is an object");
+        object.remove("content");
+        if plain {
+            object.insert("schema".into(), schema);
+        } else {
+            object.insert("schema".into(), json!({"type": "string"}));
+            let said = object
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| format!("{d} "))
+                .unwrap_or_default();
+            object.insert(
+                "description".into(),
+                json!(format!("{said}(The value's text as {media}.)")),
+            );
+        }
+        notes.push(format!(
+            "{}: the {} parameter `{}` is given by content ({media}): {}",
+            p.op_id,
+            p.location,
+            p.name,
+            if plain {
+                "typed by its schema"
+            } else {
+                "a string, the value's text in that media type"
+            }
+        ));
         Ok(vec![param])
     });
     Ok(())
