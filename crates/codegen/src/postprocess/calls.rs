@@ -3,11 +3,10 @@
 //! runtime, and answers read as the runtime reads them.
 
 use quote::{format_ident, quote};
-use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, ImplItem, Item, Pat, ReturnType};
 
-use super::{Generated, Rewrite};
+use super::{Generated, Rewrite, syntax};
 use crate::rules::Row;
 
 pub(super) const API_VERSION_HEADER: Rewrite = Rewrite {
@@ -44,13 +43,14 @@ impl VisitMut for ApiVersionHeaders {
         // Only that statement: a spec's own `api-version` header parameter
         // is set from the caller's value and stays.
         let before = block.stmts.len();
-        block.stmts.retain(|stmt| {
-            let text = quote!(#stmt).to_string();
-            !(text.contains("\"api-version\"") && text.contains("Self :: api_version ()"))
-        });
+        block.stmts.retain(|stmt| !is_api_version_header(stmt));
         let removed = before - block.stmts.len();
         self.0 += removed;
-        if removed > 0 && !quote!(#block).to_string().contains("header_map . append") {
+        let appends = |e: &Expr| {
+            matches!(e, Expr::MethodCall(m)
+                if m.method == "append" && syntax::is_place(&m.receiver, &["header_map"]))
+        };
+        if removed > 0 && !syntax::contains(block, appends) {
             // The header map is now always empty: drop it, and the
             // `.headers(header_map)` that would merge it into the request.
             block.stmts.retain(|stmt| {
@@ -91,7 +91,9 @@ impl VisitMut for PathSegments {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
         // Path values sit inside `format!`: parse its arguments as
         // expressions, rewrite them, and print them back.
-        if mac.path.is_ident("format") && rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg)) {
+        if mac.path.is_ident("format")
+            && syntax::rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg))
+        {
             return;
         }
         syn::visit_mut::visit_macro_mut(self, mac);
@@ -167,7 +169,7 @@ impl VisitMut for AnySuccess {
     fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
         syn::visit_mut::visit_expr_match_mut(self, m);
         let scrutinee = &m.expr;
-        if quote!(#scrutinee).to_string() != "response . status () . as_u16 ()" {
+        if !syntax::is_calls(scrutinee, &["response"], &["status", "as_u16"]) {
             return;
         }
         let int = |e: &Expr| match e {
@@ -207,28 +209,12 @@ impl VisitMut for AnySuccess {
             arm.pat = syn::parse_quote!(200u16..=299u16);
             // An empty success body reads as `{}` or `null` where the
             // success type allows it (see `apikeys_runtime::success`).
-            let body = &arm.body;
-            let printed = quote!(#body).to_string().replace(' ', "");
-            if printed.trim_start_matches('{').trim_end_matches('}')
-                == "ResponseValue::from_response(response).await"
-            {
+            if syntax::is_from_response(&arm.body) {
                 *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
             }
             self.widened += 1;
         }
     }
-}
-
-/// The arguments of a macro call that are expressions (`format!("{}", a, b)`),
-/// rewritten by `visit` and printed back; `false` when they do not parse.
-fn rewrite_macro_args(mac: &mut syn::Macro, mut visit: impl FnMut(&mut Expr)) -> bool {
-    let Ok(mut args) = mac.parse_body_with(Punctuated::<Expr, syn::Token![,]>::parse_terminated)
-    else {
-        return false;
-    };
-    args.iter_mut().for_each(&mut visit);
-    mac.tokens = quote!(#args);
-    true
 }
 
 /// Removes `.headers(header_map)` from request-builder chains.
@@ -240,7 +226,7 @@ impl VisitMut for DropEmptyHeaders {
         if let Expr::MethodCall(call) = expr
             && call.method == "headers"
             && call.args.len() == 1
-            && quote!(#call).to_string().ends_with("headers (header_map)")
+            && syntax::is_place(&call.args[0], &["header_map"])
         {
             *expr = (*call.receiver).clone();
         }
@@ -271,13 +257,21 @@ impl VisitMut for ExactStatusesFirst {
     fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
         syn::visit_mut::visit_expr_match_mut(self, m);
         let scrutinee = &m.expr;
-        if quote!(#scrutinee).to_string().replace(' ', "") != "response.status().as_u16()" {
+        if !syntax::is_calls(scrutinee, &["response"], &["status", "as_u16"]) {
             return;
         }
         // The success range stays first: no exact arm lies inside it (the
         // declared successes were joined into it).
         let rank = |arm: &syn::Arm| match &arm.pat {
-            Pat::Range(r) if quote!(#r).to_string().starts_with("200u16") => 0,
+            Pat::Range(r)
+                if r.start.as_deref().is_some_and(|s| {
+                    matches!(s,
+                Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. })
+                    if n.base10_parse::<u16>().ok() == Some(200))
+                }) =>
+            {
+                0
+            }
             Pat::Lit(_) => 1,
             Pat::Range(_) => 2,
             _ => 3,
@@ -316,7 +310,7 @@ impl VisitMut for OtherMethods {
             _ => return,
         };
         let receiver = &call.receiver;
-        if call.args.len() != 1 || quote!(#receiver).to_string().replace(' ', "") != "self.client" {
+        if call.args.len() != 1 || !syntax::is_place(receiver, &["self", "client"]) {
             return;
         }
         let url = &call.args[0];
@@ -585,10 +579,12 @@ fn send_through_call(block: &mut syn::Block, rebuilds: bool) -> Result<(), Strin
     let is_exec = |stmt: &syn::Stmt| {
         matches!(stmt, syn::Stmt::Local(l)
         if matches!(&l.pat, Pat::Ident(id) if id.ident == "result")
-        && l.init.as_ref().is_some_and(|i| {
-            let e = &i.expr;
-            quote!(#e).to_string().replace(' ', "") == "self.exec(request,&info).await"
-        }))
+        && l.init.as_ref().is_some_and(|i| matches!(&*i.expr,
+            Expr::Await(a) if matches!(&*a.base, Expr::MethodCall(m)
+                if m.method == "exec"
+                    && syntax::is_place(&m.receiver, &["self"])
+                    && m.args.len() == 2
+                    && syntax::is_place(&m.args[0], &["request"])))))
     };
     let before = block.stmts.len();
     let mut found = [0usize; 4];
@@ -669,7 +665,7 @@ fn build_again(block: &mut syn::Block, err: &syn::Type) -> bool {
             Expr::Try(t) => link = &mut t.expr,
             Expr::MethodCall(m) => {
                 let receiver = &*m.receiver;
-                if quote!(#receiver).to_string().replace(' ', "") == "self.client" {
+                if syntax::is_place(receiver, &["self", "client"]) {
                     // The URL, moved in as the last argument (`get(url)`,
                     // `request(Method::OPTIONS, url)`): now each build
                     // borrows it.
@@ -708,11 +704,7 @@ fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
     impl VisitMut for Decode {
         fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
             // An arm that is the decoded answer itself is a success.
-            let body = &arm.body;
-            let printed = quote!(#body).to_string().replace(' ', "");
-            if printed.trim_start_matches('{').trim_end_matches('}')
-                == "ResponseValue::from_response(response).await"
-            {
+            if syntax::is_from_response(&arm.body) {
                 *arm.body = syn::parse_quote!(::apikeys_runtime::success(response));
                 return;
             }
@@ -720,33 +712,45 @@ fn decode_answers(block: &mut syn::Block) -> Result<(), String> {
         }
 
         fn visit_expr_mut(&mut self, expr: &mut Expr) {
-            let printed = quote!(#expr).to_string().replace(' ', "");
-            match printed.as_str() {
-                "ResponseValue::from_response(response).await" => {
-                    *expr = syn::parse_quote!(::apikeys_runtime::decode(response));
-                    return;
-                }
-                "ResponseValue::empty(response)" => {
-                    *expr = syn::parse_quote!(::apikeys_runtime::empty(response));
-                    return;
-                }
-                // A download: its bytes, read within the body limit.
-                "ResponseValue::stream(response)" => {
-                    *expr = syn::parse_quote!(::apikeys_runtime::stream(response));
-                    return;
-                }
-                "Error::UnexpectedResponse(response)" => {
-                    *expr = syn::parse_quote!(::apikeys_runtime::unexpected(response));
-                    return;
-                }
-                _ => {}
+            if syntax::is_from_response(expr) {
+                *expr = syn::parse_quote!(::apikeys_runtime::decode(response));
+                return;
+            }
+            // `ResponseValue::empty(response)`, `ResponseValue::stream(response)`
+            // (a download: its bytes, read within the body limit) and
+            // `Error::UnexpectedResponse(response)`.
+            let on_response = |tail: &[&str]| {
+                syntax::call_of(expr, tail).is_some_and(|args| {
+                    args.len() == 1 && syntax::is_place(&args[0], &["response"])
+                })
+            };
+            if on_response(&["ResponseValue", "empty"]) {
+                *expr = syn::parse_quote!(::apikeys_runtime::empty(response));
+                return;
+            }
+            if on_response(&["ResponseValue", "stream"]) {
+                *expr = syn::parse_quote!(::apikeys_runtime::stream(response));
+                return;
+            }
+            if on_response(&["Error", "UnexpectedResponse"]) {
+                *expr = syn::parse_quote!(::apikeys_runtime::unexpected(response));
+                return;
             }
             syn::visit_mut::visit_expr_mut(self, expr);
         }
     }
     Decode.visit_block_mut(block);
-    let printed = quote!(#block).to_string();
-    if printed.contains("ResponseValue ::") || printed.contains("UnexpectedResponse") {
+    // Anything of progenitor's reading left is a form the runtime does not
+    // handle.
+    let unhandled = |e: &Expr| match e {
+        Expr::Path(p) => p
+            .path
+            .segments
+            .iter()
+            .any(|s| s.ident == "ResponseValue" || s.ident == "UnexpectedResponse"),
+        _ => false,
+    };
+    if syntax::contains(block, unhandled) {
         return Err(
             "progenitor reads its answer in a way the runtime does not handle (a stream or an upgrade?)"
                 .into(),
@@ -840,7 +844,7 @@ fn borrow_str_segments(f: &mut syn::ImplItemFn) {
         .filter_map(|arg| match arg {
             FnArg::Typed(t) => match (&*t.pat, &*t.ty) {
                 (Pat::Ident(id), syn::Type::Reference(r))
-                    if quote!(#r).to_string().replace(' ', "").ends_with("str") =>
+                    if matches!(&*r.elem, syn::Type::Path(p) if p.path.is_ident("str")) =>
                 {
                     Some(id.ident.clone())
                 }
@@ -852,12 +856,13 @@ fn borrow_str_segments(f: &mut syn::ImplItemFn) {
     struct Borrow<'a>(&'a [syn::Ident]);
     impl VisitMut for Borrow<'_> {
         fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-            rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
+            syntax::rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
         }
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             syn::visit_mut::visit_expr_call_mut(self, call);
-            let func = &call.func;
-            if quote!(#func).to_string().replace(' ', "") != "::apikeys_runtime::path_segment" {
+            if !matches!(&*call.func, Expr::Path(p)
+                if syntax::path_ends_with(&p.path, &["apikeys_runtime", "path_segment"]))
+            {
                 return;
             }
             if let Some(value) = call.args.iter_mut().nth(1)
@@ -873,7 +878,33 @@ fn borrow_str_segments(f: &mut syn::ImplItemFn) {
 
 /// Whether an operation's request is a DELETE (`self.client.delete(url)`).
 fn is_delete(block: &syn::Block) -> bool {
-    quote!(#block).to_string().contains(". delete (url)")
+    syntax::contains(block, |e| {
+        matches!(e, Expr::MethodCall(m)
+            if m.method == "delete" && syntax::is_place(&m.receiver, &["self", "client"]))
+    })
+}
+
+/// Whether `stmt` is progenitor's `api-version` header:
+/// `header_map.append(HeaderName::from_static("api-version"),
+/// HeaderValue::from_static(Self::api_version()))`.
+fn is_api_version_header(stmt: &syn::Stmt) -> bool {
+    let syn::Stmt::Expr(Expr::MethodCall(m), _) = stmt else {
+        return false;
+    };
+    let named = m
+        .args
+        .first()
+        .and_then(|name| syntax::call_of(name, &["HeaderName", "from_static"]));
+    let valued = m
+        .args
+        .iter()
+        .nth(1)
+        .and_then(|value| syntax::call_of(value, &["HeaderValue", "from_static"]));
+    m.method == "append"
+        && named.is_some_and(|a| a.len() == 1 && syntax::is_str(&a[0], "api-version"))
+        && valued.is_some_and(|a| {
+            a.len() == 1 && syntax::call_of(&a[0], &["Self", "api_version"]).is_some()
+        })
 }
 
 /// `ResponseValue<T>` as `ResponseValue<Option<T>>`; `None` for
@@ -1099,7 +1130,7 @@ fn deep_objects(block: &mut syn::Block, names: &[String]) -> Result<(), String> 
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             syn::visit_mut::visit_expr_call_mut(self, call);
             let query_param = matches!(&*call.func, Expr::Path(p)
-                if quote!(#p).to_string().replace(' ', "").ends_with("QueryParam::new"));
+                if syntax::path_ends_with(&p.path, &["QueryParam", "new"]));
             let named = matches!(call.args.first(), Some(Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
                 ..
@@ -1158,7 +1189,7 @@ fn free_local_names(f: &mut syn::ImplItemFn) -> Result<(), String> {
             }
         }
         fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-            rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
+            syntax::rewrite_macro_args(mac, |arg| self.visit_expr_mut(arg));
         }
     }
     let params: Vec<String> = f

@@ -6,7 +6,7 @@ use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Item};
 
-use super::Rewrite;
+use super::{Rewrite, syntax};
 use crate::rules::Row;
 
 pub(super) const VALUES_AS_SENT: Rewrite = Rewrite {
@@ -36,10 +36,11 @@ impl VisitMut for MockValues {
         syn::visit_mut::visit_expr_mut(self, expr);
         let Expr::MethodCall(call) = expr else { return };
         let method = call.method.to_string();
-        let args: Vec<String> = call.args.iter().map(|a| quote!(#a).to_string()).collect();
+        let args: Vec<&Expr> = call.args.iter().collect();
         let receiver = &call.receiver;
+        let value_text = |e: &Expr| syntax::is_calls(e, &["value"], &["to_string"]);
         match (method.as_str(), args.as_slice()) {
-            ("query_param", [_, value]) if value == "value . to_string ()" => {
+            ("query_param", [_, value]) if value_text(value) => {
                 let name = &call.args[0];
                 *expr = syn::parse_quote!({
                     let mut when = #receiver;
@@ -49,13 +50,13 @@ impl VisitMut for MockValues {
                     when
                 });
             }
-            ("header", [_, value]) if value == "value . to_string ()" => {
+            ("header", [_, value]) if value_text(value) => {
                 let name = &call.args[0];
                 *expr = syn::parse_quote!(
                     #receiver.header(#name, ::apikeys_runtime::de::wire_text(&value))
                 );
             }
-            ("json_body_obj", [value]) if value == "value" => {
+            ("json_body_obj", [value]) if syntax::is_place(value, &["value"]) => {
                 *expr = syn::parse_quote!(
                     #receiver.json_body(::serde_json::to_value(value).unwrap_or_default())
                 );
@@ -166,8 +167,7 @@ struct GlobImports;
 
 impl VisitMut for GlobImports {
     fn visit_item_use_mut(&mut self, item: &mut syn::ItemUse) {
-        let tree = &item.tree;
-        if quote!(#tree).to_string().ends_with('*') {
+        if syntax::is_glob(&item.tree) {
             item.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
         }
     }
@@ -181,7 +181,10 @@ pub(super) const PATH_VALUES_AS_SENT: Rewrite = Rewrite {
     snapshots: &["rewrite-path-segments"],
     apply: |generated| {
         let file = &mut generated.file;
-        let has_path_values = quote!(#file).to_string().contains("path_matches (re)");
+        let has_path_values = syntax::file_contains(file, |e| {
+            matches!(e, Expr::MethodCall(m) if m.method == "path_matches"
+                && m.args.len() == 1 && syntax::is_place(&m.args[0], &["re"]))
+        });
         let mut fix = PathValues(0);
         fix.visit_file_mut(file);
         if has_path_values && fix.0 == 0 {
@@ -199,16 +202,29 @@ struct PathValues(usize);
 
 impl VisitMut for PathValues {
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        let text = mac.tokens.to_string();
-        if mac.path.is_ident("format") && text.starts_with("\"^/") {
-            let raw = "value . to_string ()";
-            // Any parameter type (an enum, a list, a number) as the
-            // client writes it in a path segment.
-            let fixed = "regex :: escape (& :: apikeys_runtime :: encode_path (& :: apikeys_runtime :: de :: wire_text (& value)))";
-            self.0 += text.matches(raw).count();
-            if let Ok(tokens) = text.replace(raw, fixed).parse() {
-                mac.tokens = tokens;
-            }
+        let pattern = mac
+            .parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated)
+            .ok()
+            .and_then(|args| match args.first() {
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })) => Some(s.value().starts_with("^/")),
+                _ => None,
+            })
+            .unwrap_or(false);
+        if mac.path.is_ident("format") && pattern {
+            // Any parameter type (an enum, a list, a number) as the client
+            // writes it in a path segment.
+            let count = &mut self.0;
+            syntax::rewrite_macro_args(mac, |arg| {
+                if syntax::is_calls(arg, &["value"], &["to_string"]) {
+                    *arg = syn::parse_quote!(regex::escape(&::apikeys_runtime::encode_path(
+                        &::apikeys_runtime::de::wire_text(&value)
+                    )));
+                    *count += 1;
+                }
+            });
         }
         syn::visit_mut::visit_macro_mut(self, mac);
     }

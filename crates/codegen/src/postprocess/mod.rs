@@ -10,7 +10,6 @@
 //! that behaves differently.
 
 use proc_macro2::TokenStream;
-use quote::quote;
 use syn::{ImplItem, Item};
 
 use crate::rules::Row;
@@ -18,6 +17,7 @@ use crate::rules::Row;
 mod calls;
 mod mock;
 mod models;
+mod syntax;
 
 pub use mock::models_module;
 pub use models::{defined_twice, readable_models};
@@ -217,5 +217,5 @@ fn client_impls(file: &syn::File) -> impl Iterator<Item = &syn::ItemImpl> {
 
 fn is_client_impl(imp: &syn::ItemImpl) -> bool {
     let self_ty = &imp.self_ty;
-    imp.trait_.is_none() && quote!(#self_ty).to_string() == "Client"
+    imp.trait_.is_none() && matches!(&**self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
 }

@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, FnArg, ImplItem, Item, Pat};
 
-use super::Rewrite;
+use super::{Rewrite, syntax};
 use crate::rules::Row;
 
 pub(super) const EDITION_2024_KEYWORDS: Rewrite = Rewrite {
@@ -211,9 +211,7 @@ fn optional_request_arrays(file: &mut syn::File) -> usize {
             continue;
         };
         for field in &mut fields.named {
-            let ty = &field.ty;
-            let printed = quote!(#ty).to_string().replace(' ', "");
-            if !printed.starts_with("::std::vec::Vec<") {
+            if !syntax::type_ends_with(&field.ty, &["std", "vec", "Vec"]) {
                 continue;
             }
             let Some(attr) = field.attrs.iter_mut().find(|a| a.path().is_ident("serde")) else {
@@ -227,8 +225,11 @@ fn optional_request_arrays(file: &mut syn::File) -> usize {
                 if let syn::Meta::NameValue(nv) = meta
                     && nv.path.is_ident("skip_serializing_if")
                 {
-                    let value = &nv.value;
-                    if quote!(#value).to_string().contains("Vec::is_empty") {
+                    let vec_is_empty = matches!(&nv.value, Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(f),
+                        ..
+                    }) if f.value().ends_with("Vec::is_empty"));
+                    if vec_is_empty {
                         nv.value = syn::parse_quote!("::std::option::Option::is_none");
                         skipped_when_empty = true;
                     }
@@ -299,10 +300,7 @@ fn tolerate(file: &mut syn::File) -> usize {
     };
     for item in items {
         let Item::Struct(st) = item else { continue };
-        let derives_deserialize = st
-            .attrs
-            .iter()
-            .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Deserialize"));
+        let derives_deserialize = syntax::derives(&st.attrs, "Deserialize");
         let syn::Fields::Named(fields) = &mut st.fields else {
             continue;
         };
@@ -404,14 +402,15 @@ fn best_fitting_forms(file: &mut syn::File) -> usize {
         let untagged = e
             .attrs
             .iter()
-            .any(|a| a.path().is_ident("serde") && quote!(#a).to_string().contains("untagged"));
+            .filter_map(serde_metas)
+            .flatten()
+            .any(|m| m.path().is_ident("untagged"));
         let forms: Option<Vec<(syn::Ident, Vec<String>)>> = e
             .variants
             .iter()
             .map(|v| match &v.fields {
                 syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
-                    let ty = &f.unnamed[0].ty;
-                    let name = quote!(#ty).to_string();
+                    let name = syntax::type_name(&f.unnamed[0].ty)?;
                     keys.get(&name).map(|k| (v.ident.clone(), k.clone()))
                 }
                 _ => None,
@@ -468,10 +467,7 @@ fn open_enums(file: &mut syn::File) -> usize {
     let mut opened = std::collections::HashMap::new();
     for item in items.iter_mut() {
         let Item::Enum(e) = item else { continue };
-        let derives_deserialize = e
-            .attrs
-            .iter()
-            .any(|a| a.path().is_ident("derive") && quote!(#a).to_string().contains("Deserialize"));
+        let derives_deserialize = syntax::derives(&e.attrs, "Deserialize");
         let plain = !e.variants.is_empty()
             && e.variants
                 .iter()
@@ -497,8 +493,8 @@ fn open_enums(file: &mut syn::File) -> usize {
     // Display: `match *self { .. }` gains the arm that writes the value.
     for item in items.iter_mut() {
         let Item::Impl(imp) = item else { continue };
-        let self_ty = &imp.self_ty;
-        let Some(variant) = opened.get(&quote!(#self_ty).to_string()) else {
+        let Some(variant) = syntax::type_name(&imp.self_ty).and_then(|name| opened.get(&name))
+        else {
             continue;
         };
         let is_display = imp
