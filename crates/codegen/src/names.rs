@@ -119,8 +119,8 @@ fn rename(doc: &mut Value, renames: &[(String, String)]) {
         .iter()
         .map(|(from, to)| {
             (
-                format!("#/components/schemas/{}", crate::rules::escape(from)),
-                format!("#/components/schemas/{}", crate::rules::escape(to)),
+                format!("#/components/schemas/{}", crate::pointer::escape(from)),
+                format!("#/components/schemas/{}", crate::pointer::escape(to)),
             )
         })
         .collect();

@@ -968,7 +968,7 @@ fn declared_content_type(block: &mut syn::Block, media: &str) -> Result<(), Stri
 ///     -> .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
 ///        .body(::apikeys_runtime::form_body(&body, &[("field", FormStyle::DeepObject, true)])?)
 /// ```
-fn form_body(block: &mut syn::Block, fields: &[(String, String, bool)]) -> Result<(), String> {
+fn form_body(block: &mut syn::Block, fields: &[super::FieldEncoding]) -> Result<(), String> {
     struct Form<'a> {
         fields: &'a [(String, String, bool)],
         found: usize,
@@ -1110,7 +1110,7 @@ fn multipart_body(f: &mut syn::ImplItemFn, parts: &[(String, bool)]) -> Result<(
 
 /// A form's field encodings as `apikeys_runtime::form_body` takes them:
 /// `&[("field", ::apikeys_runtime::FormStyle::DeepObject, true), ..]`.
-pub(super) fn form_encodings(fields: &[(String, String, bool)]) -> proc_macro2::TokenStream {
+pub(super) fn form_encodings(fields: &[super::FieldEncoding]) -> proc_macro2::TokenStream {
     let encodings = fields.iter().map(|(field, style, explode)| {
         let style = format_ident!("{style}");
         quote!((#field, ::apikeys_runtime::FormStyle::#style, #explode))

@@ -108,7 +108,7 @@ pub struct Facts {
     /// otherwise than the default: `(field, style, explode)`, the style
     /// as `apikeys_runtime::FormStyle` names it (see
     /// [`crate::rules::FORM_ENCODING`]).
-    pub form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
+    pub form_encodings: Vec<(String, Vec<FieldEncoding>)>,
     /// The operations whose body is a multipart form, and its parts
     /// (name, whether a file) as the spec lists them (see
     /// [`crate::rules::MULTIPART`]).
@@ -118,6 +118,10 @@ pub struct Facts {
     /// body), as the spec marks them with [`RETURNS_SECRET`].
     pub returns_secret: Vec<(String, Vec<String>)>,
 }
+
+/// How one field of a form body is spelt: `(field, style, explode)`, the
+/// style as `apikeys_runtime::FormStyle` names it.
+pub type FieldEncoding = (String, String, bool);
 
 /// The operation extension that marks an operation whose only purpose is
 /// to return a new secret (a create, a generate), with a JSON pointer to
@@ -161,7 +165,7 @@ pub fn rewrite(
 /// `form_encodings` and `multipart` as in [`Facts`].
 pub fn rewrite_mock(
     file: &mut syn::File,
-    form_encodings: Vec<(String, Vec<(String, String, bool)>)>,
+    form_encodings: Vec<(String, Vec<FieldEncoding>)>,
     multipart: Vec<(String, Vec<(String, bool)>)>,
 ) -> Result<(), String> {
     let mut generated = Generated {

@@ -192,10 +192,7 @@ pub fn normalize(doc: &mut Value) -> Result<Report, Problem> {
     })
 }
 
-/// Escapes one JSON pointer segment.
-pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
+pub(crate) use crate::pointer::escape;
 
 /// The methods of a path item, in the order operations are visited.
 pub(crate) const METHODS: [&str; 8] = [
