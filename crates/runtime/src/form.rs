@@ -28,16 +28,34 @@ pub enum FormStyle {
     Json,
 }
 
+/// Why a form body could not be written; the generated method's `?`
+/// turns it into progenitor's `InvalidRequest`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FormError(String);
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E> From<FormError> for progenitor_client::Error<E> {
+    fn from(e: FormError) -> Self {
+        Self::InvalidRequest(e.0)
+    }
+}
+
 /// The body of a form request: `body`'s fields as `name=value` pairs, each
 /// spelt as `encodings` says (`(field, style, explode)`), or the default
 /// way. A field that is `null` or absent sends nothing. Fails only when
 /// `body` does not serialize to an object (or `null`, an empty body).
 #[doc(hidden)]
-pub fn form_body<T: serde::Serialize + ?Sized, E>(
+pub fn form_body<T: serde::Serialize + ?Sized>(
     body: &T,
     encodings: &[(&str, FormStyle, bool)],
-) -> Result<String, progenitor_client::Error<E>> {
-    let invalid = |why: String| progenitor_client::Error::InvalidRequest(why);
+) -> Result<String, FormError> {
+    let invalid = FormError;
     let fields = match serde_json::to_value(body) {
         Ok(Value::Object(fields)) => fields,
         Ok(Value::Null) => return Ok(String::new()),
@@ -140,7 +158,7 @@ mod tests {
     use serde_json::json;
 
     fn form(body: serde_json::Value, encodings: &[(&str, FormStyle, bool)]) -> String {
-        super::form_body::<_, ()>(&body, encodings).unwrap()
+        super::form_body(&body, encodings).unwrap()
     }
 
     /// Every style and explode setting of the OpenAPI specification's
@@ -221,7 +239,7 @@ mod tests {
     fn a_body_that_is_not_an_object_is_refused_and_null_is_empty() {
         assert_eq!(form(json!(null), &[]), "");
         for not_object in [json!([1]), json!("text"), json!(3)] {
-            let e = super::form_body::<_, ()>(&not_object, &[]).unwrap_err();
+            let e = super::form_body(&not_object, &[]).unwrap_err();
             assert!(e.to_string().contains("an object of fields"), "{e}");
         }
     }

@@ -38,7 +38,7 @@ pub use builder::{ClientBuilder, GeneratedClient, is_loopback_host};
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
 pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
-pub use form::{FormStyle, form_body};
+pub use form::{FormError, FormStyle, form_body};
 pub use path::{
     DeepObject, InvalidPathSegment, MAX_PATH_SEGMENT, encode_display, encode_path, path_segment,
 };

@@ -91,7 +91,7 @@ pub(super) const FORM_BODIES_AS_SENT: Rewrite = Rewrite {
                 let encodings = super::calls::form_encodings(fields);
                 f.block = syn::parse_quote!({
                     Self(self.0.body(
-                        ::apikeys_runtime::form_body::<_, ()>(value, #encodings)
+                        ::apikeys_runtime::form_body(value, #encodings)
                             .unwrap_or_default(),
                     ))
                 });
