@@ -239,9 +239,9 @@ fn closure(
         match node {
             serde_json::Value::Object(map) => {
                 if let Some(serde_json::Value::String(r)) = map.get("$ref")
-                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                    && let Some(name) = crate::pointer::schema_named(r)
                 {
-                    out.push(name.replace("~1", "/").replace("~0", "~"));
+                    out.push(name);
                 }
                 map.values().for_each(|v| refs(v, out));
             }

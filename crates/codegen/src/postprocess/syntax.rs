@@ -77,21 +77,33 @@ pub(super) fn is_str(expr: &Expr, text: &str) -> bool {
     matches!(expr, Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if s.value() == text)
 }
 
-/// Whether `node` holds, anywhere, an expression for which `found` is true.
-pub(super) fn contains(node: &syn::Block, found: impl Fn(&Expr) -> bool) -> bool {
-    struct Find<F>(F, bool);
-    impl<F: Fn(&Expr) -> bool> syn::visit::Visit<'_> for Find<F> {
-        fn visit_expr(&mut self, expr: &Expr) {
-            if (self.0)(expr) {
-                self.1 = true;
-                return;
-            }
-            syn::visit::visit_expr(self, expr);
-        }
-    }
+/// Whether `block` holds, anywhere, an expression for which `found` is
+/// true.
+pub(super) fn contains(block: &syn::Block, found: impl Fn(&Expr) -> bool) -> bool {
     let mut find = Find(found, false);
-    syn::visit::Visit::visit_block(&mut find, node);
+    syn::visit::Visit::visit_block(&mut find, block);
     find.1
+}
+
+/// Whether `file` holds, anywhere, an expression for which `found` is
+/// true.
+pub(super) fn file_contains(file: &syn::File, found: impl Fn(&Expr) -> bool) -> bool {
+    let mut find = Find(found, false);
+    syn::visit::Visit::visit_file(&mut find, file);
+    find.1
+}
+
+/// Looks for an expression `.0` accepts; `.1` says whether one was found.
+struct Find<F>(F, bool);
+
+impl<F: Fn(&Expr) -> bool> syn::visit::Visit<'_> for Find<F> {
+    fn visit_expr(&mut self, expr: &Expr) {
+        if self.1 || (self.0)(expr) {
+            self.1 = true;
+            return;
+        }
+        syn::visit::visit_expr(self, expr);
+    }
 }
 
 /// The arguments of a macro call that are expressions (`format!("{}", a, b)`),
@@ -105,31 +117,6 @@ pub(super) fn rewrite_macro_args(mac: &mut syn::Macro, mut visit: impl FnMut(&mu
     args.iter_mut().for_each(&mut visit);
     mac.tokens = quote::quote!(#args);
     true
-}
-
-/// Whether `file` holds, anywhere, an expression for which `found` is
-/// true (see [`contains`]).
-pub(super) fn file_contains(file: &syn::File, found: impl Fn(&Expr) -> bool) -> bool {
-    file.items.iter().any(|item| {
-        let mut hit = false;
-        let mut find = |e: &Expr| {
-            hit = hit || found(e);
-        };
-        visit_item(item, &mut find);
-        hit
-    })
-}
-
-/// Calls `f` with every expression in `item`.
-fn visit_item(item: &syn::Item, f: &mut dyn FnMut(&Expr)) {
-    struct Each<'a>(&'a mut dyn FnMut(&Expr));
-    impl syn::visit::Visit<'_> for Each<'_> {
-        fn visit_expr(&mut self, expr: &Expr) {
-            (self.0)(expr);
-            syn::visit::visit_expr(self, expr);
-        }
-    }
-    syn::visit::Visit::visit_item(&mut Each(f), item);
 }
 
 /// Whether `attrs` derive a trait whose path ends with `name`

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{Context, Problem, Row, Rule, escape};
+use crate::pointer::schema_ref;
 
 pub(super) const UNIONS_OF_CHILDREN: Rule = Rule {
     name: "unions-of-children",
@@ -15,14 +16,6 @@ pub(super) const UNIONS_OF_CHILDREN: Rule = Rule {
     }],
     snapshots: &["normalize-union-of-children"],
 };
-
-/// The component a `$ref` names, unescaped.
-fn ref_target(v: &Value) -> Option<String> {
-    v.get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        .map(|n| n.replace("~1", "/").replace("~0", "~"))
-}
 
 /// A parent `P` whose `oneOf` (or `anyOf`) lists children that extend it
 /// (`allOf: [$ref P, ..]`) is a cycle typify cannot follow; cutting it
@@ -46,7 +39,7 @@ fn unions_of_children(doc: &mut Value, context: &mut Context) -> Result<(), Prob
                     .and_then(Value::as_array)
                     .is_some_and(|arms| {
                         arms.iter()
-                            .filter_map(ref_target)
+                            .filter_map(schema_ref)
                             .any(|child| extends(schemas.get(&child), name))
                     })
             })
@@ -87,7 +80,7 @@ fn unions_of_children(doc: &mut Value, context: &mut Context) -> Result<(), Prob
             .iter()
             .filter_map(|key| schema.get(*key).and_then(Value::as_array))
             .flatten()
-            .filter_map(ref_target)
+            .filter_map(schema_ref)
             .collect();
         let base_ref = Value::String(format!("#/components/schemas/{}", escape(&base_name)));
         let mut extended = Vec::new();
@@ -100,7 +93,7 @@ fn unions_of_children(doc: &mut Value, context: &mut Context) -> Result<(), Prob
                 continue;
             };
             for entry in entries.iter_mut() {
-                if ref_target(entry).as_deref() == Some(parent.as_str()) {
+                if schema_ref(entry).as_deref() == Some(parent.as_str()) {
                     entry["$ref"] = base_ref.clone();
                     extended.push(child.clone());
                 }
@@ -127,7 +120,7 @@ fn extends(child: Option<&Value>, parent: &str) -> bool {
         .is_some_and(|entries| {
             entries
                 .iter()
-                .any(|e| ref_target(e).as_deref() == Some(parent))
+                .any(|e| schema_ref(e).as_deref() == Some(parent))
         })
 }
 
@@ -151,12 +144,7 @@ type Edge = (String, &'static str, usize);
 /// a `oneOf`/`anyOf` branch on it (an `allOf` entry when there is none).
 fn cycles(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     const KEYS: [&str; 3] = ["oneOf", "anyOf", "allOf"];
-    let target = |v: &Value| {
-        v.get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-            .map(|n| n.replace("~1", "/").replace("~0", "~"))
-    };
+    let target = schema_ref;
     // A bound on the work: each round removes one edge.
     for _ in 0..1000 {
         let Some(schemas) = doc

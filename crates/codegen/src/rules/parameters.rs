@@ -588,7 +588,9 @@ fn content_parameters(doc: &mut Value, context: &mut Context) -> Result<(), Prob
                 .and_then(Value::as_str),
             Some("string" | "integer" | "number" | "boolean")
         );
-        let object = param.as_object_mut().expect("a parameter is an object");
+        let Some(object) = param.as_object_mut() else {
+            return Ok(vec![param]);
+        };
         object.remove("content");
         if plain {
             object.insert("schema".into(), schema);

@@ -315,15 +315,8 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             // A union of named schemas is named after them, so that
             // operations with the same bodies share one type; otherwise
             // after the operation.
-            let named: Option<Vec<String>> = distinct
-                .iter()
-                .map(|s| {
-                    s.get("$ref")
-                        .and_then(Value::as_str)
-                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                        .map(|n| n.replace("~1", "/").replace("~0", "~"))
-                })
-                .collect();
+            let named: Option<Vec<String>> =
+                distinct.iter().map(crate::pointer::schema_ref).collect();
             let wanted = match named {
                 Some(named) => named.join("Or"),
                 None => format!("{}{suffix}", upper_first(op_id)),

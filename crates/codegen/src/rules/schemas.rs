@@ -461,10 +461,7 @@ fn fits_through(
         _ => true,
     };
     if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
-        let named = target
-            .strip_prefix("#/components/schemas/")
-            .map(|n| n.replace("~1", "/").replace("~0", "~"))
-            .and_then(|n| components.get(n));
+        let named = crate::pointer::schema_named(target).and_then(|n| components.get(n));
         return match named {
             Some(part) => deeper(part, value),
             None => true,
