@@ -313,6 +313,58 @@ async fn the_password_grant_runs_once_then_refreshes_before_expiry() {
     assert_eq!(calls[2].header("authorization"), Some("Bearer access-2"));
 }
 
+/// A 401 to a call made with a granted token renews the token once and
+/// sends the same request again with the new one; a POST too (the service
+/// did nothing with a refused token). A second 401 is the answer.
+#[tokio::test]
+async fn a_refused_token_is_renewed_once_and_the_call_sent_again() {
+    let created = json!({"key": "k", "id": "f45f", "displayName": "Nightly",
+        "createdDate": "2022-12-08T13:30:12.0000000+00:00"});
+    for (second, renewed) in [
+        (Reply::json(201, &created.to_string()), true),
+        (Reply::json(401, "{}"), false),
+    ] {
+        let tokens = ScriptedServer::start(vec![
+            Reply::json(200, &token_answer("access-1", None, 3600)),
+            Reply::json(200, &token_answer("access-2", None, 3600)),
+        ])
+        .await;
+        let api = ScriptedServer::start(vec![Reply::json(401, "{}"), second]).await;
+        let c = grant_client(&tokens.base_url, &api.base_url);
+        let body = types::CreateApiKey {
+            display_name: "Nightly".parse().unwrap(),
+            deactivation_date: None,
+        };
+        let result = c.create_api_key(&body).await;
+        assert_eq!(result.is_ok(), renewed, "{result:?}");
+        if let Err(e) = result {
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
+        }
+        assert_eq!(tokens.requests().len(), 2, "one renewal");
+        let mut calls = api.requests();
+        assert_eq!(calls.len(), 2, "sent once more, not again after that");
+        assert_eq!(calls[0].header("authorization"), Some("Bearer access-1"));
+        assert_eq!(calls[1].header("authorization"), Some("Bearer access-2"));
+        for call in &mut calls {
+            call.headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+        }
+        common::assert_same_requests(&calls);
+    }
+}
+
+/// A personal access token is what it is: a 401 is the answer, sent once.
+#[tokio::test]
+async fn a_refused_personal_access_token_is_not_renewed() {
+    let api = ScriptedServer::start(vec![Reply::json(401, "{}")]).await;
+    let err = pat_client(&api.base_url)
+        .list_own_api_keys()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(api.requests().len(), 1);
+}
+
 #[tokio::test]
 async fn concurrent_callers_share_one_token_request() {
     let tokens = ScriptedServer::start(vec![

@@ -342,7 +342,14 @@ async fn an_expired_token_is_renewed_once_and_the_call_sent_once_more() {
     assert_eq!(paths, [AUTH_PATH, KEY_PATH, AUTH_PATH, KEY_PATH]);
     assert_eq!(seen[1].header("finicity-app-token"), Some("first-token"));
     assert_eq!(seen[3].header("finicity-app-token"), Some("second-token"));
-    assert_eq!(seen[1].body, seen[3].body);
+    // The same request otherwise: the renewal built it again (a POST is
+    // never copied for a retry), prepared as the first was.
+    let mut calls = vec![seen[1].clone(), seen[3].clone()];
+    for call in &mut calls {
+        call.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case("finicity-app-token"));
+    }
+    common::assert_same_requests(&calls);
 }
 
 #[tokio::test]

@@ -371,22 +371,22 @@ impl Auth for FbnAuth {
         true
     }
 
-    fn renews(&self) -> bool {
-        matches!(self.mode, Mode::Grant(_))
+    /// A token of the password grant is renewed on a 401; a personal
+    /// access token, given as it is, is not.
+    fn sent_credentials(&self, request: &reqwest::Request) -> Option<HeaderValue> {
+        let Mode::Grant(_) = self.mode else {
+            return None;
+        };
+        request.headers().get(AUTHORIZATION).cloned()
     }
 
     fn renew_on_unauthorized<'a>(
         &'a self,
-        sent: &'a reqwest::Request,
+        sent: &'a HeaderValue,
         _body: &'a [u8],
     ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let Mode::Grant(_) = self.mode else {
-                return false;
-            };
-            if let Some(stale) = sent.headers().get(AUTHORIZATION) {
-                self.token.invalidate(stale).await;
-            }
+            self.token.invalidate(sent).await;
             true
         })
     }

@@ -225,19 +225,23 @@ impl Auth for FinicityAuth {
         })
     }
 
+    /// The token a call carried, when the client obtains tokens itself
+    /// (partner authentication's own call carries none).
+    fn sent_credentials(&self, request: &reqwest::Request) -> Option<HeaderValue> {
+        self.partner.as_ref()?;
+        request.headers().get(APP_TOKEN).cloned()
+    }
+
     fn renew_on_unauthorized<'a>(
         &'a self,
-        sent: &'a reqwest::Request,
+        sent: &'a HeaderValue,
         body: &'a [u8],
     ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let expired = error_code(body) == Some(EXPIRED_TOKEN_CODE);
-            if !expired || self.partner.is_none() {
+            if error_code(body) != Some(EXPIRED_TOKEN_CODE) {
                 return false;
             }
-            if let Some(stale) = sent.headers().get(APP_TOKEN) {
-                self.token.invalidate(stale).await;
-            }
+            self.token.invalidate(sent).await;
             true
         })
     }

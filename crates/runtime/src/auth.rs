@@ -201,23 +201,28 @@ pub trait Auth: Send + Sync + 'static {
         false
     }
 
-    /// Told of a 401 answer to `sent` (and the answer's body); returns
-    /// whether fresh credentials are worth one more attempt. The default
-    /// never retries.
+    /// The credentials on `request`, about to be sent, that a 401 answer
+    /// would prove stale: what [`Auth::renew_on_unauthorized`] is handed
+    /// if it comes. Called before each attempt that may still renew.
+    /// `None`, the default, means a 401 to this request is never worth a
+    /// renewal; credentials that are never renewed (fixed keys, a minted
+    /// token whose key was refused) keep the default, and the runtime then
+    /// keeps nothing of what it sends.
+    fn sent_credentials(&self, _request: &reqwest::Request) -> Option<HeaderValue> {
+        None
+    }
+
+    /// Told of a 401 answer to a request that carried `sent` (what
+    /// [`Auth::sent_credentials`] returned for it) and of the answer's
+    /// body; returns whether fresh credentials are worth one more attempt.
+    /// Renewing only while `sent` is still the current credential lets
+    /// many calls refused at once renew once. The default never renews.
     fn renew_on_unauthorized<'a>(
         &'a self,
-        _sent: &'a reqwest::Request,
+        _sent: &'a HeaderValue,
         _body: &'a [u8],
     ) -> BoxFuture<'a, bool> {
         Box::pin(async { false })
-    }
-
-    /// Whether [`Auth::renew_on_unauthorized`] can ever return `true`.
-    /// While it can, the runtime keeps a copy of each request it sends, for
-    /// the renewal to judge. The default, `true`, is always safe;
-    /// credentials that are never renewed say `false` and save that copy.
-    fn renews(&self) -> bool {
-        true
     }
 
     /// Forgets a kept failure to obtain credentials (a refused or
@@ -350,10 +355,6 @@ impl Auth for AuthorizationHeader {
         true
     }
 
-    fn renews(&self) -> bool {
-        false
-    }
-
     fn scheme(&self) -> &'static str {
         self.scheme
     }
@@ -413,10 +414,6 @@ impl Auth for HeaderCredentials {
     fn authorize_now(&self, request: &mut reqwest::Request) -> bool {
         self.apply(request);
         true
-    }
-
-    fn renews(&self) -> bool {
-        false
     }
 
     fn scheme(&self) -> &'static str {

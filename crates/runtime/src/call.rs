@@ -180,27 +180,32 @@ impl<'r> Call<'r> {
             let safe = is_idempotent(request.method());
             self.record(|r| r.non_idempotent = !safe);
             let idempotent = safe || runtime.retry.retry_non_idempotent;
-            let renews = runtime.auth.as_ref().is_some_and(|a| a.renews());
             // Retry tokens this call drew from the client's budget.
             let mut drawn = 0u32;
             let mut renewed = false;
             let mut attempt = 0u32;
             loop {
                 attempt += 1;
+                // What a renewal after a 401 would judge: the credentials
+                // this attempt carries (a token, not the request), while
+                // the call has not renewed yet. Boxed, as the copy below:
+                // the call's future carries a pointer beside the attempt in
+                // flight (a few bytes more put it past glibc's thread cache,
+                // which costs every call more than this allocation costs a
+                // call that renews).
+                let sent = match &runtime.auth {
+                    Some(auth) if !renewed => auth.sent_credentials(&request).map(Box::new),
+                    _ => None,
+                };
                 // How a next attempt gets its request, settled before this
-                // one consumes the request. A renewal needs a copy of what
-                // was sent (the credentials judge it stale); a retry builds
-                // the request again when the method can, and copies it only
-                // when it cannot. Nothing is copied when no attempt may
-                // follow.
-                let may_renew = renews && !renewed;
+                // one consumes the request: built again when the method
+                // can, copied only when it cannot. Nothing is copied when
+                // no attempt may follow.
                 let may_retry = idempotent && attempt < runtime.retry.max_attempts;
                 let next = match rebuild {
-                    Some(build) if may_retry && !may_renew => Some(Again::Rebuild(build)),
-                    _ if may_renew || may_retry => {
-                        clone_request(&request).map(|copy| Again::Copy(Box::new(copy)))
-                    }
-                    _ => None,
+                    _ if !may_retry && sent.is_none() => None,
+                    Some(build) => Some(Again::Rebuild(build)),
+                    None => clone_request(&request).map(|copy| Again::Copy(Box::new(copy))),
                 };
                 // What follows is decided without waiting, in a block that
                 // ends the attempt's outcome; each wait below binds only what
@@ -209,8 +214,8 @@ impl<'r> Call<'r> {
                 let then = {
                     let outcome = self.attempt(http, request).await;
                     self.record_attempt(attempt, &outcome);
-                    let facts = (attempt, idempotent, may_renew);
-                    self.after(facts, &mut renewed, &mut drawn, outcome, next)
+                    let facts = (attempt, idempotent);
+                    self.after(facts, &mut renewed, &mut drawn, outcome, (next, sent))
                 };
                 // Most calls end here; only a retry or a renewal waits, in
                 // a future boxed apart from the call's.
@@ -235,17 +240,18 @@ impl<'r> Call<'r> {
         &'s self,
         http: &'s reqwest::Client,
         base_url: &'s str,
-        then: Next,
+        then: Next<'s>,
     ) -> impl Future<Output = Result<reqwest::Request, Result<reqwest::Result<Answer>, Stopped>>>
     + Send
     + 's {
         async move {
             match then {
                 Next::Return(result) => Err(result),
-                Next::Renew(outcome, mut retry) => {
-                    if !self.renew(http, base_url, &outcome, &mut retry).await {
+                Next::Renew(outcome, sent, again) => {
+                    let Some(retry) = self.renew(http, base_url, &outcome, &sent, again).await
+                    else {
                         return Err(Ok(outcome.into_result()));
-                    }
+                    };
                     tracing::info!(
                         parent: &self.span,
                         "credentials renewed after 401; sending again"
@@ -269,14 +275,14 @@ impl<'r> Call<'r> {
     /// the credentials and send `next`, or wait and send `next`. Draws a
     /// retry from the client's budget, and settles the budget when the
     /// call ends.
-    fn after(
+    fn after<'s>(
         &self,
-        (attempt, idempotent, may_renew): (u32, bool, bool),
+        (attempt, idempotent): (u32, bool),
         renewed: &mut bool,
         drawn: &mut u32,
         outcome: Outcome,
-        next: Option<Again<'_>>,
-    ) -> Next {
+        (next, sent): (Option<Again<'s>>, Option<Box<HeaderValue>>),
+    ) -> Next<'s> {
         let runtime = self.runtime;
         // A body past the limit is not asked for again: the next answer
         // would be as large.
@@ -298,7 +304,7 @@ impl<'r> Call<'r> {
             },
             // A TLS failure repeats: it is returned, not retried.
             failed: matches!(&outcome, Outcome::Failed(e, _) if !is_tls(e)),
-            may_renew,
+            may_renew: sent.is_some(),
             // The clock is read only when a retry is possible.
             time_left: if outcome.is_transient() {
                 self.deadline().saturating_duration_since(Instant::now())
@@ -308,12 +314,12 @@ impl<'r> Call<'r> {
         };
         match decide(&facts, &runtime.retry) {
             Decision::Return => {}
-            // A renewal is decided only when a copy of the sent request
-            // was kept (`may_renew`).
+            // A renewal is decided only when the credentials sent were
+            // kept (`may_renew`).
             Decision::Renew => {
-                if let Again::Copy(retry) = again {
+                if let Some(sent) = sent {
                     *renewed = true;
-                    return Next::Renew(outcome, *retry);
+                    return Next::Renew(outcome, sent, again);
                 }
             }
             // A retry is paid from the client's budget; an empty budget
@@ -386,6 +392,21 @@ impl<'r> Call<'r> {
         base_url: &str,
         request: &mut reqwest::Request,
     ) -> Result<(), Stopped> {
+        self.prepare_headers(request);
+        if let Some(auth) = &self.runtime.auth
+            && !auth.authorize_now(request)
+            && let Err(e) = auth
+                .authorize(self.auth_context(http, base_url), request)
+                .await
+        {
+            self.record(|r| r.kept().failure = Some(Failure::Auth(e)));
+            return Err(Stopped);
+        }
+        Ok(())
+    }
+
+    /// What [`Call::prepare`] puts on every request but credentials.
+    fn prepare_headers(&self, request: &mut reqwest::Request) {
         if tracing::level_enabled!(tracing::Level::INFO) {
             self.span.record("method", request.method().as_str());
             self.span.record("path", request.url().path());
@@ -409,34 +430,34 @@ impl<'r> Call<'r> {
                 .headers_mut()
                 .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
-        if let Some(auth) = &runtime.auth
-            && !auth.authorize_now(request)
-            && let Err(e) = auth
-                .authorize(self.auth_context(http, base_url), request)
-                .await
-        {
-            self.record(|r| r.kept().failure = Some(Failure::Auth(e)));
-            return Err(Stopped);
-        }
-        Ok(())
     }
 
-    /// After a 401: whether the credentials were renewed and put on `next`.
+    /// After a 401 to a request that carried `sent`: the request to send
+    /// again with renewed credentials, or `None` when they were not
+    /// renewed (the 401 is then the call's answer).
     async fn renew(
         &self,
         http: &reqwest::Client,
         base_url: &str,
         outcome: &Outcome,
-        next: &mut reqwest::Request,
-    ) -> bool {
+        sent: &HeaderValue,
+        again: Again<'_>,
+    ) -> Option<reqwest::Request> {
         let (Outcome::Answer(answer), Some(auth)) = (outcome, &self.runtime.auth) else {
-            return false;
+            return None;
         };
-        auth.renew_on_unauthorized(next, answer.body()).await
-            && auth
-                .authorize(self.auth_context(http, base_url), next)
-                .await
-                .is_ok()
+        if !auth.renew_on_unauthorized(sent, answer.body()).await {
+            return None;
+        }
+        let (next, prepared) = again.request();
+        let mut next = next?;
+        if !prepared {
+            self.prepare_headers(&mut next);
+        }
+        auth.authorize(self.auth_context(http, base_url), &mut next)
+            .await
+            .ok()
+            .map(|()| next)
     }
 
     /// Keeps what an error needs of the attempt just made. Only the last
@@ -511,11 +532,12 @@ impl<'r> Call<'r> {
 }
 
 /// What [`Call::send`] does after an attempt.
-enum Next {
+enum Next<'s> {
     /// The call ends with this.
     Return(Result<reqwest::Result<Answer>, Stopped>),
-    /// Renew the credentials after this 401 and send the request again.
-    Renew(Outcome, reqwest::Request),
+    /// Renew the credentials after this 401 to a request that carried
+    /// these, and send the request again.
+    Renew(Outcome, Box<HeaderValue>, Again<'s>),
     /// Wait this long, then send the request again (preparing it first
     /// when it is not yet: a request built again rather than copied).
     Sleep(Duration, reqwest::Request, bool),

@@ -157,12 +157,6 @@ impl Auth for JwtAuth {
         })
     }
 
-    /// A minted token is not renewed on a 401: the key and secret it is
-    /// signed with are what was refused.
-    fn renews(&self) -> bool {
-        false
-    }
-
     fn scheme(&self) -> &'static str {
         "jwt"
     }
