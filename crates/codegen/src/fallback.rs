@@ -128,13 +128,6 @@ impl Fault {
     /// The operation whose generated method is `method_name` (progenitor
     /// names methods after operationIds, in snake case).
     pub fn of_method(doc: &Value, method_name: &str) -> Self {
-        let squash = |s: &str| {
-            s.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-                .to_ascii_lowercase()
-        };
-        let wanted = squash(method_name);
         let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
             return Self::Document;
         };
@@ -144,7 +137,7 @@ impl Fault {
                     .get(method)
                     .and_then(|op| op.get("operationId"))
                     .and_then(Value::as_str);
-                if id.is_some_and(|id| squash(id) == wanted) {
+                if id.is_some_and(|id| crate::names::snake(id) == method_name) {
                     return Self::Operation(path.clone(), method.to_owned());
                 }
             }

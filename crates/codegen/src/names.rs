@@ -21,11 +21,21 @@ pub(crate) fn pascal(name: &str) -> String {
         .to_pascal_case()
 }
 
-/// The Rust method name progenitor derives from an operationId.
+/// The Rust method name progenitor derives from an operationId, and the
+/// id it writes into the method's `OperationInfo`: what an operation is
+/// found by again in progenitor's output (the rule `distinct-operation-ids`
+/// makes it unique).
 pub(crate) fn snake(name: &str) -> String {
     name.replace('\'', "")
         .replace(|c: char| !c.is_alphanumeric() && c != '_', "-")
         .to_snake_case()
+}
+
+/// The type progenitor's mock helpers name after an operationId
+/// (`{Operation}When`), by progenitor's own rule: the method name with
+/// `-when`, pascal-cased.
+pub(crate) fn mock_when(operation_id: &str) -> String {
+    pascal(&format!("{}-when", snake(operation_id)))
 }
 
 /// Every type name given out so far, as the Rust identifier it becomes.

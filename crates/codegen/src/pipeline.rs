@@ -442,6 +442,18 @@ fn generate_doc(
                 (id, parts.collect())
             })
             .collect(),
+        other_media: marked(rules::OTHER_MEDIA)
+            .into_iter()
+            .map(|(id, v)| {
+                let types = v.as_array().into_iter().flatten();
+                (
+                    id,
+                    types
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            })
+            .collect(),
         returns_secret: marked(postprocess::RETURNS_SECRET)
             .into_iter()
             .map(|(id, v)| {

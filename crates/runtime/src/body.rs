@@ -356,6 +356,54 @@ pub fn stream(answer: Answer) -> ResponseValue<progenitor_client::ByteStream> {
     )
 }
 
+/// A success answer's body as it came (an answer asked for in another
+/// media type than JSON): read whole within the client's body limit.
+#[doc(hidden)]
+pub fn body_bytes(answer: Answer) -> ResponseValue<Bytes> {
+    ResponseValue::new(answer.body, answer.status, answer.headers)
+}
+
+/// The `Accept` header of a call that asks for one of the media types its
+/// operation's success offers beside JSON (a generated `{operation}_as`
+/// method): `accept` itself when its type is one of `offered`, or within
+/// one of them (`text/*`, `*/*`), compared without case or parameters;
+/// otherwise an error that names the offered types, before anything is
+/// sent. A wildcard is taken only when the spec offers that very one.
+#[doc(hidden)]
+pub fn offered_media(
+    accept: &str,
+    offered: &[&str],
+) -> Result<reqwest::header::HeaderValue, crate::Unsendable> {
+    let essence = |m: &str| {
+        let m = m.split(';').next().unwrap_or_default().trim();
+        m.to_ascii_lowercase()
+    };
+    let wanted = essence(accept);
+    let is_type = wanted
+        .split_once('/')
+        .is_some_and(|(t, s)| !t.is_empty() && !s.is_empty() && !s.contains('/'));
+    let covers = |offer: &str| {
+        let offer = essence(offer);
+        offer == wanted
+            || (!wanted.contains('*')
+                && (offer == "*/*"
+                    || offer
+                        .strip_suffix("/*")
+                        .is_some_and(|t| wanted.split('/').next() == Some(t))))
+    };
+    if is_type
+        && offered.iter().any(|o| covers(o))
+        && let Ok(value) = reqwest::header::HeaderValue::from_str(accept.trim())
+    {
+        return Ok(value);
+    }
+    let shown: String = accept.chars().take(80).collect();
+    Err(crate::Unsendable(format!(
+        "{shown:?} is not a media type this operation answers in; ask for one of: {}",
+        offered.join(", ")
+    )))
+}
+
 /// A stream of one chunk.
 struct OneChunk(Option<Bytes>);
 
@@ -375,4 +423,53 @@ impl futures_core::Stream for OneChunk {
 #[doc(hidden)]
 pub fn unexpected<E>(answer: Answer) -> progenitor_client::Error<E> {
     progenitor_client::Error::UnexpectedResponse(answer.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offered_media;
+
+    fn asked(accept: &str, offered: &[&str]) -> Result<String, String> {
+        offered_media(accept, offered)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn only_an_offered_media_type_is_asked_for() {
+        let offered = &["application/xml", "text/*"];
+        for (accept, sent) in [
+            ("application/xml", "application/xml"),
+            ("Application/XML", "Application/XML"),
+            (" application/xml ; q=1", "application/xml ; q=1"),
+            ("text/csv", "text/csv"),
+            ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+            ("text/*", "text/*"),
+        ] {
+            assert_eq!(asked(accept, offered), Ok(sent.to_owned()), "{accept}");
+        }
+        assert_eq!(asked("image/png", &["*/*"]), Ok("image/png".into()));
+        let long = "x".repeat(100_000);
+        let refused = [
+            "",
+            " ",
+            "application/json",
+            "application/xml+zip",
+            "application",
+            "application/",
+            "/xml",
+            "*/*",
+            "text/csv/x",
+            "image/png",
+            "application/xml\r\nX-Injected: 1",
+            "application/xml\u{0}",
+            "applicatión/xml",
+            long.as_str(),
+        ];
+        for accept in refused {
+            let e = asked(accept, offered).unwrap_err();
+            assert!(e.contains("application/xml, text/*"), "{e}");
+            assert!(e.len() < 300, "{e}");
+        }
+    }
 }

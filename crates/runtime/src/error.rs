@@ -401,3 +401,24 @@ impl From<AuthError> for BuildError {
         Self::Auth(e)
     }
 }
+
+/// Why a request could not be written as the caller asked (a form body
+/// that cannot be spelt, a media type its operation does not offer): small,
+/// so that the helpers that fail with it return small results; the
+/// generated method's `?` turns it into progenitor's `InvalidRequest`,
+/// before anything is sent.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Unsendable(pub(crate) String);
+
+impl fmt::Display for Unsendable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E> From<Unsendable> for progenitor_client::Error<E> {
+    fn from(e: Unsendable) -> Self {
+        Self::InvalidRequest(e.0)
+    }
+}

@@ -5,6 +5,7 @@
 //! operation's encodings; a field the spec does not name is spelt the
 //! OpenAPI default way (`style: form`, `explode: true`).
 
+use crate::Unsendable;
 use serde_json::Value;
 
 use crate::path::deep_pairs;
@@ -28,24 +29,6 @@ pub enum FormStyle {
     Json,
 }
 
-/// Why a form body could not be written; the generated method's `?`
-/// turns it into progenitor's `InvalidRequest`.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct FormError(String);
-
-impl std::fmt::Display for FormError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<E> From<FormError> for progenitor_client::Error<E> {
-    fn from(e: FormError) -> Self {
-        Self::InvalidRequest(e.0)
-    }
-}
-
 /// The body of a form request: `body`'s fields as `name=value` pairs, each
 /// spelt as `encodings` says (`(field, style, explode)`), or the default
 /// way. A field that is `null` or absent sends nothing. Fails only when
@@ -54,8 +37,8 @@ impl<E> From<FormError> for progenitor_client::Error<E> {
 pub fn form_body<T: serde::Serialize + ?Sized>(
     body: &T,
     encodings: &[(&str, FormStyle, bool)],
-) -> Result<String, FormError> {
-    let invalid = FormError;
+) -> Result<String, Unsendable> {
+    let invalid = Unsendable;
     let fields = match serde_json::to_value(body) {
         Ok(Value::Object(fields)) => fields,
         Ok(Value::Null) => return Ok(String::new()),

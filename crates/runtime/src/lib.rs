@@ -31,14 +31,18 @@ pub use auth::{
     HeaderCredentials, SystemClock, TokenCache, bearer_header, check_credential, sensitive_header,
 };
 pub use body::{
-    Answer, Undecodable, decode, empty, read_limited, stream, success, success_with_secret,
-    unexpected,
+    Answer, Undecodable, body_bytes, decode, empty, offered_media, read_limited, stream, success,
+    success_with_secret, unexpected,
 };
 pub use builder::{ClientBuilder, GeneratedClient, is_loopback_host};
+/// The body of an answer asked for in another media type than JSON (what
+/// a generated `{operation}_as` method returns), as the `bytes` crate
+/// holds it.
+pub use bytes::Bytes;
 pub use call::{Call, Stopped};
 pub use config::{DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Timeouts};
-pub use error::{BuildError, Error, ErrorKind, is_retryable_status};
-pub use form::{FormError, FormStyle, form_body};
+pub use error::{BuildError, Error, ErrorKind, Unsendable, is_retryable_status};
+pub use form::{FormStyle, form_body};
 pub use path::{
     DeepObject, InvalidPathSegment, MAX_PATH_SEGMENT, encode_display, encode_path, path_segment,
 };

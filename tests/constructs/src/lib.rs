@@ -22,6 +22,7 @@ macro_rules! generated {
 generated!(
     form_bodies,
     hierarchies,
+    media_types,
     mock_forms,
     name_clashes,
     published_forms,

@@ -361,6 +361,15 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             continue;
         }
         let mut items = Vec::with_capacity(imp.items.len() * 2);
+        // Method names given out, for the `_as` methods to avoid.
+        let mut taken: std::collections::BTreeSet<String> = imp
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         for member in imp.items.drain(..) {
             let ImplItem::Fn(mut f) = member else {
                 items.push(member);
@@ -392,7 +401,7 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
                 .facts
                 .operation_ids
                 .iter()
-                .find(|id| squashed(id) == squashed(&method_id))
+                .find(|id| crate::names::snake(id) == method_id)
                 .cloned()
                 .unwrap_or(method_id.clone());
             // A DELETE's answer body is a courtesy: services answer 204
@@ -457,8 +466,25 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
             f.sig.ident = raw;
             f.vis = syn::Visibility::Inherited;
             f.attrs.retain(|a| !a.path().is_ident("doc"));
+            let other_media = fact(&generated.facts.other_media, &op_id)
+                .map(|offered| {
+                    let as_name = (1..)
+                        .map(|n| match n {
+                            1 => format!("{name}_as"),
+                            n => format!("{name}_as{n}"),
+                        })
+                        .find(|candidate| taken.insert(candidate.clone()))
+                        .unwrap_or_default();
+                    other_media_methods(&public, &f, (&as_name, &op_id, &err), &args, offered)
+                })
+                .transpose()
+                .map_err(|m| format!("operation method {name}: {m}"))?;
             items.push(ImplItem::Fn(public));
             items.push(ImplItem::Fn(f));
+            if let Some([public_as, raw_as]) = other_media {
+                items.push(ImplItem::Fn(public_as));
+                items.push(ImplItem::Fn(raw_as));
+            }
             operations += 1;
         }
         imp.items = items;
@@ -466,6 +492,114 @@ fn through_the_runtime(generated: &mut Generated) -> Result<(), String> {
 
     generated.operations = operations;
     Ok(())
+}
+
+/// `{operation}_as`: the operation asking for one of the other media types
+/// its success offers (`offered`), its body returned as bytes. Made from
+/// the operation's two methods once rewritten: a copy of the public one
+/// that takes the media type to ask for, and a copy of the raw one whose
+/// `Accept` is that type (refused before anything is sent when the spec
+/// does not offer it) and whose success arms return the body as bytes.
+fn other_media_methods(
+    public: &syn::ImplItemFn,
+    raw: &syn::ImplItemFn,
+    (as_name, op_id, err): (&str, &str, &syn::Type),
+    args: &[syn::Ident],
+    offered: &[String],
+) -> Result<[syn::ImplItemFn; 2], String> {
+    // The argument's name, unless a parameter has it already.
+    let mut accept = format_ident!("accept");
+    while args.contains(&accept) {
+        accept = format_ident!("{accept}_");
+    }
+    let name = &public.sig.ident;
+    let as_ident = format_ident!("{as_name}");
+    let raw_as = format_ident!("raw_{as_name}");
+    let listed = offered
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let doc = format!(
+        "[`Self::{name}`], with its answer in a media type other than JSON, returned as bytes (read whole within the client's body limit). `{accept}` names the type to ask for: one of {listed}; any other is refused before anything is sent.\n\n"
+    );
+
+    let mut public_as = public.clone();
+    public_as.sig.ident = as_ident;
+    public_as.sig.inputs.push(syn::parse_quote!(#accept: &str));
+    public_as.sig.output = syn::parse_quote!(-> Result<ResponseValue<::apikeys_runtime::Bytes>, ::apikeys_runtime::Error<#err>>);
+    public_as.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+    public_as.block = syn::parse_quote!({
+        let call = ::apikeys_runtime::Call::start(&self.inner, #op_id);
+        let outcome = self.#raw_as(&call, #(#args,)* #accept).await;
+        call.finish(outcome)
+    });
+
+    let mut f = raw.clone();
+    f.sig.ident = raw_as;
+    f.sig.inputs.push(syn::parse_quote!(#accept: &str));
+    f.sig.output =
+        syn::parse_quote!(-> Result<ResponseValue<::apikeys_runtime::Bytes>, Error<#err>>);
+    struct AsBytes<'a> {
+        accept: &'a syn::Ident,
+        headers: usize,
+        successes: usize,
+    }
+    impl VisitMut for AsBytes<'_> {
+        fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+            syn::visit_mut::visit_expr_method_call_mut(self, call);
+            if call.method == "header"
+                && call.args.len() == 2
+                && matches!(&call.args[0], Expr::Path(p) if syntax::path_ends_with(&p.path, &["header", "ACCEPT"]))
+            {
+                let accept = self.accept;
+                call.args[1] = syn::parse_quote!(#accept.clone());
+                self.headers += 1;
+            }
+        }
+
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            let mut body = &*arm.body;
+            if let Expr::Block(b) = body
+                && let [syn::Stmt::Expr(inner, None)] = &b.block.stmts[..]
+            {
+                body = inner;
+            }
+            let decoded = syntax::call_of(body, &["apikeys_runtime", "success"]).is_some()
+                || syntax::call_of(body, &["apikeys_runtime", "success_with_secret"]).is_some();
+            let bodiless = syntax::call_of(body, &["Ok"]).is_some_and(|args| {
+                args.len() == 1
+                    && (syntax::call_of(&args[0], &["apikeys_runtime", "empty"]).is_some()
+                        || syntax::call_of(&args[0], &["apikeys_runtime", "stream"]).is_some())
+            });
+            if decoded || bodiless {
+                *arm.body = syn::parse_quote!(Ok(::apikeys_runtime::body_bytes(response)));
+                self.successes += 1;
+                return;
+            }
+            syn::visit_mut::visit_arm_mut(self, arm);
+        }
+    }
+    let mut rewrite = AsBytes {
+        accept: &accept,
+        headers: 0,
+        successes: 0,
+    };
+    rewrite.visit_block_mut(&mut f.block);
+    if rewrite.headers == 0 || rewrite.successes == 0 {
+        return Err(format!(
+            "its `_as` method found {} `Accept` header(s) and {} success arm(s) to rewrite",
+            rewrite.headers, rewrite.successes
+        ));
+    }
+    let offered = offered.iter().map(String::as_str);
+    f.block.stmts.insert(
+        0,
+        syn::parse_quote!(
+            let #accept = ::apikeys_runtime::offered_media(#accept, &[#(#offered),*])?;
+        ),
+    );
+    Ok([public_as, f])
 }
 
 /// Finds the operation id that progenitor writes into `OperationInfo`.
@@ -766,16 +900,6 @@ fn fact<'a, T>(facts: &'a [(String, T)], op_id: &str) -> Option<&'a T> {
         .iter()
         .find(|(id, _)| id == op_id)
         .map(|(_, fact)| fact)
-}
-
-/// An operation id or method name without case or separators: how an
-/// operationId (`ApiKey_CreateAccessKey`, `createApiKey`) is found again
-/// from the method progenitor named after it (`api_key_create_access_key`).
-pub(super) fn squashed(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
 }
 
 /// An operation marked as returning a secret (`x-apikeys-returns-secret`)

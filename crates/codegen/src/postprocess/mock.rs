@@ -85,8 +85,8 @@ pub(super) const FORM_BODIES_AS_SENT: Rewrite = Rewrite {
         let facts = &generated.facts;
         let (forms, multipart) = (&facts.form_encodings, &facts.multipart);
         let mut found = 0;
-        WhenBody(|op: &str, f: &mut syn::ImplItemFn| {
-            let named = |id: &String| super::calls::squashed(id) == op;
+        WhenBody(|when: &str, f: &mut syn::ImplItemFn| {
+            let named = |id: &String| crate::names::mock_when(id) == when;
             if let Some((_, fields)) = forms.iter().find(|(id, _)| named(id)) {
                 let encodings = super::calls::form_encodings(fields);
                 f.block = syn::parse_quote!({
@@ -125,7 +125,7 @@ pub(super) const FORM_BODIES_AS_SENT: Rewrite = Rewrite {
 };
 
 /// Calls its function with each `{Operation}When::body` helper, and the
-/// operation's name squashed (see `calls::squashed`).
+/// helper's type name (`{Operation}When`, see `names::mock_when`).
 struct WhenBody<F>(F);
 
 impl<F: FnMut(&str, &mut syn::ImplItemFn)> VisitMut for WhenBody<F> {
@@ -136,14 +136,14 @@ impl<F: FnMut(&str, &mut syn::ImplItemFn)> VisitMut for WhenBody<F> {
         let Some(name) = ty.path.segments.last().map(|s| s.ident.to_string()) else {
             return;
         };
-        let Some(op) = name.strip_suffix("When").map(super::calls::squashed) else {
+        if !name.ends_with("When") {
             return;
-        };
+        }
         for item in &mut imp.items {
             if let syn::ImplItem::Fn(f) = item
                 && f.sig.ident == "body"
             {
-                (self.0)(&op, f);
+                (self.0)(&name, f);
             }
         }
     }

@@ -117,6 +117,9 @@ pub struct Facts {
     /// in their success body it may be (JSON pointers; empty: the whole
     /// body), as the spec marks them with [`RETURNS_SECRET`].
     pub returns_secret: Vec<(String, Vec<String>)>,
+    /// The operations whose successes offer other media types beside JSON,
+    /// and those types (see [`crate::rules::OTHER_MEDIA`]).
+    pub other_media: Vec<(String, Vec<String>)>,
 }
 
 /// How one field of a form body is spelt: `(field, style, explode)`, the

@@ -33,7 +33,7 @@ mod type_names;
 
 pub use media::{CONTENT_TYPE, FORM_ENCODING, MULTIPART};
 pub use parameters::DEEP_OBJECT;
-pub use responses::OPTIONAL_SUCCESS;
+pub use responses::{OPTIONAL_SUCCESS, OTHER_MEDIA};
 
 /// Every normalizing rule, in the order it runs. Order matters where one
 /// rule reads what another writes: the document is checked before it is

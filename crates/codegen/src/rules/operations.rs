@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::{Context, Problem, Row, Rule, Skipped, for_each_operation, skip};
-use crate::names::snake;
+use crate::names::{mock_when, snake};
 
 pub(super) const INVENTED_IDS: Rule = Rule {
     name: "invented-operation-ids",
@@ -216,35 +216,44 @@ pub(super) const DISTINCT_IDS: Rule = Rule {
     module: module_path!(),
     apply: distinct_ids,
     rows: &[Row {
-        construct: "operationIds that differ only in case or separators (`getKey`, `GetKey`)",
+        construct: "operationIds that differ only in case or separators (`getKey`, `GetKey`), or whose mock helpers would share a name (`a1b`, `a_1b`: `A1bWhen`)",
         action: "normalized: the later ones (path order) get a number (`get_key2`)",
     }],
     snapshots: &["normalize-operation-ids-differing-in-case"],
 };
 
 /// operationIds progenitor would turn into the same method name
-/// (`getKey`, `GetKey`, `get_key`): every one after the first gets a
-/// number, in document order.
+/// (`getKey`, `GetKey`, `get_key`), or the same mock helper type (`a1b`
+/// and `a_1b` are two methods but one `A1bWhen`): every one after the
+/// first gets a number, in document order. Each operation is then found
+/// again in progenitor's output by its method name alone.
 fn distinct_ids(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    // Both names of every id kept so far (the two never equal each other:
+    // one is snake case, the other ends in `When`).
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let names = |id: &str| [snake(id), mock_when(id)];
     for_each_operation(doc, &mut |operation, _| {
         let Some(Value::String(id)) = operation.op.get_mut("operationId") else {
             return;
         };
-        let base = snake(id);
-        if let Some(first) = seen.get(&base) {
+        let taken = |id: &str, seen: &BTreeMap<String, String>| {
+            names(id).into_iter().find_map(|n| seen.get(&n).cloned())
+        };
+        if let Some(first) = taken(id, &seen) {
             let mut n = 2;
-            while seen.contains_key(&snake(&format!("{id}{n}"))) {
+            while taken(&format!("{id}{n}"), &seen).is_some() {
                 n += 1;
             }
             let renamed = format!("{id}{n}");
             context.notes.push(format!(
-                "operationId `{id}` names the same method as `{first}`: it is generated as `{}`",
+                "operationId `{id}` names the same method or mock helper as `{first}`: it is generated as `{}`",
                 snake(&renamed)
             ));
             *id = renamed;
         }
-        seen.insert(snake(id), id.clone());
+        for name in names(id) {
+            seen.insert(name, id.clone());
+        }
     });
     Ok(())
 }

@@ -11,6 +11,12 @@ use super::{
 /// optional (it has success statuses with and without a body).
 pub const OPTIONAL_SUCCESS: &str = "x-apikeys-optional-success";
 
+/// The operation extension that lists the media types other than JSON a
+/// success of the operation offers beside JSON: the client gets a second
+/// method (`{operation}_as`) that asks for one of them and returns the
+/// body as bytes.
+pub const OTHER_MEDIA: &str = "x-apikeys-other-media";
+
 #[derive(PartialEq)]
 enum Class {
     Success,
@@ -59,20 +65,31 @@ pub(super) const JSON_ANSWERS: Rule = Rule {
             construct: "a media type whose parameters follow a comma (`application/json, v=1`)",
             action: "read as the type before it",
         },
+        Row {
+            construct: "a success offered as JSON and in other media types (XML, CSV, YAML, bytes)",
+            action: "the method reads the JSON form; a second method, `{operation}_as(…, accept)`, asks for one of the others (refusing, before sending, a type the spec does not offer) and returns the body as bytes",
+        },
     ],
     snapshots: &[
         "normalize-json-spelt-otherwise",
         "normalize-json-answer-without-schema",
+        "normalize-success-in-other-media",
     ],
 };
 
 /// Inlines referenced answers (so that each can be rewritten on its own)
 /// and makes each one's JSON body, whatever it is spelt, the
-/// `application/json` one; other bodies of an answer with a JSON body are
-/// left to the error's raw body.
+/// `application/json` one. The other media types a success offers beside
+/// JSON are listed on the operation ([`OTHER_MEDIA`]), for the method that
+/// asks for them; an error's other bodies are kept raw in the error.
 fn json_answers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let components = doc.get("components").cloned().unwrap_or(json!({}));
-    each_responses(doc, &mut |op_id, responses| {
+    for_each_operation(doc, &mut |operation, _| {
+        let op_id = operation.id();
+        let Some(Value::Object(responses)) = operation.op.get_mut("responses") else {
+            return;
+        };
+        let mut others: Vec<String> = Vec::new();
         for (status, response) in responses.iter_mut() {
             *response = resolve(response, &components).clone();
             let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
@@ -93,7 +110,18 @@ fn json_answers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
                     "{op_id}: the {status} body, declared as {key}, is read as JSON"
                 ));
             }
-            if !content.is_empty() {
+            let rest: Vec<String> = content.keys().filter(|k| !is_json(k)).cloned().collect();
+            if !rest.is_empty() && class(status) == Class::Success {
+                context.notes.push(format!(
+                    "{op_id}: the {status} answer is typed by its JSON body; its other bodies ({}) come as bytes from the method ending in `_as`",
+                    rest.join(", ")
+                ));
+                for media in rest {
+                    if !others.contains(&media) {
+                        others.push(media);
+                    }
+                }
+            } else if !content.is_empty() {
                 context.notes.push(format!(
                     "{op_id}: the {status} answer is typed by its JSON body; other bodies ({}) are kept raw in the error",
                     content.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -101,6 +129,9 @@ fn json_answers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             }
             content.clear();
             content.insert("application/json".into(), media);
+        }
+        if !others.is_empty() {
+            operation.op.insert(OTHER_MEDIA.into(), json!(others));
         }
     });
     Ok(())
