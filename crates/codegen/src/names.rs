@@ -116,6 +116,20 @@ pub(crate) fn rename_component(doc: &mut Value, type_name: &str) -> Option<(Stri
     Some((key, to))
 }
 
+/// As [`rename_component`], taking the new key from `names` (which every
+/// rule's names go through), for a clash found before generation.
+pub(crate) fn rename_component_claiming(
+    doc: &mut Value,
+    type_name: &str,
+    names: &mut Names,
+) -> Option<(String, String)> {
+    let schemas = doc.pointer("/components/schemas")?.as_object()?;
+    let key = schemas.keys().find(|k| pascal(k) == type_name)?.clone();
+    let to = names.claim(&key);
+    rename(doc, &[(key.clone(), to.clone())]);
+    Some((key, to))
+}
+
 /// Renames component schemas (`from` → `to`) and every `$ref` to them.
 fn rename(doc: &mut Value, renames: &[(String, String)]) {
     if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {

@@ -2,6 +2,8 @@
 //! name is given twice. [`crate::names::Names`] hands them out; these rules
 //! ask it.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value, json};
 
 use super::{Context, METHODS, Problem, Row, Rule, for_each_schema};
@@ -93,6 +95,17 @@ pub(super) fn makes_type(schema: &Value) -> bool {
     }
 }
 
+/// Whether the generator names a type after the place of this inline
+/// schema: one it [`makes_type`] of, or a string with a length or pattern
+/// (a newtype that checks them).
+fn invents_type(schema: &Value) -> bool {
+    let constrained_string = schema.get("type").and_then(Value::as_str) == Some("string")
+        && ["minLength", "maxLength", "pattern"]
+            .iter()
+            .any(|k| schema.get(*k).is_some());
+    makes_type(schema) || constrained_string
+}
+
 pub(super) const INVENTED_NAMES: Rule = Rule {
     name: "invented-names",
     module: module_path!(),
@@ -106,9 +119,94 @@ pub(super) const INVENTED_NAMES: Rule = Rule {
             construct: "an inline property schema whose invented name (`{Component}{Property}`) is a component's",
             action: "moved into the components as `{Name}2`",
         },
+        Row {
+            construct: "a property a component merges through `allOf: [$ref]` (at any depth), inline in another component or defined differently by several parts, whose type the generator names after the merging component (`{Component}{Property}`), a component's name",
+            action: "that component is renamed `{Name}2` (its `$ref`s follow) before generation, not after a failed one",
+        },
     ],
-    snapshots: &["normalize-invented-name-taken"],
+    snapshots: &[
+        "normalize-invented-name-taken",
+        "normalize-inherited-names-taken",
+    ],
 };
+
+/// The names the generator will give types it makes for properties a
+/// component merges through `allOf` `$ref`s (followed at any depth), where
+/// a component has that name already: `(inheritor, invented name, why)`,
+/// each name once. It names such a type `{Component}{Property}` when the
+/// property is an inline schema written in another component, or is
+/// defined differently by several of the merged parts.
+fn inherited_clashes(doc: &Value, names: &Names) -> Vec<(String, String, String)> {
+    let mut found: Vec<(String, String, String)> = Vec::new();
+    let Some(components) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return found;
+    };
+    // The property schemas a component writes itself (in `properties`, or
+    // in an `allOf` part's), and the components its `allOf` parts refer to.
+    let own = |name: &str| -> (Vec<(String, &Value)>, Vec<String>) {
+        let (mut props, mut bases) = (Vec::new(), Vec::new());
+        let Some(schema) = components.get(name) else {
+            return (props, bases);
+        };
+        let mut maps = vec![schema];
+        if let Some(Value::Array(parts)) = schema.get("allOf") {
+            for part in parts {
+                maps.push(part);
+                bases.extend(crate::pointer::schema_ref(part));
+            }
+        }
+        for schema in maps {
+            if let Some(Value::Object(map)) = schema.get("properties") {
+                props.extend(map.iter().map(|(prop, value)| (prop.clone(), value)));
+            }
+        }
+        (props, bases)
+    };
+    for inheritor in components.keys() {
+        let (mine, mut queue) = own(inheritor);
+        if queue.is_empty() {
+            continue;
+        }
+        // Every definition of each property the merge sees, and whether
+        // one is an inline schema written in another component.
+        let mut definitions: BTreeMap<String, (Vec<&Value>, Option<String>)> = BTreeMap::new();
+        for (prop, value) in mine {
+            definitions.entry(prop).or_default().0.push(value);
+        }
+        let mut seen = BTreeSet::from([inheritor.clone()]);
+        while let Some(base) = queue.pop() {
+            if !seen.insert(base.clone()) {
+                continue;
+            }
+            let (props, bases) = own(&base);
+            queue.extend(bases);
+            for (prop, value) in props {
+                let entry = definitions.entry(prop).or_default();
+                entry.0.push(value);
+                if invents_type(value) {
+                    entry.1.get_or_insert(base.clone());
+                }
+            }
+        }
+        for (prop, (values, inline_in)) in definitions {
+            let why = if values.len() > 1 && values.iter().any(|v| *v != values[0]) {
+                format!("merges `{prop}`, defined differently by several of its parts")
+            } else if let Some(owner) = inline_in {
+                format!("inherits the inline schema `{prop}` from {owner}")
+            } else {
+                continue;
+            };
+            let invented = format!("{}{}", pascal(inheritor), pascal(&prop));
+            if names.is_taken(&invented) && !found.iter().any(|(_, n, _)| *n == invented) {
+                found.push((inheritor.clone(), invented, why));
+            }
+        }
+    }
+    found
+}
 
 /// Inline schemas whose invented name (`{OperationId}Response`,
 /// `{OperationId}Body`, `{OperationId}{Parameter}`) is already a component's
@@ -117,22 +215,39 @@ pub(super) const INVENTED_NAMES: Rule = Rule {
 fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let Context { names, notes, .. } = context;
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    let mut hoist = |invented: String, at: &str, schema: &mut Value, names: &mut Names| {
-        let name = names.claim(&invented);
-        notes.push(format!(
-            "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
-        ));
-        let reference = json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
-        let mut inline = std::mem::replace(schema, reference.clone());
-        // A nullable inline schema stays nullable where it was; the new
-        // component is not (typify would make `X(Option<X>)` beside `X`).
-        if let Some(map) = inline.as_object_mut()
-            && map.remove("nullable") == Some(Value::Bool(true))
-        {
-            *schema = json!({ "allOf": [reference], "nullable": true });
+    // Moves `schema` into the components under a free name like `wanted`,
+    // noted as `note` says of that name.
+    let mut hoist =
+        |wanted: &str, note: &dyn Fn(&str) -> String, schema: &mut Value, names: &mut Names| {
+            let name = names.claim(wanted);
+            notes.push(note(&name));
+            let reference =
+                json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
+            let mut inline = std::mem::replace(schema, reference.clone());
+            // A nullable inline schema stays nullable where it was; the new
+            // component is not (typify would make `X(Option<X>)` beside `X`).
+            if let Some(map) = inline.as_object_mut()
+                && map.remove("nullable") == Some(Value::Bool(true))
+            {
+                *schema = json!({ "allOf": [reference], "nullable": true });
+            }
+            hoisted.push((name, inline));
+        };
+    // An inline property schema that components inherit through `allOf`
+    // `$ref`s is named after each inheritor: moved, where it is written,
+    // into a component of its own when one of those names is taken.
+    // A type the generator makes for a property a component merges from
+    // others is named after the component: a component with that name gets
+    // another (its `$ref`s follow), as the fallback would after a failed
+    // generation.
+    let mut renamed = Vec::new();
+    for (inheritor, invented, why) in inherited_clashes(doc, names) {
+        if let Some((from, to)) = crate::names::rename_component_claiming(doc, &invented, names) {
+            renamed.push(format!(
+                "component `{from}` is renamed `{to}`: {inheritor} {why}, a type the generator names {invented}"
+            ));
         }
-        hoisted.push((name, inline));
-    };
+    }
     // A component's inline property schema is named `{Component}{Property}`,
     // and so is one of the properties an `allOf` part merges into it.
     if let Some(Value::Object(components)) = doc.pointer_mut("/components/schemas") {
@@ -157,8 +272,13 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
             for props in maps {
                 for (prop, inline) in props.iter_mut() {
                     let invented = format!("{}{}", pascal(component), pascal(prop));
-                    if makes_type(inline) && names.is_taken(&invented) {
-                        hoist(invented, component, inline, names);
+                    if invents_type(inline) && names.is_taken(&invented) {
+                        let note = |name: &str| {
+                            format!(
+                                "{component}: the inline schema that would be named {invented}, a component's name, is named {name}"
+                            )
+                        };
+                        hoist(&invented, &note, inline, names);
                     }
                 }
             }
@@ -207,12 +327,18 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
                 }
             }
             for (invented, schema) in places {
-                if makes_type(schema) && names.is_taken(&invented) {
-                    hoist(invented, &id, schema, names);
+                if invents_type(schema) && names.is_taken(&invented) {
+                    let note = |name: &str| {
+                        format!(
+                            "{id}: the inline schema that would be named {invented}, a component's name, is named {name}"
+                        )
+                    };
+                    hoist(&invented, &note, schema, names);
                 }
             }
         }
     }
+    notes.extend(renamed);
     if hoisted.is_empty() {
         return Ok(());
     }
