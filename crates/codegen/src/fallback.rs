@@ -29,7 +29,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
     (
         "defaults-give-way",
         &[Row {
-            construct: "a `default` the generator cannot check against its schema (one on an `anyOf` of overlapping forms)",
+            construct: "a `default` the rules judge to fit but the generator still cannot check against its schema (none known now: those on an `anyOf` of plain values, with unknown or missing fields, or impossible dates are dropped by the rules first, as the snapshot shows)",
             action: "**fallback**: the defaults of that component (or operation) are dropped, its types kept",
         }],
         &["fallback-default-on-a-union"],
@@ -282,6 +282,26 @@ mod tests {
             Fault::of_method(&doc, "create_key"),
             Fault::Operation("/k".into(), "post".into())
         );
+    }
+
+    #[test]
+    fn a_default_the_generator_refuses_costs_the_defaults_not_the_types() {
+        let mut doc = json!({"components": {"schemas": {"X": {
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "default": "x"},
+                "b": {"anyOf": [{"type": "string"}], "default": "y"}
+            }
+        }}}});
+        let fault = Fault::Schema("X".into());
+        let reason = "type error value does not conform to the given schema";
+        let Some(Fallback::Note(note)) = give_way(&mut doc, &fault, reason) else {
+            panic!("no note");
+        };
+        assert!(note.contains("keeps its types"), "{note}");
+        let x = &doc["components"]["schemas"]["X"];
+        assert_eq!(x["properties"]["b"], json!({"anyOf": [{"type": "string"}]}));
+        assert_eq!(x["type"], "object");
     }
 
     #[test]

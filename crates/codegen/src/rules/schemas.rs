@@ -313,16 +313,25 @@ pub(super) const ENUM_VALUES_OF_ANOTHER_TYPE: Rule = Rule {
     name: "enum-values-of-another-type",
     module: module_path!(),
     apply: enum_values_of_another_type,
-    rows: &[Row {
-        construct: "enum values of another type than the schema's (`type: string` with `enum: [4.1, \"3_lite\", true]`)",
-        action: "normalized: the plain type, the values listed in its docs (`null` beside a nullable type is kept)",
-    }],
+    rows: &[
+        Row {
+            construct: "enum values of another type than the schema's (`type: string` with `enum: [4.1, \"3_lite\", true]`)",
+            action: "normalized: the plain type, the values listed in its docs (`null` beside a nullable type is kept)",
+        },
+        Row {
+            construct: "an enum without a type whose values are of several JSON types (`[true, \"true\", 1]`, or an `anyOf` of such `const`s)",
+            action: "any JSON value (`serde_json::Value`), the values listed in its docs; the operation keeps every other part typed",
+        },
+    ],
     snapshots: &["normalize-enum-values-that-clash"],
 };
 
 /// An enum value of another JSON type than the schema's (`4.1` or `true`
 /// in a string enum): typify refuses the whole spec. The schema keeps its
-/// type and loses the enum, its values listed in the docs.
+/// type and loses the enum, its values listed in the docs. So does an
+/// enum without a type whose values are of several JSON types, which no
+/// Rust enum of one type holds (typify refuses the operation): it becomes
+/// any JSON value.
 fn enum_values_of_another_type(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let flattened = plain_where(doc, |schema, values| {
         let of_type = |v: &Value| match schema.get("type").and_then(Value::as_str) {
@@ -332,12 +341,25 @@ fn enum_values_of_another_type(doc: &mut Value, context: &mut Context) -> Result
             Some("boolean") => v.is_boolean(),
             _ => true,
         };
-        values.iter().any(|v| !v.is_null() && !of_type(v))
+        let kind = |v: &Value| match v {
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            Value::Array(_) => 4,
+            Value::Object(_) => 5,
+            Value::Null => 0,
+        };
+        let mut kinds: Vec<u8> = values.iter().map(kind).filter(|k| *k != 0).collect();
+        kinds.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let untyped_mixed = schema.get("type").is_none() && kinds.len() > 1;
+        untyped_mixed || values.iter().any(|v| !v.is_null() && !of_type(v))
     });
     note_places(
         &mut context.notes,
         &flattened,
-        "enum(s) with values of another type than the schema's are their plain type (their values listed in the docs)",
+        "enum(s) with values of another type than the schema's, or of several types, are their plain type or any JSON value (their values listed in the docs)",
     );
     Ok(())
 }
@@ -346,10 +368,16 @@ pub(super) const DEFAULTS_THAT_DO_NOT_FIT: Rule = Rule {
     name: "defaults-that-do-not-fit",
     module: module_path!(),
     apply: defaults_that_do_not_fit,
-    rows: &[Row {
-        construct: "a `default` that does not fit its schema (type, enum, format, bounds; through `$ref`, `allOf`, `oneOf`, `anyOf`, properties and items)",
-        action: "normalized: dropped, pointer noted (it would have failed the spec, or panicked when the field is absent)",
-    }],
+    rows: &[
+        Row {
+            construct: "a `default` that does not fit its schema (type, enum, format, bounds; through `$ref`, `allOf`, `oneOf`, `anyOf`, properties and items)",
+            action: "normalized: dropped, pointer noted (it would have failed the spec, or panicked when the field is absent)",
+        },
+        Row {
+            construct: "a `default` checked, anywhere within it (through `$ref`, `allOf`, properties, items), against an `anyOf` with a part that is not an object (`anyOf: [{const: \"true\"}, {type: boolean}]`), which the generator cannot check",
+            action: "dropped before generation, pointer noted (it cost a regeneration each)",
+        },
+    ],
     snapshots: &["normalize-defaults-that-do-not-fit"],
 };
 
@@ -373,7 +401,7 @@ fn defaults_that_do_not_fit(doc: &mut Value, context: &mut Context) -> Result<()
     });
     if !dropped.is_empty() {
         context.notes.push(format!(
-            "defaults that do not fit their own schema were dropped (the server still applies its own): {}",
+            "defaults that do not fit their own schema, or that the generator cannot check (against an `anyOf` of plain values), were dropped (the server still applies its own): {}",
             dropped.join(", ")
         ));
     }
@@ -481,13 +509,42 @@ fn fits_through(
             return false;
         }
     }
-    if let (Some(Value::Object(properties)), Value::Object(given)) =
-        (schema.get("properties"), value)
-        && !given
-            .iter()
-            .all(|(k, v)| properties.get(k).is_none_or(|p| deeper(p, v)))
-    {
+    // typify reads an `anyOf` as a struct of optional parts and checks a
+    // default against that: a part's plain value (`painless` for an `anyOf`
+    // of an enum and a string) fails it, wherever it lies in the default.
+    let plain = |part: &Value| {
+        let part = match crate::pointer::schema_ref(part) {
+            Some(name) => components.get(name).unwrap_or(part),
+            None => part,
+        };
+        part.get("properties").is_none()
+            && part.get("type").and_then(Value::as_str) != Some("object")
+    };
+    if parts("anyOf").is_some_and(|some| some.iter().any(plain)) {
         return false;
+    }
+    // An object: each field by its property, or by `additionalProperties`
+    // (none allowed when `false`), and every required field given.
+    if let Value::Object(given) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let extra = schema.get("additionalProperties");
+        let field_fits = |(k, v): (&String, &Value)| match properties.and_then(|p| p.get(k)) {
+            Some(p) => deeper(p, v),
+            None => match extra {
+                Some(Value::Bool(false)) => false,
+                Some(extra @ Value::Object(_)) => deeper(extra, v),
+                _ => true,
+            },
+        };
+        let required = schema.get("required").and_then(Value::as_array);
+        let complete = required.is_none_or(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .all(|k| given.contains_key(k))
+        });
+        if !complete || !given.iter().all(field_fits) {
+            return false;
+        }
     }
     if let (Some(items), Value::Array(given)) = (schema.get("items"), value)
         && !given.iter().all(|v| deeper(items, v))
@@ -541,22 +598,61 @@ fn fits(schema: &Map<String, Value>, value: &Value) -> bool {
 /// Whether a string is a value of the Rust type typify maps `format` to
 /// (a default that is not would panic when the field is absent).
 fn parses_as(format: Option<&str>, s: &str) -> bool {
-    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    // A number of exactly `n` digits, no larger than `most`.
+    let number = |part: &str, n: usize, most: u32| {
+        part.len() == n
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && part.parse::<u32>().is_ok_and(|v| v <= most)
+    };
+    // A calendar date: the generated default parses it, and would panic
+    // on the 30th of February.
     let date = |d: &str| {
         let parts: Vec<&str> = d.split('-').collect();
-        parts.len() == 3 && digits(parts[0], 4) && digits(parts[1], 2) && digits(parts[2], 2)
+        let [y, m, day] = parts[..] else {
+            return false;
+        };
+        let (Ok(year), true) = (y.parse::<u32>(), number(y, 4, 9999)) else {
+            return false;
+        };
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match m.parse::<u32>() {
+            Ok(2) if leap => 29,
+            Ok(2) => 28,
+            Ok(4 | 6 | 9 | 11) => 30,
+            _ => 31,
+        };
+        number(m, 2, 12) && m != "00" && number(day, 2, days) && day != "00"
+    };
+    // `hh:mm:ss`, then a fraction, then `Z` or `±hh:mm` (RFC 3339).
+    let time = |t: &str| {
+        let (clock, rest) = t.split_at_checked(8).unwrap_or((t, ""));
+        let hms: Vec<&str> = clock.split(':').collect();
+        let [h, m, sec] = hms[..] else {
+            return false;
+        };
+        let rest = match rest.strip_prefix('.') {
+            Some(fraction) => {
+                let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+                if digits == 0 {
+                    return false;
+                }
+                &fraction[digits..]
+            }
+            None => rest,
+        };
+        let offset = matches!(rest, "Z" | "z")
+            || rest
+                .strip_prefix(['+', '-'])
+                .and_then(|o| o.split_once(':'))
+                .is_some_and(|(oh, om)| number(oh, 2, 23) && number(om, 2, 59));
+        number(h, 2, 23) && number(m, 2, 59) && number(sec, 2, 59) && offset
     };
     match format {
         Some("date") => date(s),
         // RFC 3339: a date, `T`, a time and an offset.
-        Some("date-time") => s.split_once(['T', 't']).is_some_and(|(d, t)| {
-            date(d)
-                && t.len() >= 9
-                && (t.ends_with(['Z', 'z']) || t[8..].contains(['+', '-']))
-                && digits(&t[0..2], 2)
-                && digits(&t[3..5], 2)
-                && digits(&t[6..8], 2)
-        }),
+        Some("date-time") => s
+            .split_once(['T', 't'])
+            .is_some_and(|(d, t)| date(d) && time(t)),
         Some("uuid") => {
             let groups: Vec<&str> = s.split('-').collect();
             groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
@@ -568,5 +664,106 @@ fn parses_as(format: Option<&str>, s: &str) -> bool {
         Some("ipv4") => s.parse::<std::net::Ipv4Addr>().is_ok(),
         Some("ipv6") => s.parse::<std::net::Ipv6Addr>().is_ok(),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::parses_as;
+
+    /// Two digits, or one, three or none: a field of a date or time.
+    fn field(most: u32) -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => (0..=most + 2).prop_map(|v| format!("{v:02}")),
+            1 => (0..=most).prop_map(|v| format!("{v}")),
+            1 => Just(String::new()),
+            1 => (0..1000u32).prop_map(|v| format!("{v:03}")),
+        ]
+    }
+
+    fn date() -> impl Strategy<Value = String> {
+        let year = prop_oneof![
+            (0..=9999u32).prop_map(|y| format!("{y:04}")),
+            Just("2000".to_owned()),
+            Just("1900".to_owned()),
+            Just("2024".to_owned()),
+            Just("20241".to_owned()),
+            Just("+2024".to_owned()),
+        ];
+        (year, field(12), field(31)).prop_map(|(y, m, d)| format!("{y}-{m}-{d}"))
+    }
+
+    fn date_time() -> impl Strategy<Value = String> {
+        let fraction = prop_oneof![Just(""), Just(".5"), Just(".123456789"), Just(".")];
+        let offset = prop_oneof![
+            Just("Z".to_owned()),
+            Just("z".to_owned()),
+            Just(String::new()),
+            Just("+5".to_owned()),
+            (field(23), field(59)).prop_map(|(h, m)| format!("+{h}:{m}")),
+            (field(23), field(59)).prop_map(|(h, m)| format!("-{h}:{m}")),
+        ];
+        let separator = prop_oneof![Just('T'), Just('t'), Just(' ')];
+        (
+            date(),
+            separator,
+            field(23),
+            field(59),
+            field(59),
+            fraction,
+            offset,
+        )
+            .prop_map(|(d, s, h, m, sec, f, o)| format!("{d}{s}{h}:{m}:{sec}{f}{o}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// A date default the check keeps is one the generated code parses
+        /// (it would panic there otherwise); the leap years come out right.
+        #[test]
+        fn a_kept_date_parses(d in date()) {
+            let parsed = d.parse::<chrono::NaiveDate>();
+            if parses_as(Some("date"), &d) {
+                prop_assert!(parsed.is_ok(), "{d} was kept and does not parse: {parsed:?}");
+            }
+            let shaped = d.len() == 10
+                && d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            if shaped && parsed.is_ok() {
+                prop_assert!(parses_as(Some("date"), &d), "{d} parses and was dropped");
+            }
+        }
+
+        #[test]
+        fn a_kept_date_time_parses(t in date_time()) {
+            let parsed = t.parse::<chrono::DateTime<chrono::Utc>>();
+            if parses_as(Some("date-time"), &t) {
+                prop_assert!(parsed.is_ok(), "{t} was kept and does not parse: {parsed:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_calendar_is_known() {
+        for (d, ok) in [
+            ("2024-02-29", true),
+            ("2023-02-29", false),
+            ("1900-02-29", false),
+            ("2000-02-29", true),
+            ("2024-04-31", false),
+            ("2024-12-31", true),
+            ("2024-13-01", false),
+            ("2024-00-10", false),
+            ("2024-01-00", false),
+        ] {
+            assert_eq!(parses_as(Some("date"), d), ok, "{d}");
+        }
+        assert!(parses_as(Some("date-time"), "2024-02-29T23:59:59.5+05:30"));
+        assert!(!parses_as(Some("date-time"), "2024-02-30T00:00:00Z"));
+        assert!(!parses_as(Some("date-time"), "2024-01-01T24:00:00Z"));
+        assert!(!parses_as(Some("date-time"), "2024-01-01T00:00:00+5"));
+        assert!(!parses_as(Some("date-time"), "2024-01-01T00:00:00"));
     }
 }
