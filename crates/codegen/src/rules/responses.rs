@@ -313,6 +313,10 @@ pub(super) const UNIONS: Rule = Rule {
             action: "normalized: one `oneOf` type",
         },
         Row {
+            construct: "a union of many named bodies (OpenMeter's seven `…ProblemResponse`s made a name of 190 characters)",
+            action: "normalized: named by the words its members' names end with (`AnyProblemResponse`), or `{First}Or{N}Others`",
+        },
+        Row {
             construct: "a union the rules make (`{Op}Response`, `AOrB`) whose name a component or another union has",
             action: "normalized: the union gets a number; the same union for two operations is shared",
         },
@@ -349,7 +353,7 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             let named: Option<Vec<String>> =
                 distinct.iter().map(crate::pointer::schema_ref).collect();
             let wanted = match named {
-                Some(named) => named.join("Or"),
+                Some(named) => union_name(&named),
                 None => format!("{}{suffix}", upper_first(op_id)),
             };
             // The same union made for another operation is shared; any
@@ -388,10 +392,88 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     add_components(doc, new_schemas)
 }
 
+/// The name of a union of the components `named`: `AOrB` while that stays
+/// short; else the words every member's name ends with, after `Any`
+/// (`AnyProblemResponse` for `BadRequestProblemResponse`,
+/// `ForbiddenProblemResponse`, …), or `{First}Or{N}Others`.
+fn union_name(named: &[String]) -> String {
+    let joined = named.join("Or");
+    if named.len() <= 2 || joined.len() <= 64 {
+        return joined;
+    }
+    let words = |name: &str| -> Vec<String> {
+        let pascal = crate::names::pascal(name);
+        let mut words: Vec<String> = Vec::new();
+        for c in pascal.chars() {
+            match words.last_mut() {
+                Some(word) if !c.is_uppercase() => word.push(c),
+                _ => words.push(c.to_string()),
+            }
+        }
+        words
+    };
+    let all: Vec<Vec<String>> = named.iter().map(|n| words(n)).collect();
+    let shortest = all.iter().map(Vec::len).min().unwrap_or(0);
+    let common = (1..=shortest)
+        .take_while(|&k| {
+            let word = &all[0][all[0].len() - k];
+            all.iter().all(|w| &w[w.len() - k] == word)
+        })
+        .last()
+        .unwrap_or(0);
+    // A suffix that is a whole member's name says nothing of the others.
+    if common > 0 && common < shortest {
+        let suffix: String = all[0][all[0].len() - common..].concat();
+        return format!("Any{suffix}");
+    }
+    format!(
+        "{}Or{}Others",
+        crate::names::pascal(&named[0]),
+        named.len() - 1
+    )
+}
+
 fn upper_first(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::union_name;
+
+    fn named(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_union_of_many_is_named_by_what_its_members_share() {
+        assert_eq!(union_name(&named(&["A", "B", "C"])), "AOrBOrC");
+        let problems = named(&[
+            "BadRequestProblemResponse",
+            "UnauthorizedProblemResponse",
+            "ForbiddenProblemResponse",
+            "InternalServerErrorProblemResponse",
+        ]);
+        assert_eq!(union_name(&problems), "AnyProblemResponse");
+        let unrelated = named(&[
+            "ErrorMessageWithDetails",
+            "SecurityFreezeErrorMessage",
+            "ValidationFailureReport",
+        ]);
+        assert_eq!(union_name(&unrelated), "ErrorMessageWithDetailsOr2Others");
+        // One member's whole name is not what the others share.
+        let nested = named(&[
+            "Problem",
+            "ResourceNotFoundProblem",
+            "ConflictingResourceStateProblem",
+        ]);
+        assert_eq!(union_name(&nested), "ProblemOr2Others");
+        for names in [problems, unrelated, nested] {
+            assert!(union_name(&names).len() <= 64);
+        }
     }
 }
