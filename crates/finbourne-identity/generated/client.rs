@@ -248,7 +248,7 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
-    ///One of several bodies an operation may answer with.
+    ///One of several bodies an operation may answer with: `LusidValidationProblemDetails`, `LusidProblemDetails`.
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

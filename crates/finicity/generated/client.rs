@@ -124,7 +124,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_message: ::std::option::Option<::std::string::String>,
     }
-    ///One of several bodies an operation may answer with.
+    ///One of several bodies an operation may answer with: `ErrorMessage`, `ErrorWrapper`.
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

@@ -352,6 +352,17 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             // after the operation.
             let named: Option<Vec<String>> =
                 distinct.iter().map(crate::pointer::schema_ref).collect();
+            let description = match &named {
+                Some(named) => format!(
+                    "One of several bodies an operation may answer with: {}.",
+                    named
+                        .iter()
+                        .map(|n| format!("`{}`", crate::names::pascal(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "One of several bodies an operation may answer with.".to_owned(),
+            };
             let wanted = match named {
                 Some(named) => union_name(&named),
                 None => format!("{}{suffix}", upper_first(op_id)),
@@ -374,7 +385,7 @@ fn unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             let reference = json!({ "$ref": format!("#/components/schemas/{}", escape(&name)) });
             new_schemas.entry(name.clone()).or_insert_with(|| {
                 json!({
-                    "description": "One of several bodies an operation may answer with.",
+                    "description": description,
                     "oneOf": distinct.clone(),
                 })
             });
