@@ -202,6 +202,20 @@ fn run_one(spec: &Path, out: Option<&Path>) -> Row {
         Ok(c) => c,
         Err(e) => return row(Err(format!("cannot start: {e}"))),
     };
+    // Read what it prints while it runs: a spec with many notes prints
+    // more than a pipe holds (OpenMeter's 180 KB), and a child blocked on a
+    // full pipe never ends (it was reported as "no result in 300 s").
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     // Wait with a limit: poll, since std has no timed wait.
     loop {
         match child.try_wait() {
@@ -215,9 +229,14 @@ fn run_one(spec: &Path, out: Option<&Path>) -> Row {
             Err(e) => return row(Err(e.to_string())),
         }
     }
-    let output = match child.wait_with_output() {
-        Ok(o) => o,
+    let status = match child.wait() {
+        Ok(status) => status,
         Err(e) => return row(Err(e.to_string())),
+    };
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let notes: Vec<String> = stdout
