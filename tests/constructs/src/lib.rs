@@ -22,11 +22,13 @@ macro_rules! generated {
 generated!(
     form_bodies,
     hierarchies,
+    inherited_names,
     media_types,
     mock_forms,
     name_clashes,
     published_forms,
     real_world,
+    signed_one,
     tolerance,
     types_only
 );

@@ -30,6 +30,7 @@ pub(crate) const REWRITES: &[Rewrite] = &[
     calls::ANY_SUCCESS,
     calls::STATUS_ARMS,
     models::EDITION_2024_KEYWORDS,
+    models::SIGNED_ONE_VARIANTS,
     calls::OTHER_METHODS,
     calls::THROUGH_THE_RUNTIME,
     models::DOCUMENTED_VARIANTS,

@@ -36,6 +36,54 @@ impl VisitMut for Edition2024Keywords {
     }
 }
 
+pub(super) const SIGNED_ONE_VARIANTS: Rewrite = Rewrite {
+    name: "signed-one-variants",
+    module: module_path!(),
+    summary: None,
+    rows: &[Row {
+        construct: "an enum value `-1` or `+1` (Elastic's durations), which typify names `minus1`, `plus1` whatever the case asked",
+        action: "the variant is `Minus1`, `Plus1` (the crate's `non_camel_case_types` lint refused the client)",
+    }],
+    snapshots: &["rewrite-signed-one-variants"],
+    apply: |generated| {
+        SignedOneVariants.visit_file_mut(&mut generated.file);
+        Ok(())
+    },
+};
+
+/// typify's name for the values `-1` and `+1` is `minus1` and `plus1` in
+/// every case; as enum variants they are `Minus1` and `Plus1`, where they
+/// are declared and wherever a path names them (`Self::minus1`). A field
+/// of that name (`self.minus1`) is no path, and stays snake case.
+struct SignedOneVariants;
+
+fn signed_one(ident: &syn::Ident) -> Option<syn::Ident> {
+    match ident.to_string().as_str() {
+        "minus1" => Some(syn::Ident::new("Minus1", ident.span())),
+        "plus1" => Some(syn::Ident::new("Plus1", ident.span())),
+        _ => None,
+    }
+}
+
+impl VisitMut for SignedOneVariants {
+    fn visit_variant_mut(&mut self, variant: &mut syn::Variant) {
+        if let Some(pascal) = signed_one(&variant.ident) {
+            variant.ident = pascal;
+        }
+        syn::visit_mut::visit_variant_mut(self, variant);
+    }
+
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.segments.len() >= 2
+            && let Some(last) = path.segments.last_mut()
+            && let Some(pascal) = signed_one(&last.ident)
+        {
+            last.ident = pascal;
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
+}
+
 pub(super) const DOCUMENTED_VARIANTS: Rewrite = Rewrite {
     name: "documented-variants",
     module: module_path!(),

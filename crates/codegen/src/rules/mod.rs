@@ -426,3 +426,48 @@ pub(crate) fn note_places(notes: &mut Vec<String>, places: &[String], what: &str
 
 #[cfg(test)]
 mod tests;
+
+/// The property schemas component `name` writes itself: in its
+/// `properties`, or in an inline part of its `allOf`.
+pub(super) fn own_properties<'a>(
+    components: &'a Map<String, Value>,
+    name: &str,
+) -> Vec<(String, &'a Value)> {
+    let Some(schema) = components.get(name) else {
+        return Vec::new();
+    };
+    let parts = schema.get("allOf").and_then(Value::as_array);
+    std::iter::once(schema)
+        .chain(parts.into_iter().flatten())
+        .filter_map(|s| s.get("properties").and_then(Value::as_object))
+        .flatten()
+        .map(|(prop, value)| (prop.clone(), value))
+        .collect()
+}
+
+/// The property schemas component `name`'s `allOf` takes from other
+/// components, through `$ref` parts at any depth: `(property, schema,
+/// the component that writes it)`.
+pub(super) fn inherited_properties<'a>(
+    components: &'a Map<String, Value>,
+    name: &str,
+) -> Vec<(String, &'a Value, String)> {
+    let bases = |name: &str| -> Vec<String> {
+        let parts = components.get(name).and_then(|s| s.get("allOf"));
+        let parts = parts.and_then(Value::as_array).into_iter().flatten();
+        parts.filter_map(crate::pointer::schema_ref).collect()
+    };
+    let mut found = Vec::new();
+    let mut seen = std::collections::BTreeSet::from([name.to_owned()]);
+    let mut queue = bases(name);
+    while let Some(base) = queue.pop() {
+        if !seen.insert(base.clone()) {
+            continue;
+        }
+        queue.extend(bases(&base));
+        for (prop, value) in own_properties(components, &base) {
+            found.push((prop, value, base.clone()));
+        }
+    }
+    found
+}

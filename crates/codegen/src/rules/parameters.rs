@@ -508,10 +508,16 @@ pub(super) const STRING_UNIONS: Rule = Rule {
     name: "string-unions",
     module: module_path!(),
     apply: string_unions,
-    rows: &[Row {
-        construct: "a path or header parameter typed by a `oneOf`/`anyOf` of strings (an enum or a free string, a uuid or a name)",
-        action: "normalized: a string (what every arm is on the wire; typify's union type has no `Display` to put in a URL)",
-    }],
+    rows: &[
+        Row {
+            construct: "a path or header parameter typed by a `oneOf`/`anyOf` of strings (an enum or a free string, a uuid or a name)",
+            action: "normalized: a string (what every arm is on the wire; typify's union type has no `Display` to put in a URL)",
+        },
+        Row {
+            construct: "a path or header parameter typed by a list, an object, or a union with a list or object arm (Elastic's `names`: a name or a list of names)",
+            action: "normalized: a string the caller writes as the URL spells it (a list comma-separated); typify's type has no `Display`",
+        },
+    ],
     snapshots: &["normalize-parameter-forms"],
 };
 
@@ -524,9 +530,34 @@ fn string_unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> 
         if !matches!(p.location.as_str(), "header" | "path") {
             return Ok(vec![param]);
         }
+        // Through `$ref`s and `allOf` wrappers of one part.
+        let unwrap = |schema: &Value| -> Value {
+            let mut schema = resolve(schema, &components).clone();
+            for _ in 0..8 {
+                let only = match schema
+                    .get("allOf")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                {
+                    Some([only]) => resolve(only, &components).clone(),
+                    _ => break,
+                };
+                schema = only;
+            }
+            schema
+        };
+        // A list or an object: typify's type for it has no `Display`.
+        let structured = |schema: &Value| {
+            let schema = unwrap(schema);
+            matches!(
+                schema.get("type").and_then(Value::as_str),
+                Some("array" | "object")
+            ) || schema.get("properties").is_some()
+        };
+        let schema = unwrap(&p.schema);
         let arms: Vec<&Value> = ["oneOf", "anyOf"]
             .iter()
-            .filter_map(|k| p.schema.get(*k).and_then(Value::as_array))
+            .filter_map(|k| schema.get(*k).and_then(Value::as_array))
             .flatten()
             .collect();
         let is_string = |arm: &Value| {
@@ -540,14 +571,19 @@ fn string_unions(doc: &mut Value, context: &mut Context) -> Result<(), Problem> 
                         .is_some_and(|values| values.iter().all(Value::is_string)));
             typed || untyped_strings
         };
-        if arms.is_empty() || !arms.iter().all(|arm| is_string(arm)) {
-            return Ok(vec![param]);
+        if !arms.is_empty() && arms.iter().all(|arm| is_string(arm)) {
+            param["schema"] = json!({"type": "string"});
+            notes.push(format!(
+                "{}: the {} parameter `{}`, a union of strings, is a string",
+                p.op_id, p.location, p.name
+            ));
+        } else if structured(&schema) || arms.iter().any(|arm| structured(arm)) {
+            param["schema"] = json!({"type": "string"});
+            notes.push(format!(
+                "{}: the {} parameter `{}`, a list, an object or a union with one, is a string the caller writes as the URL spells it (a list comma-separated)",
+                p.op_id, p.location, p.name
+            ));
         }
-        param["schema"] = json!({"type": "string"});
-        notes.push(format!(
-            "{}: the {} parameter `{}`, a union of strings, is a string",
-            p.op_id, p.location, p.name
-        ));
         Ok(vec![param])
     });
     Ok(())

@@ -137,10 +137,16 @@ pub(super) const SAME_FIELD_NAME: Rule = Rule {
     name: "same-field-name",
     module: module_path!(),
     apply: same_field_name,
-    rows: &[Row {
-        construct: "two properties whose Rust field names are one (`callerName`, `caller_name`)",
-        action: "the later left out, noted",
-    }],
+    rows: &[
+        Row {
+            construct: "two properties whose Rust field names are one (`callerName`, `caller_name`)",
+            action: "the later left out, noted",
+        },
+        Row {
+            construct: "a property whose Rust field name is that of one merged from another component through `allOf: [$ref]` (Elastic's `name` beside an inherited `_name`)",
+            action: "the component's own one left out, noted (the merged type had two fields of one name)",
+        },
+    ],
     snapshots: &["lenient-options-method-and-clashing-fields"],
 };
 
@@ -168,10 +174,51 @@ fn same_field_name(doc: &mut Value, context: &mut Context) -> Result<(), Problem
             required.retain(|r| !r.as_str().is_some_and(|r| colliding.iter().any(|c| c == r)));
         }
     });
+    // A component's own property whose field name one it merges from
+    // another component has under another key.
+    let mut merged: Vec<(String, String)> = Vec::new();
+    if let Some(Value::Object(components)) = doc.pointer("/components/schemas") {
+        for name in components.keys() {
+            let inherited: Vec<(String, String)> = super::inherited_properties(components, name)
+                .into_iter()
+                .map(|(prop, _, _)| (field_name(&prop), prop))
+                .collect();
+            for (prop, _) in super::own_properties(components, name) {
+                let field = field_name(&prop);
+                if inherited.iter().any(|(f, key)| *f == field && *key != prop) {
+                    merged.push((name.clone(), prop));
+                }
+            }
+        }
+    }
+    for (name, prop) in merged {
+        let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{}", escape(&name)))
+        else {
+            continue;
+        };
+        // From the component and from its inline `allOf` parts.
+        let forget = |place: &mut Value| {
+            if let Some(Value::Object(props)) = place.get_mut("properties") {
+                props.remove(&prop);
+            }
+            if let Some(Value::Array(required)) = place.get_mut("required") {
+                required.retain(|r| r.as_str() != Some(prop.as_str()));
+            }
+        };
+        forget(schema);
+        if let Some(Value::Array(parts)) = schema.get_mut("allOf") {
+            parts.iter_mut().for_each(forget);
+        }
+        clashes.push(format!(
+            "/components/schemas/{}/properties/{}",
+            escape(&name),
+            escape(&prop)
+        ));
+    }
     note_places(
         &mut context.notes,
         &clashes,
-        "propert(ies) whose field name another property of the same schema already has were left out, and are not read",
+        "propert(ies) whose field name another property of the same schema (or one it merges through `allOf`) already has were left out, and are not read",
     );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! name is given twice. [`crate::names::Names`] hands them out; these rules
 //! ask it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
@@ -144,55 +144,37 @@ fn inherited_clashes(doc: &Value, names: &Names) -> Vec<(String, String, String)
     else {
         return found;
     };
-    // The property schemas a component writes itself (in `properties`, or
-    // in an `allOf` part's), and the components its `allOf` parts refer to.
-    let own = |name: &str| -> (Vec<(String, &Value)>, Vec<String>) {
-        let (mut props, mut bases) = (Vec::new(), Vec::new());
-        let Some(schema) = components.get(name) else {
-            return (props, bases);
-        };
-        let mut maps = vec![schema];
-        if let Some(Value::Array(parts)) = schema.get("allOf") {
-            for part in parts {
-                maps.push(part);
-                bases.extend(crate::pointer::schema_ref(part));
-            }
-        }
-        for schema in maps {
-            if let Some(Value::Object(map)) = schema.get("properties") {
-                props.extend(map.iter().map(|(prop, value)| (prop.clone(), value)));
-            }
-        }
-        (props, bases)
-    };
     for inheritor in components.keys() {
-        let (mine, mut queue) = own(inheritor);
-        if queue.is_empty() {
+        let inherited = super::inherited_properties(components, inheritor);
+        if inherited.is_empty() {
             continue;
         }
         // Every definition of each property the merge sees, and whether
         // one is an inline schema written in another component.
         let mut definitions: BTreeMap<String, (Vec<&Value>, Option<String>)> = BTreeMap::new();
-        for (prop, value) in mine {
+        for (prop, value) in super::own_properties(components, inheritor) {
             definitions.entry(prop).or_default().0.push(value);
         }
-        let mut seen = BTreeSet::from([inheritor.clone()]);
-        while let Some(base) = queue.pop() {
-            if !seen.insert(base.clone()) {
-                continue;
-            }
-            let (props, bases) = own(&base);
-            queue.extend(bases);
-            for (prop, value) in props {
-                let entry = definitions.entry(prop).or_default();
-                entry.0.push(value);
-                if invents_type(value) {
-                    entry.1.get_or_insert(base.clone());
-                }
+        for (prop, value, owner) in inherited {
+            let entry = definitions.entry(prop).or_default();
+            entry.0.push(value);
+            if invents_type(value) {
+                entry.1.get_or_insert(owner);
             }
         }
         for (prop, (values, inline_in)) in definitions {
-            let why = if values.len() > 1 && values.iter().any(|v| *v != values[0]) {
+            // A bare object (`{type: object}`, described or not) adds
+            // nothing to a merge: what it is merged with stays as it is.
+            let bare = |v: &&Value| {
+                v.as_object().is_some_and(|m| {
+                    m.keys().all(|k| {
+                        k == "type" || k == "description" || k == "title" || k.starts_with("x-")
+                    }) && m.get("type").is_none_or(|t| t == "object")
+                })
+            };
+            let mut shaping: Vec<&Value> = values.iter().filter(|v| !bare(v)).copied().collect();
+            shaping.dedup();
+            let why = if shaping.len() > 1 && shaping.iter().any(|v| *v != shaping[0]) {
                 format!("merges `{prop}`, defined differently by several of its parts")
             } else if let Some(owner) = inline_in {
                 format!("inherits the inline schema `{prop}` from {owner}")
