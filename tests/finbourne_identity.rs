@@ -341,15 +341,11 @@ async fn a_refused_token_is_renewed_once_and_the_call_sent_again() {
             assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
         }
         assert_eq!(tokens.requests().len(), 2, "one renewal");
-        let mut calls = api.requests();
+        let calls = api.requests();
         assert_eq!(calls.len(), 2, "sent once more, not again after that");
         assert_eq!(calls[0].header("authorization"), Some("Bearer access-1"));
         assert_eq!(calls[1].header("authorization"), Some("Bearer access-2"));
-        for call in &mut calls {
-            call.headers
-                .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
-        }
-        common::assert_same_requests(&calls);
+        common::assert_same_requests_but(&calls, "authorization");
     }
 }
 

@@ -383,6 +383,22 @@ pub fn assert_same_requests(seen: &[Seen]) {
     }
 }
 
+/// [`assert_same_requests`] but for the header `renewed` (credentials that
+/// were renewed between the attempts), which must differ.
+pub fn assert_same_requests_but(seen: &[Seen], renewed: &str) {
+    let values: Vec<Option<&str>> = seen.iter().map(|s| s.header(renewed)).collect();
+    assert!(
+        values.windows(2).all(|w| w[0] != w[1]),
+        "`{renewed}` was not renewed between attempts: {values:?}"
+    );
+    let mut seen = seen.to_vec();
+    for s in &mut seen {
+        s.headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case(renewed));
+    }
+    assert_same_requests(&seen);
+}
+
 /// 429 with `Retry-After: 1` waits at least a second before the retry.
 pub async fn retry_after_is_honoured<P: Provider>() {
     let server = ScriptedServer::start(vec![

@@ -105,15 +105,11 @@ impl Names {
 /// `AuthorizationStatus`, beside the component `authorization_status`).
 /// Returns the old and new keys; `None` when no component has that name.
 pub(crate) fn rename_component(doc: &mut Value, type_name: &str) -> Option<(String, String)> {
-    let schemas = doc.pointer("/components/schemas")?.as_object()?;
-    let key = schemas.keys().find(|k| pascal(k) == type_name)?.clone();
     let mut names = Names::default();
-    for k in schemas.keys() {
+    for k in doc.pointer("/components/schemas")?.as_object()?.keys() {
         names.claim(k);
     }
-    let to = names.claim(&key);
-    rename(doc, &[(key.clone(), to.clone())]);
-    Some((key, to))
+    rename_component_claiming(doc, type_name, &mut names)
 }
 
 /// As [`rename_component`], taking the new key from `names` (which every

@@ -409,15 +409,7 @@ fn generate_doc(
             .collect(),
         deep_objects: marked(rules::DEEP_OBJECT)
             .into_iter()
-            .map(|(id, v)| {
-                let names = v.as_array().into_iter().flatten();
-                (
-                    id,
-                    names
-                        .filter_map(|n| n.as_str().map(str::to_owned))
-                        .collect(),
-                )
-            })
+            .map(|(id, v)| (id, strings(&v)))
             .collect(),
         form_encodings: marked(rules::FORM_ENCODING)
             .into_iter()
@@ -444,15 +436,7 @@ fn generate_doc(
             .collect(),
         other_media: marked(rules::OTHER_MEDIA)
             .into_iter()
-            .map(|(id, v)| {
-                let types = v.as_array().into_iter().flatten();
-                (
-                    id,
-                    types
-                        .filter_map(|t| t.as_str().map(str::to_owned))
-                        .collect(),
-                )
-            })
+            .map(|(id, v)| (id, strings(&v)))
             .collect(),
         returns_secret: marked(postprocess::RETURNS_SECRET)
             .into_iter()
@@ -526,4 +510,12 @@ fn generate_doc(
         notes: notes.to_vec(),
         skipped: skipped.to_vec(),
     })
+}
+
+/// The strings of a JSON list (a marker's value); nothing for another value.
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    let items = value.as_array().into_iter().flatten();
+    items
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
 }

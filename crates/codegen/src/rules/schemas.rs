@@ -397,7 +397,6 @@ fn enum_values_of_another_type(doc: &mut Value, context: &mut Context) -> Result
             Value::Null => 0,
         };
         let mut kinds: Vec<u8> = values.iter().map(kind).filter(|k| *k != 0).collect();
-        kinds.dedup();
         kinds.sort_unstable();
         kinds.dedup();
         let untyped_mixed = schema.get("type").is_none() && kinds.len() > 1;

@@ -197,27 +197,22 @@ fn inherited_clashes(doc: &Value, names: &Names) -> Vec<(String, String, String)
 fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     let Context { names, notes, .. } = context;
     let mut hoisted: Vec<(String, Value)> = Vec::new();
-    // Moves `schema` into the components under a free name like `wanted`,
-    // noted as `note` says of that name.
-    let mut hoist =
-        |wanted: &str, note: &dyn Fn(&str) -> String, schema: &mut Value, names: &mut Names| {
-            let name = names.claim(wanted);
-            notes.push(note(&name));
-            let reference =
-                json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
-            let mut inline = std::mem::replace(schema, reference.clone());
-            // A nullable inline schema stays nullable where it was; the new
-            // component is not (typify would make `X(Option<X>)` beside `X`).
-            if let Some(map) = inline.as_object_mut()
-                && map.remove("nullable") == Some(Value::Bool(true))
-            {
-                *schema = json!({ "allOf": [reference], "nullable": true });
-            }
-            hoisted.push((name, inline));
-        };
-    // An inline property schema that components inherit through `allOf`
-    // `$ref`s is named after each inheritor: moved, where it is written,
-    // into a component of its own when one of those names is taken.
+    let mut hoist = |invented: String, at: &str, schema: &mut Value, names: &mut Names| {
+        let name = names.claim(&invented);
+        notes.push(format!(
+                "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
+            ));
+        let reference = json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
+        let mut inline = std::mem::replace(schema, reference.clone());
+        // A nullable inline schema stays nullable where it was; the new
+        // component is not (typify would make `X(Option<X>)` beside `X`).
+        if let Some(map) = inline.as_object_mut()
+            && map.remove("nullable") == Some(Value::Bool(true))
+        {
+            *schema = json!({ "allOf": [reference], "nullable": true });
+        }
+        hoisted.push((name, inline));
+    };
     // A type the generator makes for a property a component merges from
     // others is named after the component: a component with that name gets
     // another (its `$ref`s follow), as the fallback would after a failed
@@ -255,12 +250,7 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
                 for (prop, inline) in props.iter_mut() {
                     let invented = format!("{}{}", pascal(component), pascal(prop));
                     if invents_type(inline) && names.is_taken(&invented) {
-                        let note = |name: &str| {
-                            format!(
-                                "{component}: the inline schema that would be named {invented}, a component's name, is named {name}"
-                            )
-                        };
-                        hoist(&invented, &note, inline, names);
+                        hoist(invented, component, inline, names);
                     }
                 }
             }
@@ -310,12 +300,7 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
             }
             for (invented, schema) in places {
                 if invents_type(schema) && names.is_taken(&invented) {
-                    let note = |name: &str| {
-                        format!(
-                            "{id}: the inline schema that would be named {invented}, a component's name, is named {name}"
-                        )
-                    };
-                    hoist(&invented, &note, schema, names);
+                    hoist(invented, &id, schema, names);
                 }
             }
         }
