@@ -36,6 +36,31 @@ fn carriers() -> Vec<(&'static str, Value)> {
             "object",
             json!({"type": "object", "properties": {"n": {"type": "integer"}}}),
         ),
+        (
+            "date_time",
+            json!({"type": "string", "format": "date-time"}),
+        ),
+        (
+            "any_of_plain",
+            json!({"anyOf": [{"type": "string"}, {"type": "string", "enum": ["a", "b"]}]}),
+        ),
+        ("all_of_ref_any_of_plain", json!({"allOf": [r("Spelling")]})),
+        (
+            "array_of_any_of_plain",
+            json!({"type": "array", "items": r("Spelling")}),
+        ),
+        (
+            "closed_object",
+            json!({"type": "object", "additionalProperties": false, "properties": {"n": {"type": "integer"}}}),
+        ),
+        (
+            "object_requiring_n",
+            json!({"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}),
+        ),
+        (
+            "map_of_integers",
+            json!({"type": "object", "additionalProperties": {"type": "integer"}}),
+        ),
     ]
 }
 
@@ -56,6 +81,10 @@ fn values() -> Vec<Value> {
         json!({"n": 1}),
         json!({"n": "one"}),
         json!({}),
+        json!("2024-02-30"),
+        json!("2024-02-29T23:59:59Z"),
+        json!("2024-01-01T00:00:00+5"),
+        json!({"n": 1, "x": 2}),
     ]
 }
 
@@ -83,6 +112,7 @@ fn every_default_that_does_not_fit_is_dropped_before_generation() {
         "components": {"schemas": {
             "Letter": {"type": "string", "enum": ["a", "b"]},
             "Counted": {"type": "object", "properties": {"n": {"type": "integer"}}},
+            "Spelling": {"anyOf": [{"type": "string"}, {"type": "string", "enum": ["a", "b"]}]},
             "Thing": {"type": "object", "properties": properties}
         }}
     });
@@ -124,6 +154,14 @@ fn every_default_that_does_not_fit_is_dropped_before_generation() {
         "integer_5", // past int32
         "number_4",  // over the maximum
         "date_0",
+        "date_14",        // the 30th of February
+        "date_time_16",   // an offset without minutes
+        "any_of_plain_0", // checked against an anyOf of plain values
+        "array_of_any_of_plain_9",
+        "closed_object_17",      // a field the schema forbids
+        "object_17",             // nor takes without additionalProperties
+        "object_requiring_n_13", // without a required field
+        "map_of_integers_12",    // a value of the wrong type
     ] {
         assert!(
             dropped.iter().any(|d| d.ends_with(&format!("/{expected}"))),

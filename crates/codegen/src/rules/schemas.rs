@@ -576,9 +576,13 @@ fn fits_through(
         let extra = schema.get("additionalProperties");
         let field_fits = |(k, v): (&String, &Value)| match properties.and_then(|p| p.get(k)) {
             Some(p) => deeper(p, v),
+            // typify checks a default against the struct it makes of
+            // `properties`, which takes no other field unless
+            // `additionalProperties` says so.
             None => match extra {
                 Some(Value::Bool(false)) => false,
                 Some(extra @ Value::Object(_)) => deeper(extra, v),
+                None => properties.is_none(),
                 _ => true,
             },
         };
