@@ -50,6 +50,12 @@ impl Names {
         self.taken.contains(&pascal(name))
     }
 
+    /// Takes the identifier `name` becomes, given out by another (the
+    /// generator's own names for inline schemas).
+    pub(crate) fn reserve(&mut self, name: &str) {
+        self.taken.insert(pascal(name));
+    }
+
     /// A key for a new type named after `wanted`: `wanted` itself when its
     /// identifier is free, else `wanted2`, `wanted3`, … (the spec's own
     /// spelling is kept, so a free name generates exactly as before). The

@@ -20,6 +20,7 @@ macro_rules! generated {
 }
 
 generated!(
+    foreseen_names,
     form_bodies,
     hierarchies,
     inherited_names,

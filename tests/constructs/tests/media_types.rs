@@ -111,6 +111,10 @@ async fn the_other_forms_keep_errors_retries_and_bodiless_successes() {
     // A declared error is typed, as from the JSON method.
     let err = c.get_report_as("r3", None, "text/csv").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+    // Its own type, not the success's (both were `GetReportResponse` to
+    // the generator).
+    let typed = err.provider_error().expect("the 404 body decodes");
+    assert_eq!(typed.message.as_deref(), Some("no such report"));
     assert_eq!(missing.calls(), 1);
     // A success without a body is an empty one.
     let answer = c.start_export_as("application/octet-stream").await.unwrap();

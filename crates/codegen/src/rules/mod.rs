@@ -21,6 +21,7 @@ use crate::names::Names;
 
 mod compositions;
 mod document;
+mod invented;
 mod media;
 mod nullable;
 mod openapi31;
@@ -93,6 +94,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     responses::OPTIONAL_SUCCESS_VALUE,
     responses::BODILESS_BESIDE_DOWNLOAD,
     responses::UNIONS,
+    type_names::FORESEEN_NAMES,
 ];
 
 /// One row of the construct table: a construct found in published specs,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, METHODS, Problem, Row, Rule, for_each_schema};
+use super::{Context, METHODS, Problem, Row, Rule, for_each_schema, invented};
 use crate::names::{Names, pascal};
 
 pub(super) const COMPONENT_NAMES: Rule = Rule {
@@ -98,7 +98,7 @@ pub(super) fn makes_type(schema: &Value) -> bool {
 /// Whether the generator names a type after the place of this inline
 /// schema: one it [`makes_type`] of, or a string with a length or pattern
 /// (a newtype that checks them).
-fn invents_type(schema: &Value) -> bool {
+pub(super) fn invents_type(schema: &Value) -> bool {
     let constrained_string = schema.get("type").and_then(Value::as_str) == Some("string")
         && ["minLength", "maxLength", "pattern"]
             .iter()
@@ -202,16 +202,7 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
         notes.push(format!(
                 "{at}: the inline schema that would be named {invented}, a component's name, is named {name}"
             ));
-        let reference = json!({ "$ref": format!("#/components/schemas/{}", super::escape(&name)) });
-        let mut inline = std::mem::replace(schema, reference.clone());
-        // A nullable inline schema stays nullable where it was; the new
-        // component is not (typify would make `X(Option<X>)` beside `X`).
-        if let Some(map) = inline.as_object_mut()
-            && map.remove("nullable") == Some(Value::Bool(true))
-        {
-            *schema = json!({ "allOf": [reference], "nullable": true });
-        }
-        hoisted.push((name, inline));
+        hoisted.push((name.clone(), take_inline(schema, &name)));
     };
     // A type the generator makes for a property a component merges from
     // others is named after the component: a component with that name gets
@@ -306,8 +297,29 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
         }
     }
     notes.extend(renamed);
+    add_components(doc, hoisted);
+    Ok(())
+}
+
+/// Replaces the inline schema `schema` by a `$ref` to the component
+/// `name`, and returns it (to become that component).
+fn take_inline(schema: &mut Value, name: &str) -> Value {
+    let reference = json!({ "$ref": format!("#/components/schemas/{}", super::escape(name)) });
+    let mut inline = std::mem::replace(schema, reference.clone());
+    // A nullable inline schema stays nullable where it was; the new
+    // component is not (typify would make `X(Option<X>)` beside `X`).
+    if let Some(map) = inline.as_object_mut()
+        && map.remove("nullable") == Some(Value::Bool(true))
+    {
+        *schema = json!({ "allOf": [reference], "nullable": true });
+    }
+    inline
+}
+
+/// Adds `schemas` to the document's component schemas.
+fn add_components(doc: &mut Value, hoisted: Vec<(String, Value)>) {
     if hoisted.is_empty() {
-        return Ok(());
+        return;
     }
     if let Some(root) = doc.as_object_mut() {
         let schemas = root
@@ -317,6 +329,121 @@ fn invented_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
             .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
         if let Some(Value::Object(schemas)) = schemas {
             schemas.extend(hoisted);
+        }
+    }
+}
+
+pub(super) const FORESEEN_NAMES: Rule = Rule {
+    name: "foreseen-names",
+    module: module_path!(),
+    apply: foreseen_names,
+    rows: &[Row {
+        construct: "an inline schema whose name the generator invents (a nested property `{Type}{Property}`, list items `{Type}Item`, map values `{Type}Value`, a titled union arm, a parameter `{Op}{Parameter}`, every answer body `{Op}Response`) where a component or a different inline schema has that name: typify would silently type the second as the first (an error body read as the success type) or define the name twice",
+        action: "normalized, before generation: the inline schema moves into the components under a free name (an error body as `{Op}Error`, another as `{Name}2`); one merged from another component through `allOf` renames the component holding the name instead",
+    }],
+    snapshots: &["normalize-foreseen-names"],
+};
+
+/// Rounds of [`foreseen_names`]: each separates every clash it finds; a
+/// type moved into the components may bring its children's names into a
+/// clash the next round separates. Two rounds sufficed for every spec seen.
+const ROUNDS: usize = 8;
+
+/// Every other name the generator invents ([`invented::invented_types`]:
+/// nested properties, list items, map values, titled union arms,
+/// parameters), foreseen: one that is a component's name, or that two
+/// different inline schemas would get (typify would silently type the
+/// second as the first), is separated before generation. An inline schema
+/// moves into the components under a free name (`{Name}2`); one merged
+/// from another component cannot move alone, so the component holding the
+/// name is renamed instead. The names are then taken.
+fn foreseen_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let Context { names, notes, .. } = context;
+    for _ in 0..ROUNDS {
+        let found = invented::invented_types(doc);
+        for invented in &found {
+            names.reserve(&invented.name);
+        }
+        let components: BTreeMap<String, String> = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .map(|c| c.keys().map(|k| (pascal(k), k.clone())).collect())
+            .unwrap_or_default();
+        let mut first: BTreeMap<&str, &invented::Invented> = BTreeMap::new();
+        // (the schema to move, what it clashes with)
+        let mut moves: Vec<(&invented::Invented, String)> = Vec::new();
+        let mut renames: Vec<(String, String)> = Vec::new();
+        for invented in &found {
+            let name = invented.name.as_str();
+            if let Some(key) = components.get(name) {
+                let what = format!("component `{key}`");
+                if !invented.merged {
+                    moves.push((invented, what));
+                } else if !renames.iter().any(|(n, _)| n == name) {
+                    renames.push((invented.name.clone(), invented.at.clone()));
+                }
+                continue;
+            }
+            let Some(earlier) = first.get(name) else {
+                first.insert(name, invented);
+                continue;
+            };
+            if earlier.at == invented.at || doc.pointer(&earlier.at) == doc.pointer(&invented.at) {
+                continue;
+            }
+            let what = format!("the inline schema at {}", earlier.at);
+            if !invented.merged {
+                moves.push((invented, what));
+            } else if !earlier.merged {
+                let what = format!("the inline schema at {}", invented.at);
+                moves.push((earlier, what));
+                first.insert(name, invented);
+            } else {
+                notes.push(format!(
+                    "{}: the generator names the inline schema merged here {name}, as the different one at {}; it reads both as the first (not separated: both are merged from other components)",
+                    invented.at, earlier.at
+                ));
+            }
+        }
+        if moves.is_empty() && renames.is_empty() {
+            return Ok(());
+        }
+        // A schema within one moved already moves with it.
+        let mut moved: Vec<String> = Vec::new();
+        let mut hoisted = Vec::new();
+        let mut originals: Vec<(Value, String)> = Vec::new();
+        for (invented, what) in moves {
+            let at = invented.at.clone();
+            let within = |m: &String| at == *m || at.starts_with(&format!("{m}/"));
+            if moved.iter().any(within) {
+                continue;
+            }
+            let Some(schema) = doc.pointer_mut(&at) else {
+                continue;
+            };
+            moved.push(at.clone());
+            // The same schema in two places (the `default` answer copied to
+            // 4XX and 5XX) moves into one component.
+            if let Some((_, name)) = originals.iter().find(|(o, _)| o == schema) {
+                take_inline(schema, name);
+                continue;
+            }
+            let name = names.claim(invented.instead.as_ref().unwrap_or(&invented.name));
+            notes.push(format!(
+                "{at}: the inline schema the generator would name {}, the name of {what}, is the component `{name}`",
+                invented.name
+            ));
+            originals.push((schema.clone(), name.clone()));
+            hoisted.push((name.clone(), take_inline(schema, &name)));
+        }
+        add_components(doc, hoisted);
+        for (invented, at) in renames {
+            if let Some((from, to)) = crate::names::rename_component_claiming(doc, &invented, names)
+            {
+                notes.push(format!(
+                    "component `{from}` is renamed `{to}`: the generator names the schema merged from {at} {invented}"
+                ));
+            }
         }
     }
     Ok(())
