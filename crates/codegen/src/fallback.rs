@@ -38,7 +38,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
         "give-way",
         &[Row {
             construct: "anything the generator still refuses",
-            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations) gives way — a component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, once per element that gives way, however many (bounded by what the spec holds). Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate`. Only a document that is not OpenAPI at all is refused",
+            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations; within a component, the one property at fault, by halving its properties) gives way — that property, part or component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, once per element that gives way, however many (bounded by what the spec holds). Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate` naming the construct in our words where the generator's message is known, then that message cut to 160 characters. Only a document that is not OpenAPI at all is refused",
         }],
         &["fallback-what-cannot-be-generated"],
     ),
@@ -72,6 +72,9 @@ pub fn most_fallbacks(doc: &Value) -> usize {
 pub enum Fault {
     /// A component schema, by name.
     Schema(String),
+    /// A schema within a component or an operation (a property, list
+    /// items, a body), by JSON pointer: only it gives way.
+    Part(String),
     /// An operation, by path and method.
     Operation(String, String),
     /// A Rust type name the generator defined twice: its own name for an
@@ -93,8 +96,17 @@ impl Fault {
         Self::of_segments(&segments)
     }
 
-    /// The fault that path segments (`["paths", "/x", "get", ...]`) name.
+    /// The fault that path segments (`["paths", "/x", "get", ...]`) name:
+    /// the deepest schema they pass through below a component or within an
+    /// operation, else the component or operation.
     pub fn of_segments(segments: &[String]) -> Self {
+        if let Some(depth) = part_depth(segments) {
+            let pointer: String = segments[..depth]
+                .iter()
+                .map(|s| format!("/{}", rules::escape(s)))
+                .collect();
+            return Self::Part(pointer);
+        }
         match segments {
             [c, s, name, ..] if c == "components" && s == "schemas" => Self::Schema(name.clone()),
             [p, path, method, ..] if p == "paths" && METHODS.contains(&method.as_str()) => {
@@ -146,6 +158,41 @@ impl Fault {
     }
 }
 
+/// How many of `segments` lead to the deepest schema they pass through
+/// that is a part of a component schema (a property, items, a member of a
+/// composition) or of an operation (a parameter's or a body's schema);
+/// `None` when there is none below the component or operation.
+fn part_depth(segments: &[String]) -> Option<usize> {
+    let start = match segments {
+        [c, s, _, ..] if c == "components" && s == "schemas" => 3,
+        [p, _, method, ..] if p == "paths" && METHODS.contains(&method.as_str()) => {
+            3 + segments[3..].iter().position(|s| s == "schema")? + 1
+        }
+        _ => return None,
+    };
+    if start > segments.len() {
+        return None;
+    }
+    let mut depth = start;
+    loop {
+        let rest = &segments[depth..];
+        let step = match rest {
+            [k, _, ..] if k == "properties" => 2,
+            [k, i, ..]
+                if ["allOf", "anyOf", "oneOf"].contains(&k.as_str())
+                    && i.parse::<usize>().is_ok() =>
+            {
+                2
+            }
+            [k, ..] if ["items", "additionalProperties", "not"].contains(&k.as_str()) => 1,
+            _ => break,
+        };
+        depth += step;
+    }
+    // A component itself is a `Schema` fault; an operation's body is a part.
+    (depth > 3 || segments[0] == "paths").then_some(depth)
+}
+
 /// What a fallback did.
 pub enum Fallback {
     /// A note for the header: a schema now read as any JSON value.
@@ -157,16 +204,16 @@ pub enum Fallback {
 /// Gives way at `fault` in `doc`, for `reason`; `None` when there is
 /// nothing to give (the document itself, or a schema already untyped).
 pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback> {
-    let reason = shorten(reason);
+    let refused_default = reason.contains("does not conform to the given schema");
+    let reason = explain(reason);
     // A default the generator cannot check against its schema (one on a
     // union, say) costs the defaults of that element, not its type.
-    if reason.contains("does not conform to the given schema")
-        && let Some(place) = element(doc, fault)
-    {
+    if refused_default && let Some(place) = element(doc, fault) {
         let dropped = drop_defaults(place, fault);
         if dropped > 0 {
             let what = match fault {
                 Fault::Schema(name) => format!("component `{name}`"),
+                Fault::Part(pointer) => format!("`{pointer}`"),
                 Fault::Operation(path, method) => format!("operation `{method} {path}`"),
                 Fault::TypeName(_) | Fault::Document => String::new(),
             };
@@ -190,6 +237,20 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
             *schema = any;
             Some(Fallback::Note(format!(
                 "component `{name}` is read as any JSON value (serde_json::Value): {reason}"
+            )))
+        }
+        Fault::Part(pointer) => {
+            let schema = doc.pointer_mut(pointer)?;
+            let mut any = json!({});
+            if let Some(d) = schema.get("description") {
+                any["description"] = d.clone();
+            }
+            if *schema == any {
+                return None;
+            }
+            *schema = any;
+            Some(Fallback::Note(format!(
+                "{pointer} is read as any JSON value (serde_json::Value), the rest of its schema kept: {reason}"
             )))
         }
         Fault::Operation(path, method) => {
@@ -222,6 +283,7 @@ fn element<'a>(doc: &'a mut Value, fault: &Fault) -> Option<&'a mut Value> {
             doc.pointer_mut(&format!("/components/schemas/{}", rules::escape(name)))
         }
         Fault::Operation(path, method) => doc.get_mut("paths")?.get_mut(path)?.get_mut(method),
+        Fault::Part(pointer) => doc.pointer_mut(pointer),
         Fault::TypeName(_) | Fault::Document => None,
     }
 }
@@ -241,7 +303,7 @@ fn drop_defaults(place: &mut Value, fault: &Fault) -> usize {
             }
         };
         match fault {
-            Fault::Schema(_) => rules::for_each_subschema(place, "", &mut drop),
+            Fault::Schema(_) | Fault::Part(_) => rules::for_each_subschema(place, "", &mut drop),
             _ => rules::for_each_schema(place, &mut drop),
         }
         if dropped > 0 {
@@ -251,12 +313,67 @@ fn drop_defaults(place: &mut Value, fault: &Fault) -> usize {
     0
 }
 
-/// A generator's message on one line and at most 300 characters: some
+/// What the generator refused, in our words, from the messages typify and
+/// progenitor give for what they do not support (matched by the words
+/// each message is known by), then the message itself, on one line and
+/// cut short. A message not known is given as it is.
+fn explain(reason: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "unhandled not schema",
+            "a `not` schema of a kind the generator cannot type",
+        ),
+        (
+            "`not` construction",
+            "a `not` listing values of several kinds",
+        ),
+        (
+            "mt.encoding.is_empty()",
+            "an `encoding` beside a JSON answer (it is meant for form bodies)",
+        ),
+        (
+            "does not conform to the given schema",
+            "a `default` the generator cannot check against its schema",
+        ),
+        (
+            "unsupported style of path parameter",
+            "a path parameter of a style other than `simple`",
+        ),
+        (
+            "unsupported style of query parameter",
+            "a query parameter of a style the generator does not write",
+        ),
+        (
+            "expected struct Schema",
+            "a value where a schema belongs (a list of schemas as `items`, say)",
+        ),
+        ("if/then/else", "`if`/`then`/`else` in a merged schema"),
+        (
+            "external references are not supported",
+            "a `$ref` to another document",
+        ),
+        (
+            "missing from path",
+            "a path parameter the path has no variable for",
+        ),
+        (
+            "multiple implied types",
+            "an untyped `not` enum of values of several kinds",
+        ),
+    ];
+    let said = shorten(reason);
+    match KNOWN.iter().find(|(words, _)| reason.contains(words)) {
+        Some((_, construct)) => format!("{construct} (the generator: {said})"),
+        None => said,
+    }
+}
+
+/// A generator's message on one line and at most 160 characters: some
 /// quote whole schemas.
 fn shorten(reason: &str) -> String {
     let one_line: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut cut: String = one_line.chars().take(300).collect();
-    if one_line.chars().count() > 300 {
+    let mut cut: String = one_line.chars().take(160).collect();
+    if one_line.chars().count() > 160 {
         cut.push('…');
     }
     cut
@@ -269,8 +386,31 @@ mod tests {
     #[test]
     fn faults_are_read_from_pointers_and_method_names() {
         assert_eq!(
-            Fault::at("/components/schemas/a~1b/properties/x"),
+            Fault::at("/components/schemas/a~1b"),
             Fault::Schema("a/b".into())
+        );
+        // The deepest schema a pointer passes through, not a keyword's
+        // value within it.
+        assert_eq!(
+            Fault::at("/components/schemas/a~1b/properties/x/items/format"),
+            Fault::Part("/components/schemas/a~1b/properties/x/items".into())
+        );
+        assert_eq!(
+            Fault::at("/components/schemas/a/allOf/1/properties/type"),
+            Fault::Part("/components/schemas/a/allOf/1/properties/type".into())
+        );
+        assert_eq!(
+            Fault::at("/components/schemas/a/enum/0"),
+            Fault::Schema("a".into())
+        );
+        assert_eq!(
+            Fault::at(
+                "/paths/~1k/post/requestBody/content/application~1json/schema/properties/n/not"
+            ),
+            Fault::Part(
+                "/paths/~1k/post/requestBody/content/application~1json/schema/properties/n/not"
+                    .into()
+            )
         );
         assert_eq!(
             Fault::at("/paths/~1keys~1{id}/get/responses"),

@@ -78,6 +78,7 @@ pub(crate) fn run(path: &Path, name: &str) -> Result<Output, Error> {
                     fallback::Fault::Operation(p, m) => {
                         format!("/paths/{}/{m}", crate::pointer::escape(p))
                     }
+                    fallback::Fault::Part(pointer) => pointer.clone(),
                     fallback::Fault::TypeName(_) | fallback::Fault::Document => String::new(),
                 };
                 return Err(fail(
@@ -302,10 +303,8 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
                 _ => break,
             }
         }
-        return Some(format!(
-            "/components/schemas/{}",
-            crate::pointer::escape(&found)
-        ));
+        let at = format!("/components/schemas/{}", crate::pointer::escape(&found));
+        return Some(locate_property(doc, &at, crate_name).unwrap_or(at));
     }
     let paths = doc.get("paths")?.as_object()?;
     let mut operations = Vec::new();
@@ -341,6 +340,51 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
     ))
 }
 
+/// The property of the component schema at `at` that progenitor refuses
+/// alone (its other properties read as any value), found by halving:
+/// only that property need give way. `None` when the fault is not in one
+/// property.
+fn locate_property(doc: &serde_json::Value, at: &str, crate_name: &str) -> Option<String> {
+    let mut bare = doc.clone();
+    bare["paths"] = serde_json::json!({});
+    let schema = doc.pointer(at)?;
+    let mut properties: Vec<String> = Vec::new();
+    let parts = schema.get("allOf").and_then(|p| p.as_array());
+    let holders = std::iter::once((schema, at.to_owned())).chain(
+        parts
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, part)| (part, format!("{at}/allOf/{i}"))),
+    );
+    for (holder, holder_at) in holders {
+        let props = holder.get("properties").and_then(|p| p.as_object());
+        for name in props.into_iter().flatten().map(|(k, _)| k) {
+            properties.push(format!(
+                "{holder_at}/properties/{}",
+                crate::pointer::escape(name)
+            ));
+        }
+    }
+    if properties.len() < 2 {
+        return None;
+    }
+    let name = crate::pointer::schema_named(&format!("#{at}"))?;
+    let only = |subset: &[String]| {
+        let mut d = bare.clone();
+        d["components"]["schemas"] = serde_json::Value::Object(closure(doc, std::slice::from_ref(&name)));
+        for property in &properties {
+            if !subset.contains(property)
+                && let Some(p) = d.pointer_mut(property)
+            {
+                *p = serde_json::json!({});
+            }
+        }
+        refuses(&d, crate_name)
+    };
+    bisect(&properties, &only)
+}
+
 /// One generation of a normalized document; on failure, the element at
 /// fault (as far as it can be found) and the generator's message.
 fn generate_doc(
@@ -368,6 +412,14 @@ fn generate_doc(
             })
             .collect();
         let mut fault = fallback::Fault::of_segments(&segments);
+        // The parser's path stops at the first schema it cannot tell apart
+        // from a reference: the property at fault is found by halving.
+        if let fallback::Fault::Schema(name) = &fault {
+            let at = format!("/components/schemas/{}", crate::pointer::escape(name));
+            if let Some(part) = locate_property(doc, &at, crate_name) {
+                fault = fallback::Fault::Part(part);
+            }
+        }
         if fault == fallback::Fault::Document && segments.first().is_some_and(|s| s == "paths") {
             // The path is lost inside the map of paths: the operation at
             // fault is the first that does not parse alone.

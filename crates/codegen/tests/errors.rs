@@ -15,11 +15,12 @@ const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
 
 #[test]
 fn a_panic_inside_progenitor_skips_that_operation_only() {
-    // A path parameter the path does not have: progenitor panics on it.
+    // A JSON answer with an `encoding` (meant for forms): progenitor
+    // asserts there is none.
     let path = spec(
         "bad-param.yaml",
         &format!(
-            "{HEAD}paths:\n  /things/{{id}}:\n    get:\n      operationId: getThing\n      parameters:\n        - {{name: other, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok}}\n  /fine:\n    get:\n      operationId: fine\n      responses:\n        '204': {{description: ok}}\n"
+            "{HEAD}paths:\n  /things/{{id}}:\n    get:\n      operationId: getThing\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok, content: {{application/json: {{schema: {{type: string}}, encoding: {{x: {{contentType: text/plain}}}}}}}}}}\n  /fine:\n    get:\n      operationId: fine\n      responses:\n        '204': {{description: ok}}\n"
         ),
     );
     let out = apikeys_codegen::generate(&path).unwrap();
@@ -162,19 +163,24 @@ fn a_schema_the_generator_cannot_type_becomes_a_json_value() {
 
 #[test]
 fn a_refused_operation_is_found_by_halving_not_one_run_per_operation() {
-    // One operation among 64 has a path parameter its path does not have.
+    // One operation among 64 has a JSON answer with an `encoding`.
     let mut text = format!("{HEAD}paths:\n");
     for i in 0..64 {
-        let (params, tail) = if i == 41 {
+        let (answer, tail) = if i == 41 {
             (
-                "      parameters:\n        - {name: other, in: path, required: true, schema: {type: string}}\n",
+                "{description: ok, content: {application/json: {schema: {type: string}, encoding: {x: {contentType: text/plain}}}}}",
                 "/{id}",
             )
         } else {
-            ("", "")
+            ("{description: ok}", "")
+        };
+        let params = if tail.is_empty() {
+            ""
+        } else {
+            "      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n"
         };
         text.push_str(&format!(
-            "  /things{i}{tail}:\n    get:\n      operationId: getThing{i}\n{params}      responses:\n        '200': {{description: ok}}\n"
+            "  /things{i}{tail}:\n    get:\n      operationId: getThing{i}\n{params}      responses:\n        '200': {answer}\n"
         ));
     }
     let path = spec("one-bad-of-many.yaml", &text);
@@ -184,4 +190,52 @@ fn a_refused_operation_is_found_by_halving_not_one_run_per_operation() {
     assert_eq!(out.skipped.len(), 1);
     assert_eq!(out.skipped[0].pointer, "/paths/~1things41~1{id}/get");
     eprintln!("located and skipped in {:?}", started.elapsed());
+}
+
+/// Only the part the generator cannot type gives way: a property of a
+/// component (found by halving its properties), or a part the document's
+/// parser refuses (found from its path); the rest keeps its types.
+#[test]
+fn only_the_part_at_fault_becomes_a_json_value() {
+    let mut text = format!("{HEAD}paths:\n");
+    text.push_str("  /things:\n    get:\n      operationId: getThing\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Thing'}\n");
+    text.push_str("components:\n  schemas:\n    Thing:\n      type: object\n      properties:\n");
+    for i in 0..9 {
+        text.push_str(&format!("        plain{i}: {{type: string}}\n"));
+    }
+    // A `not` the generator cannot type, and list items in a form no
+    // OpenAPI parser reads (a list of schemas).
+    text.push_str("        odd: {description: Anything but a number., not: {type: integer}}\n");
+    text.push_str("        tuple: {type: array, items: [{type: string}]}\n");
+    let path = spec("one-odd-property.yaml", &text);
+    let out = apikeys_codegen::generate(&path).unwrap();
+    assert_eq!(out.stats.operations, 1);
+    for part in ["properties/odd", "properties/tuple"] {
+        let note = format!("/components/schemas/Thing/{part} is read as any JSON value");
+        assert!(
+            out.notes.iter().any(|n| n.starts_with(&note)),
+            "{note}: {:?}",
+            out.notes
+        );
+    }
+    assert!(
+        out.client.contains("pub struct Thing"),
+        "Thing keeps its type"
+    );
+    assert!(
+        out.client
+            .contains("pub plain8: ::std::option::Option<::std::string::String>")
+    );
+    assert!(
+        out.client
+            .contains("pub odd: ::std::option::Option<::serde_json::Value>")
+    );
+    assert!(
+        out.client
+            .contains("pub tuple: ::std::option::Option<::serde_json::Value>")
+    );
+    assert!(
+        out.client.contains("Anything but a number."),
+        "the description is kept"
+    );
 }

@@ -53,6 +53,7 @@ pub(crate) const PIPELINE: &[Rule] = &[
     compositions::CYCLES,
     parameters::COOKIES,
     parameters::CONTENT_PARAMETERS,
+    parameters::OUTSIDE_THE_PATH,
     parameters::UNDECLARED_PATH_VARIABLES,
     operations::INVENTED_IDS,
     operations::PAGINATION,

@@ -43,6 +43,102 @@ fn cookies(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     Ok(())
 }
 
+pub(super) const OUTSIDE_THE_PATH: Rule = Rule {
+    name: "path-parameters-outside-the-path",
+    module: module_path!(),
+    apply: outside_the_path,
+    rows: &[Row {
+        construct: "a path parameter the path has no `{variable}` for (`keyId` beside `/keys/{key_id}`, or none at all); progenitor refused the whole operation",
+        action: "named as the path's undeclared variable it spells (the same letters and digits, whatever the case and separators); else left out, as no part of the URL can carry it",
+    }],
+    snapshots: &["lenient-undeclared-variables-and-default-answers"],
+};
+
+/// The `{variables}` of a path template, in order.
+fn variables(path: &str) -> Vec<&str> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+/// A name's letters and digits, lowercased: how `keyId` and `key_id` are
+/// told to be the same name.
+fn squashed(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn outside_the_path(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let mut renamed = Vec::new();
+    let mut dropped = Vec::new();
+    for_each_operation(doc, &mut |operation, mut shared| {
+        let variables = variables(operation.path);
+        let path_names = |list: Option<&Value>| -> Vec<String> {
+            let list = list.and_then(Value::as_array).into_iter().flatten();
+            list.map(|p| resolved(p, &root))
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
+                .filter_map(|p| Some(p.get("name")?.as_str()?.to_owned()))
+                .collect()
+        };
+        let mut declared = path_names(shared.as_deref());
+        declared.extend(path_names(operation.op.get("parameters")));
+        let mut undeclared: Vec<&str> = variables
+            .iter()
+            .copied()
+            .filter(|v| !declared.iter().any(|d| d == v))
+            .collect();
+        let lists = [shared.as_deref_mut(), operation.op.get_mut("parameters")];
+        for list in lists.into_iter().flatten() {
+            let Some(list) = list.as_array_mut() else {
+                continue;
+            };
+            list.retain_mut(|p| {
+                let r = resolved(p, &root);
+                let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+                if r.get("in").and_then(Value::as_str) != Some("path") || variables.contains(&name)
+                {
+                    return true;
+                }
+                let at = format!("{} `{name}`", operation.pointer);
+                match undeclared
+                    .iter()
+                    .position(|v| squashed(v) == squashed(name))
+                {
+                    Some(i) => {
+                        let variable = undeclared.remove(i);
+                        let mut named = r.clone();
+                        named["name"] = json!(variable);
+                        *p = named;
+                        renamed.push(format!("{at} → `{variable}`"));
+                        true
+                    }
+                    None => {
+                        dropped.push(at);
+                        false
+                    }
+                }
+            });
+        }
+    });
+    if !renamed.is_empty() {
+        context.notes.push(format!(
+            "path parameters named otherwise than the path's variable they spell take the variable's name: {}",
+            renamed.join(", ")
+        ));
+    }
+    if !dropped.is_empty() {
+        context.notes.push(format!(
+            "path parameters the path has no variable for were left out (no part of the URL can carry them): {}",
+            dropped.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 pub(super) const UNDECLARED_PATH_VARIABLES: Rule = Rule {
     name: "undeclared-path-variables",
     module: module_path!(),
@@ -90,13 +186,7 @@ fn undeclared_path_variables(doc: &mut Value, context: &mut Context) -> Result<(
             .collect()
     };
     for_each_operation(doc, &mut |operation, shared| {
-        let variables: Vec<&str> = operation
-            .path
-            .split('{')
-            .skip(1)
-            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-            .collect();
-        for name in variables {
+        for name in variables(operation.path) {
             if declare(shared.as_deref(), &root, name)
                 || declare(operation.op.get("parameters"), &root, name)
             {
