@@ -372,7 +372,8 @@ fn locate_property(doc: &serde_json::Value, at: &str, crate_name: &str) -> Optio
     let name = crate::pointer::schema_named(&format!("#{at}"))?;
     let only = |subset: &[String]| {
         let mut d = bare.clone();
-        d["components"]["schemas"] = serde_json::Value::Object(closure(doc, std::slice::from_ref(&name)));
+        d["components"]["schemas"] =
+            serde_json::Value::Object(closure(doc, std::slice::from_ref(&name)));
         for property in &properties {
             if !subset.contains(property)
                 && let Some(p) = d.pointer_mut(property)

@@ -27,6 +27,7 @@ generated!(
     media_types,
     mock_forms,
     name_clashes,
+    parameter_styles,
     published_forms,
     real_world,
     signed_one,

@@ -562,6 +562,147 @@ fn never_null(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
     Ok(())
 }
 
+pub(super) const DELIMITED_QUERIES: Rule = Rule {
+    name: "delimited-queries",
+    module: module_path!(),
+    apply: delimited_queries,
+    rows: &[Row {
+        construct: "a query parameter of style `spaceDelimited` or `pipeDelimited` (progenitor refused the whole operation)",
+        action: "normalized: one string, the values joined by spaces or `|` (what the style sends); exploded, it is the repeated form (`q=a&q=b`), as the style then means",
+    }],
+    snapshots: &["normalize-parameter-forms"],
+};
+
+/// A delimited query list is one value, its items joined by the style's
+/// delimiter: a string parameter carries exactly that. Exploded, the
+/// items are repeated as in the `form` style.
+fn delimited_queries(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    each_parameter(doc, context, &|p, mut param, notes| {
+        let style = param
+            .get("style")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let joiner = match style.as_str() {
+            "spaceDelimited" => "spaces",
+            "pipeDelimited" => "`|`",
+            _ => return Ok(vec![param]),
+        };
+        if p.location != "query" {
+            return Ok(vec![param]);
+        }
+        let explode = param.get("explode").and_then(Value::as_bool) == Some(true);
+        if let Some(map) = param.as_object_mut() {
+            map.remove("style");
+        }
+        if explode {
+            notes.push(format!(
+                "{}: the query parameter `{}` ({style}, exploded) is sent as repeated `{}=` pairs",
+                p.op_id, p.name, p.name
+            ));
+            return Ok(vec![param]);
+        }
+        param["schema"] = json!({"type": "string"});
+        param["explode"] = json!(false);
+        let description = match param.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d} (values joined by {joiner})"),
+            None => format!("Values joined by {joiner}."),
+        };
+        param["description"] = json!(description);
+        notes.push(format!(
+            "{}: the query parameter `{}` ({style}) takes its values joined by {joiner}, as one string",
+            p.op_id, p.name
+        ));
+        Ok(vec![param])
+    });
+    Ok(())
+}
+
+pub(super) const PATH_STYLES: Rule = Rule {
+    name: "path-styles",
+    module: module_path!(),
+    apply: path_styles,
+    rows: &[Row {
+        construct: "a path parameter of style `matrix` or `label` (progenitor refused the whole operation)",
+        action: "normalized: the style's prefix is written into the path (`/lists/;list_id={list_id}`, `/lists/.{list_id}`) and the value goes in as a simple one",
+    }],
+    snapshots: &["normalize-parameter-forms"],
+};
+
+/// The `matrix` and `label` styles put a fixed prefix before a path
+/// parameter's value (`;name=`, `.`): written into the path's template,
+/// the parameter is a simple one.
+fn path_styles(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
+    let root = doc.clone();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for (key, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let mut template = key.clone();
+        let lists = std::iter::once("parameters")
+            .chain(super::METHODS.iter().copied())
+            .collect::<Vec<_>>();
+        for list in lists {
+            let params = if list == "parameters" {
+                item.get_mut("parameters")
+            } else {
+                item.get_mut(list).and_then(|op| op.get_mut("parameters"))
+            };
+            let Some(Value::Array(params)) = params else {
+                continue;
+            };
+            for param in params.iter_mut() {
+                let r = resolved(param, &root);
+                let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+                let prefix = match r.get("style").and_then(Value::as_str) {
+                    _ if r.get("in").and_then(Value::as_str) != Some("path") => continue,
+                    Some("matrix") => format!(";{name}="),
+                    Some("label") => ".".to_owned(),
+                    _ => continue,
+                };
+                let variable = format!("{{{name}}}");
+                let written = format!("{prefix}{variable}");
+                if !template.contains(&written) {
+                    template = template.replacen(&variable, &written, 1);
+                }
+                let mut simple = r.clone();
+                if let Some(map) = simple.as_object_mut() {
+                    map.remove("style");
+                    map.remove("explode");
+                }
+                *param = simple;
+            }
+        }
+        if template != *key {
+            renames.push((key.clone(), template));
+        }
+    }
+    if renames.is_empty() {
+        return Ok(());
+    }
+    let old = std::mem::take(paths);
+    for (key, item) in old {
+        let key = match renames.iter().find(|(from, _)| *from == key) {
+            Some((_, to)) => to.clone(),
+            None => key,
+        };
+        paths.insert(key, item);
+    }
+    context.notes.push(format!(
+        "path parameters of style matrix or label have the style's prefix written into the path: {}",
+        renames
+            .iter()
+            .map(|(from, to)| format!("{from} → {to}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(())
+}
+
 pub(super) const LIST_HEADERS: Rule = Rule {
     name: "list-headers",
     module: module_path!(),
