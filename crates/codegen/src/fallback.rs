@@ -38,7 +38,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
         "give-way",
         &[Row {
             construct: "anything the generator still refuses",
-            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations; within a component, the one property at fault, by halving its properties) gives way — that property, part or component schema is read as any JSON value (`serde_json::Value`, its description kept), an operation is skipped — and generation runs again, once per element that gives way, however many (bounded by what the spec holds). Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate` naming the construct in our words where the generator's message is known, then that message cut to 160 characters. Only a document that is not OpenAPI at all is refused",
+            action: "**fallback**, never a refusal: the element at fault (from the parse error's path, the method progenitor named, or by halving the spec: ~10 generator runs for 300 operations; then the one property of that component, or the one parameter, body or answer schema of that operation, by halving them) gives way — that property, body or component schema is read as any JSON value (`serde_json::Value`, its description kept), that parameter is a string the caller writes; an operation is skipped only when its parts giving way did not free it — and generation runs again, once per element that gives way, however many (bounded by what the spec holds). Each fallback is a `// normalized:` or `// skipped:` line and a warning of `cargo xtask generate` naming the construct in our words where the generator's message is known, then that message cut to 160 characters. Only a document that is not OpenAPI at all is refused",
         }],
         &["fallback-what-cannot-be-generated"],
     ),
@@ -116,6 +116,24 @@ impl Fault {
         }
     }
 
+    /// The component or operation a part belongs to: what gives way when
+    /// the part giving way did not free the spec.
+    pub fn enclosing(&self) -> Option<Self> {
+        let Self::Part(pointer) = self else {
+            return None;
+        };
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .take(3)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        match Self::of_segments(&segments) {
+            Self::Part(_) | Self::Document => None,
+            enclosing => Some(enclosing),
+        }
+    }
+
     /// The first operation of `doc` that is not an OpenAPI operation on its
     /// own (with its path item's parameters).
     pub fn first_unparsable_operation(doc: &Value) -> Self {
@@ -155,6 +173,17 @@ impl Fault {
             }
         }
         Self::Document
+    }
+}
+
+/// The schema that stands for any value at `pointer`: `{}` (read as
+/// `serde_json::Value`), but a string for a parameter, which must be
+/// written into a URL or a header as the caller spells it.
+pub fn any_value(pointer: &str) -> Value {
+    let segments: Vec<&str> = pointer.split('/').collect();
+    match segments.as_slice() {
+        [.., "parameters", _, "schema"] => json!({"type": "string"}),
+        _ => json!({}),
     }
 }
 
@@ -241,16 +270,21 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
         }
         Fault::Part(pointer) => {
             let schema = doc.pointer_mut(pointer)?;
-            let mut any = json!({});
+            let mut any = any_value(pointer);
             if let Some(d) = schema.get("description") {
                 any["description"] = d.clone();
             }
             if *schema == any {
                 return None;
             }
+            let what = if any.get("type").is_some() {
+                "is a string the caller writes"
+            } else {
+                "is read as any JSON value (serde_json::Value)"
+            };
             *schema = any;
             Some(Fallback::Note(format!(
-                "{pointer} is read as any JSON value (serde_json::Value), the rest of its schema kept: {reason}"
+                "{pointer} {what}, the rest kept: {reason}"
             )))
         }
         Fault::Operation(path, method) => {
@@ -442,6 +476,36 @@ mod tests {
         let x = &doc["components"]["schemas"]["X"];
         assert_eq!(x["properties"]["b"], json!({"anyOf": [{"type": "string"}]}));
         assert_eq!(x["type"], "object");
+    }
+
+    #[test]
+    fn an_operation_gives_way_whole_when_its_parts_did_not_free_it() {
+        let mut doc = json!({"paths": {
+            "/k": {"get": {"operationId": "getK", "parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string"}}
+            ]}},
+            "/j": {"get": {"operationId": "getJ"}, "post": {"operationId": "postJ"}}
+        }});
+        // The part is already a string: it gives nothing, its operation
+        // gives way.
+        let part = Fault::at("/paths/~1k/get/parameters/0/schema");
+        assert!(give_way(&mut doc, &part, "why").is_none());
+        let Some(enclosing) = part.enclosing() else {
+            panic!("no enclosing operation");
+        };
+        let Some(Fallback::Skipped(skip)) = give_way(&mut doc, &enclosing, "why") else {
+            panic!("not skipped");
+        };
+        assert_eq!(skip.operation, "getK");
+        assert_eq!(skip.pointer, "/paths/~1k/get");
+        assert!(doc["paths"].get("/k").is_none(), "the empty path item goes");
+        let one = Fault::Operation("/j".into(), "get".into());
+        assert!(give_way(&mut doc, &one, "why").is_some());
+        assert!(doc["paths"]["/j"].get("post").is_some(), "the other stays");
+        assert_eq!(
+            Fault::at("/components/schemas/X/properties/y").enclosing(),
+            Some(Fault::Schema("X".into()))
+        );
     }
 
     #[test]

@@ -67,7 +67,13 @@ pub(crate) fn run(path: &Path, name: &str) -> Result<Output, Error> {
             }
             continue;
         }
-        match fallback::give_way(&mut doc, &fault, &message) {
+        // A part that gave way already and still fails costs its
+        // component or operation.
+        let given = fallback::give_way(&mut doc, &fault, &message).or_else(|| {
+            let enclosing = fault.enclosing()?;
+            fallback::give_way(&mut doc, &enclosing, &message)
+        });
+        match given {
             Some(fallback::Fallback::Note(note)) => notes.push(note),
             Some(fallback::Fallback::Skipped(skip)) => skipped.push(skip),
             None => {
@@ -331,13 +337,100 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
         refuses(&d, crate_name)
     };
     let (path, method) = bisect(&operations, &only)?;
+    let at = format!("/paths/{}/{method}", crate::pointer::escape(&path));
+    if let Some(part) = locate_operation_part(doc, &path, &method, crate_name) {
+        return Some(part);
+    }
     Some(format!(
-        "/paths/{}/{method} ({})",
-        crate::pointer::escape(&path),
+        "{at} ({})",
         paths[&path][&method]["operationId"]
             .as_str()
             .unwrap_or_default()
     ))
+}
+
+/// The schema of an operation (of a parameter, its body or an answer)
+/// that progenitor refuses alone (the others read as any value), found by
+/// halving: only that part need give way, the operation stays.
+fn locate_operation_part(
+    doc: &serde_json::Value,
+    path: &str,
+    method: &str,
+    crate_name: &str,
+) -> Option<String> {
+    let escaped = crate::pointer::escape(path);
+    let item = doc.get("paths")?.get(path)?;
+    let op = item.get(method)?;
+    let mut parts: Vec<String> = Vec::new();
+    for (list, at) in [
+        (
+            item.get("parameters"),
+            format!("/paths/{escaped}/parameters"),
+        ),
+        (
+            op.get("parameters"),
+            format!("/paths/{escaped}/{method}/parameters"),
+        ),
+    ] {
+        let list = list.and_then(|l| l.as_array()).into_iter().flatten();
+        for (i, parameter) in list.enumerate() {
+            if parameter.get("schema").is_some() {
+                parts.push(format!("{at}/{i}/schema"));
+            }
+        }
+    }
+    let bodies = op
+        .pointer("/requestBody/content")
+        .and_then(|c| c.as_object());
+    for (media, content) in bodies.into_iter().flatten() {
+        if content.get("schema").is_some() {
+            let media = crate::pointer::escape(media);
+            parts.push(format!(
+                "/paths/{escaped}/{method}/requestBody/content/{media}/schema"
+            ));
+        }
+    }
+    let answers = op.get("responses").and_then(|r| r.as_object());
+    for (status, answer) in answers.into_iter().flatten() {
+        let content = answer.get("content").and_then(|c| c.as_object());
+        for (media, content) in content.into_iter().flatten() {
+            if content.get("schema").is_some() {
+                let (status, media) = (
+                    crate::pointer::escape(status),
+                    crate::pointer::escape(media),
+                );
+                parts.push(format!(
+                    "/paths/{escaped}/{method}/responses/{status}/content/{media}/schema"
+                ));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let mut alone = doc.clone();
+    let mut item = serde_json::json!({ method: op.clone() });
+    if let Some(params) = doc["paths"][path].get("parameters") {
+        item["parameters"] = params.clone();
+    }
+    alone["paths"] = serde_json::json!({ path: item });
+    let only = |subset: &[String]| {
+        let mut d = alone.clone();
+        for part in &parts {
+            if !subset.contains(part)
+                && let Some(p) = d.pointer_mut(part)
+            {
+                *p = fallback::any_value(part);
+            }
+        }
+        refuses(&d, crate_name)
+    };
+    // The operation must pass with every part as any value, or the fault
+    // is not in a part.
+    if only(&[]) {
+        return None;
+    }
+    bisect(&parts, &only)
 }
 
 /// The property of the component schema at `at` that progenitor refuses

@@ -14,24 +14,41 @@ fn spec(name: &str, text: &str) -> PathBuf {
 const HEAD: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
 
 #[test]
-fn a_panic_inside_progenitor_skips_that_operation_only() {
-    // A JSON answer with an `encoding` (meant for forms): progenitor
-    // asserts there is none.
+fn a_panic_inside_the_generator_costs_the_part_at_fault_not_the_operation() {
+    // A `not` the generator cannot type, as a request body and as a
+    // query parameter: typify panics on each.
     let path = spec(
-        "bad-param.yaml",
+        "bad-part.yaml",
         &format!(
-            "{HEAD}paths:\n  /things/{{id}}:\n    get:\n      operationId: getThing\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200': {{description: ok, content: {{application/json: {{schema: {{type: string}}, encoding: {{x: {{contentType: text/plain}}}}}}}}}}\n  /fine:\n    get:\n      operationId: fine\n      responses:\n        '204': {{description: ok}}\n"
+            "{HEAD}paths:\n  /things/{{id}}:\n    put:\n      operationId: putThing\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n        - {{name: mark, in: query, schema: {{not: {{type: integer}}}}}}\n      requestBody:\n        content:\n          application/json: {{schema: {{description: Anything but a number., not: {{type: integer}}}}}}\n      responses:\n        '204': {{description: ok}}\n  /fine:\n    get:\n      operationId: fine\n      responses:\n        '204': {{description: ok}}\n"
         ),
     );
     let out = apikeys_codegen::generate(&path).unwrap();
-    assert_eq!(out.stats.operations, 1);
-    assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
-    let skip = &out.skipped[0];
-    assert_eq!(skip.operation, "getThing");
-    assert_eq!(skip.pointer, "/paths/~1things~1{id}/get");
+    assert_eq!(out.stats.operations, 2);
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    let at = "/paths/~1things~1{id}/put";
+    for (part, what) in [
+        ("/parameters/1/schema", "is a string the caller writes"),
+        (
+            "/requestBody/content/application~1json/schema",
+            "is read as any JSON value",
+        ),
+    ] {
+        let note = format!("{at}{part} {what}");
+        assert!(
+            out.notes.iter().any(|n| n.starts_with(&note)),
+            "{note}: {:?}",
+            out.notes
+        );
+    }
+    assert!(out.client.contains("pub async fn put_thing"));
     assert!(
-        out.client.contains("// skipped: getThing"),
-        "listed in the header"
+        out.client.contains("mark: Option<&'a str>"),
+        "the query is a string"
+    );
+    assert!(
+        out.client.contains("body: &'a ::serde_json::Value"),
+        "the body any JSON"
     );
     assert!(out.client.contains("pub async fn fine"));
 }
@@ -162,34 +179,32 @@ fn a_schema_the_generator_cannot_type_becomes_a_json_value() {
 }
 
 #[test]
-fn a_refused_operation_is_found_by_halving_not_one_run_per_operation() {
-    // One operation among 64 has a JSON answer with an `encoding`.
+fn the_part_at_fault_is_found_by_halving_not_one_run_per_operation() {
+    // One operation among 64 has a query parameter the generator cannot
+    // type.
     let mut text = format!("{HEAD}paths:\n");
     for i in 0..64 {
-        let (answer, tail) = if i == 41 {
-            (
-                "{description: ok, content: {application/json: {schema: {type: string}, encoding: {x: {contentType: text/plain}}}}}",
-                "/{id}",
-            )
+        let params = if i == 41 {
+            "      parameters:\n        - {name: mark, in: query, schema: {not: {type: integer}}}\n"
         } else {
-            ("{description: ok}", "")
-        };
-        let params = if tail.is_empty() {
             ""
-        } else {
-            "      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n"
         };
         text.push_str(&format!(
-            "  /things{i}{tail}:\n    get:\n      operationId: getThing{i}\n{params}      responses:\n        '200': {answer}\n"
+            "  /things{i}:\n    get:\n      operationId: getThing{i}\n{params}      responses:\n        '204': {{description: ok}}\n"
         ));
     }
     let path = spec("one-bad-of-many.yaml", &text);
     let started = std::time::Instant::now();
     let out = apikeys_codegen::generate(&path).unwrap();
-    assert_eq!(out.stats.operations, 63);
-    assert_eq!(out.skipped.len(), 1);
-    assert_eq!(out.skipped[0].pointer, "/paths/~1things41~1{id}/get");
-    eprintln!("located and skipped in {:?}", started.elapsed());
+    assert_eq!(out.stats.operations, 64);
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    let note = "/paths/~1things41/get/parameters/0/schema is a string the caller writes";
+    assert!(
+        out.notes.iter().any(|n| n.starts_with(note)),
+        "{:?}",
+        out.notes
+    );
+    eprintln!("located in {:?}", started.elapsed());
 }
 
 /// Only the part the generator cannot type gives way: a property of a

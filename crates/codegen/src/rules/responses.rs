@@ -62,6 +62,10 @@ pub(super) const JSON_ANSWERS: Rule = Rule {
             action: "any JSON value (`serde_json::Value`)",
         },
         Row {
+            construct: "an `encoding` beside a JSON answer (it describes the parts of a form; progenitor refused the whole operation)",
+            action: "ignored, noted",
+        },
+        Row {
             construct: "a media type whose parameters follow a comma (`application/json, v=1`)",
             action: "read as the type before it",
         },
@@ -104,6 +108,17 @@ fn json_answers(doc: &mut Value, context: &mut Context) -> Result<(), Problem> {
             let mut media = content.remove(&key).unwrap_or_else(|| json!({}));
             if media.get("schema").is_none() {
                 media["schema"] = json!({});
+            }
+            // An `encoding` describes the parts of a form body: it means
+            // nothing beside a JSON answer (progenitor asserted none).
+            if media
+                .as_object_mut()
+                .and_then(|m| m.remove("encoding"))
+                .is_some()
+            {
+                context.notes.push(format!(
+                    "{op_id}: the {status} answer's `encoding`, which only form bodies have, is ignored"
+                ));
             }
             if key != "application/json" {
                 context.notes.push(format!(
