@@ -21,7 +21,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
     (
         "rename-generated-name",
         &[Row {
-            construct: "a generated type name that is also a component's, of a kind the rules do not foresee (a type inside an untitled union arm, named `{Type}Variant0{Property}`)",
+            construct: "a generated type name that is also a component's, of a kind the rules do not foresee (a part of an `anyOf` whose arms may both match, which typify makes a struct of optional parts named `{Type}Subtype0`…)",
             action: "**fallback**: the component is renamed to a free key, its `$ref`s follow, and generation runs again",
         }],
         &["fallback-generated-name-taken"],

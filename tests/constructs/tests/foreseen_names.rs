@@ -22,7 +22,8 @@ async fn every_inline_schema_keeps_its_own_type() {
                     "labels":{"env":{"text":"prod"}},
                     "owner":{"tier":"gold"},
                     "history":{"entries":[{"at":"2026-12-07"}]},
-                    "pair":{"list":[{"x":"one"}],"list_item":{"y":2}}
+                    "pair":{"list":[{"x":"one"}],"list_item":{"y":2}},
+                    "payment":{"kind":"bank","status":"verified"}
                 }}"#,
             );
     });
@@ -45,6 +46,14 @@ async fn every_inline_schema_keeps_its_own_type() {
     let pair = vault.pair.expect("a pair");
     assert_eq!(pair.list[0].x.as_deref(), Some("one"));
     assert_eq!(pair.list_item.and_then(|i| i.y), Some(2));
+    // Each arm's `status` is its own enum (typify gave both one name,
+    // and read the bank's as the card's).
+    match vault.payment {
+        Some(types::PaymentMethod::Bank { status }) => {
+            assert_eq!(status, Some(types::PaymentMethodStatus2::Verified));
+        }
+        other => panic!("not the bank arm: {other:?}"),
+    }
     assert_eq!(found.calls(), 1);
     // A value the parameter's pattern refuses is refused before sending.
     assert!("not-a-vault".parse::<types::OpenVaultVaultId2>().is_err());

@@ -17,7 +17,7 @@ async fn each_style_is_spelt_as_openapi_defines_it() {
         then.status(204);
     });
     let client = Client::builder()
-        .base_url(&server.base_url())
+        .base_url(server.base_url())
         .build()
         .unwrap();
     let answer = client

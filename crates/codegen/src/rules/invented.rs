@@ -6,13 +6,16 @@
 //! `TP`), the items of a list named `T` are `TItem`, the values of a map
 //! `TValue` (`TExtraValue` beside properties), and a `title` replaces the
 //! name. Merging an `allOf` names the merged properties after the merging
-//! type, wherever they were written. When an invented name is already a
+//! type, wherever they were written; the fields of `oneOf` arms are named
+//! by the serde tagging typify finds for them (internally tagged arms all
+//! after the union, so two arms' `status` share one name). When an
+//! invented name is already a
 //! type's, typify does not say so: it reuses the first type of that name
 //! for the second schema (a field silently typed as another schema) or
 //! defines the name twice. Walking the same places here, the rules see
 //! every such name before anything is generated.
 
-use heck::ToSnakeCase;
+use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
 use serde_json::{Map, Value};
 
 use super::type_names::invents_type;
@@ -63,6 +66,7 @@ pub(super) fn invented_types(doc: &Value) -> Vec<Invented> {
         // A component that merges itself adds nothing by it.
         walk.merging = vec![key];
         walk.children(schema, &pascal(key), &at, false, 0);
+        walk.arms(schema, &pascal(key), &at, false, 1, true);
     }
     walk.merging.clear();
     let paths = doc.get("paths").and_then(Value::as_object);
@@ -163,15 +167,110 @@ impl<'a> Walk<'a> {
             });
         }
         self.children(schema, &name, at, merged, depth + 1);
-        // The arms of a union are named by variants, which this walk does
-        // not foresee, unless they have a title: then it is their name.
-        for key in ["oneOf", "anyOf"] {
-            let arms = schema.get(key).and_then(Value::as_array);
-            for (i, arm) in arms.into_iter().flatten().enumerate() {
-                if let Some(title) = arm.get("title").and_then(Value::as_str) {
-                    let at = format!("{at}/{key}/{i}");
-                    self.schema(arm, type_name(title), &at, merged, depth + 1);
+        self.arms(schema, &name, at, merged, depth + 1, false);
+    }
+
+    /// The arms of a union at `schema`, a type named `name` (`root`: a
+    /// component's own name, which arm titles do not replace). A `oneOf`
+    /// is an enum, and the types within each arm are named by the first of
+    /// serde's tagging forms the arms fit, as typify tries them: external
+    /// (`{Name}{Property}`), internal (`{Name}{Property}`, every arm alike),
+    /// else untagged (`{Name}{Variant}`, the variant named after the arm's
+    /// `$ref`, title or type, else `Variant{i}`). An adjacently tagged one
+    /// is not foreseen. Of an `anyOf`, which typify reads as a struct of
+    /// optional parts unless the arms exclude each other, only titled arms
+    /// are.
+    fn arms(
+        &mut self,
+        schema: &'a Value,
+        name: &str,
+        at: &str,
+        merged: bool,
+        depth: usize,
+        root: bool,
+    ) {
+        let any = schema.get("anyOf").and_then(Value::as_array);
+        for (i, arm) in any.into_iter().flatten().enumerate() {
+            if let Some(title) = arm.get("title").and_then(Value::as_str) {
+                let at = format!("{at}/anyOf/{i}");
+                self.schema(arm, type_name(title), &at, merged, depth);
+            }
+        }
+        let Some(arms) = schema.get("oneOf").and_then(Value::as_array) else {
+            return;
+        };
+        let arm_at = |i: usize| format!("{at}/oneOf/{i}");
+        // A `null` arm makes an option of the other.
+        if arms
+            .iter()
+            .any(|a| a.get("type").and_then(Value::as_str) == Some("null"))
+        {
+            return;
+        }
+        let property = |i: usize, property: &str| {
+            format!("{}/properties/{}", arm_at(i), super::escape(property))
+        };
+        // Externally tagged: every arm strings or one required property,
+        // the variant names (the strings, the properties) all different.
+        let mut variants: Vec<&str> = Vec::new();
+        for arm in arms {
+            match single_property(arm) {
+                Some((key, _)) => variants.push(key),
+                None if string_values(arm) => {
+                    let values = arm.get("enum").and_then(Value::as_array);
+                    let values = values.into_iter().flatten().chain(arm.get("const"));
+                    variants.extend(values.filter_map(Value::as_str));
                 }
+                None => {
+                    variants.clear();
+                    break;
+                }
+            }
+        }
+        let count = variants.len();
+        variants.sort_unstable();
+        variants.dedup();
+        if count > 0 && variants.len() == count {
+            for (i, arm) in arms.iter().enumerate() {
+                if let Some((key, value)) = single_property(arm) {
+                    let child = type_name(&format!("{name}_{key}"));
+                    self.schema(value, child, &property(i, key), merged, depth);
+                }
+            }
+            return;
+        }
+        if let Some(tag) = internal_tag(arms) {
+            if adjacent(arms) {
+                return;
+            }
+            for (i, arm) in arms.iter().enumerate() {
+                let base = match arm.get("title").and_then(Value::as_str) {
+                    Some(title) if !root => type_name(title),
+                    _ => name.to_owned(),
+                };
+                let props = arm.get("properties").and_then(Value::as_object);
+                for (key, value) in props.into_iter().flatten().filter(|(k, _)| **k != tag) {
+                    let child = type_name(&format!("{base}_{}", key.to_snake_case()));
+                    self.schema(value, child, &property(i, key), merged, depth);
+                }
+            }
+            return;
+        }
+        for (i, (arm, variant)) in arms.iter().zip(variant_names(arms)).enumerate() {
+            if arm.get("$ref").is_some() {
+                continue;
+            }
+            let named = type_name(&format!("{name}_{variant}"));
+            if is_object(arm) {
+                // A struct-like variant: no type of its own; its fields'
+                // types are named after it (its title first).
+                let base = match arm.get("title").and_then(Value::as_str) {
+                    Some(title) => type_name(title),
+                    None => named,
+                };
+                self.children(arm, &base, &arm_at(i), merged, depth);
+            } else {
+                self.schema(arm, named, &arm_at(i), merged, depth);
             }
         }
     }
@@ -271,6 +370,186 @@ impl<'a> Walk<'a> {
         }
         (found, merging)
     }
+}
+
+/// Whether typify reads `schema` as a plain object (a struct): `type:
+/// object`, no other kind, no map beside its properties.
+fn is_object(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("object")
+        && ["format", "enum", "const", "allOf", "oneOf", "anyOf", "$ref"]
+            .iter()
+            .all(|k| schema.get(*k).is_none())
+        && schema
+            .get("additionalProperties")
+            .is_none_or(|a| *a == Value::Bool(false))
+}
+
+/// The one string a schema allows (`enum: [x]` or `const: x`, typed as a
+/// string or untyped), as typify takes a tag's value.
+pub(super) fn constant_string(schema: &Value) -> Option<&str> {
+    let typed = schema.get("type").is_none_or(|t| t == "string") && schema.get("format").is_none();
+    let one = match (
+        schema.get("enum").and_then(Value::as_array),
+        schema.get("const"),
+    ) {
+        (Some(values), None) if values.len() == 1 => &values[0],
+        (None, Some(value)) => value,
+        _ => return None,
+    };
+    typed.then(|| one.as_str()).flatten()
+}
+
+/// Whether a union arm is one or more plain string values (externally
+/// tagged, a unit variant each).
+fn string_values(arm: &Value) -> bool {
+    let typed = arm.get("type").is_none_or(|t| t == "string") && arm.get("format").is_none();
+    let strings = match (arm.get("enum").and_then(Value::as_array), arm.get("const")) {
+        (Some(values), None) => values.iter().all(Value::is_string),
+        (None, Some(value)) => value.is_string(),
+        _ => false,
+    };
+    typed && strings && arm.get("$ref").is_none()
+}
+
+/// The one property of an arm that is an object with exactly one,
+/// required, property (externally tagged: the property is the variant).
+fn single_property(arm: &Value) -> Option<(&str, &Value)> {
+    if !is_object(arm) || arm.get("minProperties").is_some() || arm.get("maxProperties").is_some() {
+        return None;
+    }
+    let props = arm.get("properties").and_then(Value::as_object)?;
+    let required = arm.get("required").and_then(Value::as_array)?;
+    match (props.iter().next(), props.len(), required.as_slice()) {
+        (Some((key, value)), 1, [only]) if only == key => Some((key.as_str(), value)),
+        _ => None,
+    }
+}
+
+/// The property that internally tags a union's arms: required in every
+/// arm (each a plain object), with one constant string value each, the
+/// values all different; the first by name when several are.
+fn internal_tag(arms: &[Value]) -> Option<String> {
+    let mut common: Option<Vec<String>> = None;
+    let mut values: Vec<Vec<&str>> = Vec::new();
+    for arm in arms {
+        if !is_object(arm) {
+            return None;
+        }
+        let required = arm.get("required").and_then(Value::as_array);
+        let props = arm.get("properties").and_then(Value::as_object);
+        let tags: Vec<(String, &str)> = props
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| required.into_iter().flatten().any(|r| r == *k))
+            .filter_map(|(k, v)| Some((k.clone(), constant_string(v)?)))
+            .collect();
+        let names: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
+        common = Some(match common {
+            None => names,
+            Some(c) => c.into_iter().filter(|k| names.contains(k)).collect(),
+        });
+        values.push(tags.iter().map(|(_, v)| *v).collect());
+    }
+    let mut common = common?;
+    common.sort();
+    common.into_iter().find(|tag| {
+        let of_tag: Vec<Option<&str>> = arms
+            .iter()
+            .map(|a| {
+                a.pointer(&format!("/properties/{}", super::escape(tag)))
+                    .and_then(constant_string)
+            })
+            .collect();
+        let mut distinct = of_tag.clone();
+        distinct.sort();
+        distinct.dedup();
+        distinct.len() == of_tag.len()
+    })
+}
+
+/// Whether typify reads tagged arms as adjacently tagged (a tag and one
+/// content field): every property of every arm required, and two property
+/// names among all the arms.
+fn adjacent(arms: &[Value]) -> bool {
+    let mut names: Vec<&str> = Vec::new();
+    let all_required = arms.iter().all(|arm| {
+        let props = arm.get("properties").and_then(Value::as_object);
+        let required = arm.get("required").and_then(Value::as_array);
+        props.into_iter().flatten().all(|(k, _)| {
+            if !names.contains(&k.as_str()) {
+                names.push(k);
+            }
+            required.into_iter().flatten().any(|r| r == k)
+        })
+    });
+    all_required && names.len() == 2
+}
+
+/// The variant names typify gives the arms of an untagged union: each
+/// arm's `$ref` name, title, or kind (`String`, a format, `Object`), with
+/// the words they all start with cut off; `Variant{i}` when one has none,
+/// two are alike, or one would be left empty.
+fn variant_names(arms: &[Value]) -> Vec<String> {
+    fn named(arm: &Value) -> Option<String> {
+        if let Some(reference) = arm.get("$ref").and_then(Value::as_str) {
+            return Some(reference.rsplit('/').next()?.to_owned());
+        }
+        if let Some(title) = arm.get("title").and_then(Value::as_str) {
+            return Some(title.to_owned());
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some([only]) = arm.get(key).and_then(Value::as_array).map(Vec::as_slice) {
+                return named(only);
+            }
+        }
+        if let Some(format) = arm.get("format").and_then(Value::as_str) {
+            return Some(format.to_owned());
+        }
+        let kind = match arm.get("type")?.as_str()? {
+            "boolean" => "Boolean",
+            "integer" => "Integer",
+            "number" => "Number",
+            "string" => "String",
+            "array" => "Array",
+            "object" => "Object",
+            _ => return None,
+        };
+        Some(kind.to_owned())
+    }
+    let numbered = || (0..arms.len()).map(|i| format!("Variant{i}")).collect();
+    let Some(names) = arms
+        .iter()
+        .map(|a| named(a).map(|n| type_name(&n)))
+        .collect::<Option<Vec<String>>>()
+    else {
+        return numbered();
+    };
+    let mut distinct = names.clone();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() != names.len() {
+        return numbered();
+    }
+    let words =
+        |n: &str| -> Vec<String> { n.to_kebab_case().split('-').map(str::to_owned).collect() };
+    let first = words(&names[0]);
+    let shared = names.iter().skip(1).fold(first.len(), |shared, n| {
+        let w = words(n);
+        first
+            .iter()
+            .zip(&w)
+            .take(shared)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    let cut: Vec<String> = names
+        .iter()
+        .map(|n| words(n)[shared..].join("-").to_pascal_case())
+        .collect();
+    if cut.iter().any(String::is_empty) {
+        return numbered();
+    }
+    cut
 }
 
 /// Whether the generator makes a type of this inline schema, as
@@ -417,6 +696,67 @@ mod tests {
         assert_eq!(
             found[1].at,
             "/components/schemas/base/properties/statuses/items"
+        );
+    }
+
+    #[test]
+    fn union_arms_are_named_by_the_tagging_typify_finds() {
+        let object = |props: Value, required: &[&str]| json!({"type": "object", "properties": props, "required": required});
+        let status = |values: &[&str]| json!({"type": "string", "enum": values});
+        let doc = json!({"components": {"schemas": {
+            // Internally tagged by `kind`: every arm's fields are named
+            // after the union alone, so both `status` are PayStatus.
+            "pay": {"oneOf": [
+                object(json!({"kind": {"enum": ["card"]}, "status": status(&["live", "frozen"])}), &["kind"]),
+                object(json!({"kind": {"const": "bank"}, "status": status(&["verified"])}), &["kind"])
+            ]},
+            // Externally tagged: one required property per arm.
+            "ext": {"oneOf": [
+                object(json!({"first": status(&["a"])}), &["first"]),
+                {"type": "string", "enum": ["plain"]}
+            ]},
+            // The same property in every arm: not externally tagged (the
+            // variants would share a name); tagged internally by it.
+            "speed": {"oneOf": [
+                object(json!({"speed": status(&["slow"])}), &["speed"]),
+                object(json!({"speed": status(&["fast"])}), &["speed"])
+            ]},
+            // Untagged, two arms both named `Object`: Variant0, Variant1.
+            "loose": {"oneOf": [
+                object(json!({"level": status(&["x"])}), &[]),
+                object(json!({"depth": status(&["z"])}), &[])
+            ]},
+            // Untagged, arms named by their kinds: Object, Array.
+            "kinds": {"oneOf": [
+                object(json!({"level": status(&["x"])}), &[]),
+                {"type": "array", "items": {"type": "object", "properties": {"n": {"enum": [1]}}}}
+            ]},
+            // Untagged, every arm named by its kind: Object, String.
+            "named": {"oneOf": [
+                {"type": "object", "properties": {"mode": status(&["y"])}},
+                {"type": "string"}
+            ]},
+            // Adjacently tagged (a tag and one content field): not foreseen.
+            "adj": {"oneOf": [
+                object(json!({"t": {"enum": ["a"]}, "c": {"type": "object", "properties": {"q": {"enum": [1]}}}}), &["t", "c"]),
+                object(json!({"t": {"enum": ["b"]}, "c": {"type": "object", "properties": {"r": {"enum": [2]}}}}), &["t", "c"])
+            ]}
+        }}});
+        let names: Vec<_> = invented_types(&doc).into_iter().map(|i| i.name).collect();
+        // (components in key order)
+        assert_eq!(
+            names,
+            [
+                "ExtFirst",
+                "KindsObjectLevel",
+                "KindsArrayItem",
+                "KindsArrayItemN",
+                "LooseVariant0Level",
+                "LooseVariant1Depth",
+                "NamedObjectMode",
+                "PayStatus",
+                "PayStatus",
+            ]
         );
     }
 

@@ -338,7 +338,7 @@ pub(super) const FORESEEN_NAMES: Rule = Rule {
     module: module_path!(),
     apply: foreseen_names,
     rows: &[Row {
-        construct: "an inline schema whose name the generator invents (a nested property `{Type}{Property}`, list items `{Type}Item`, map values `{Type}Value`, a titled union arm, a parameter `{Op}{Parameter}`, every answer body `{Op}Response`) where a component or a different inline schema has that name: typify would silently type the second as the first (an error body read as the success type) or define the name twice",
+        construct: "an inline schema whose name the generator invents (a nested property `{Type}{Property}`, list items `{Type}Item`, map values `{Type}Value`, the fields of `oneOf` arms, named by the tagging typify finds (`{Type}{Property}` for all arms of an internally tagged one, `{Type}{Variant}{Property}` untagged), a parameter `{Op}{Parameter}`, every answer body `{Op}Response`) where a component or a different inline schema has that name: typify would silently type the second as the first (an error body read as the success type) or define the name twice",
         action: "normalized, before generation: the inline schema moves into the components under a free name (an error body as `{Op}Error`, another as `{Name}2`); one merged from another component through `allOf` renames the component holding the name instead",
     }],
     snapshots: &["normalize-foreseen-names"],
@@ -350,8 +350,8 @@ pub(super) const FORESEEN_NAMES: Rule = Rule {
 const ROUNDS: usize = 8;
 
 /// Every other name the generator invents ([`invented::invented_types`]:
-/// nested properties, list items, map values, titled union arms,
-/// parameters), foreseen: one that is a component's name, or that two
+/// nested properties, list items, map values, `oneOf` arms, parameters,
+/// bodies), foreseen: one that is a component's name, or that two
 /// different inline schemas would get (typify would silently type the
 /// second as the first), is separated before generation. An inline schema
 /// moves into the components under a free name (`{Name}2`); one merged
@@ -421,6 +421,11 @@ fn foreseen_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
             let Some(schema) = doc.pointer_mut(&at) else {
                 continue;
             };
+            // A union arm's one fixed string may be what tags the union:
+            // moved, it would no longer tag it.
+            if at.contains("/oneOf/") && invented::constant_string(schema).is_some() {
+                continue;
+            }
             moved.push(at.clone());
             // The same schema in two places (the `default` answer copied to
             // 4XX and 5XX) moves into one component.
