@@ -21,7 +21,7 @@ pub(crate) const FALLBACKS: &[(&str, &[Row], &[&str])] = &[
     (
         "rename-generated-name",
         &[Row {
-            construct: "a generated type name that is also a component's, of a kind the rules do not foresee (a part of an `anyOf` whose arms may both match, which typify makes a struct of optional parts named `{Type}Subtype0`…)",
+            construct: "a generated type name that is also a component's, of a kind the rules do not foresee (a type inside the content of an adjacently tagged union, a tag and one content field in every arm: `{Type}{Content}Item`)",
             action: "**fallback**: the component is renamed to a free key, its `$ref`s follow, and generation runs again",
         }],
         &["fallback-generated-name-taken"],

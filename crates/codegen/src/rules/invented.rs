@@ -8,7 +8,9 @@
 //! name. Merging an `allOf` names the merged properties after the merging
 //! type, wherever they were written; the fields of `oneOf` arms are named
 //! by the serde tagging typify finds for them (internally tagged arms all
-//! after the union, so two arms' `status` share one name). When an
+//! after the union, so two arms' `status` share one name), and the parts
+//! of an `anyOf` are `TSubtype{i}` unless its arms exclude each other.
+//! When an
 //! invented name is already a
 //! type's, typify does not say so: it reuses the first type of that name
 //! for the second schema (a field silently typed as another schema) or
@@ -172,14 +174,9 @@ impl<'a> Walk<'a> {
 
     /// The arms of a union at `schema`, a type named `name` (`root`: a
     /// component's own name, which arm titles do not replace). A `oneOf`
-    /// is an enum, and the types within each arm are named by the first of
-    /// serde's tagging forms the arms fit, as typify tries them: external
-    /// (`{Name}{Property}`), internal (`{Name}{Property}`, every arm alike),
-    /// else untagged (`{Name}{Variant}`, the variant named after the arm's
-    /// `$ref`, title or type, else `Variant{i}`). An adjacently tagged one
-    /// is not foreseen. Of an `anyOf`, which typify reads as a struct of
-    /// optional parts unless the arms exclude each other, only titled arms
-    /// are.
+    /// is an enum (see [`Walk::one_of`]); so is an `anyOf` whose arms
+    /// exclude each other, as typify judges ([`exclusive`]); another
+    /// `anyOf` is a struct of optional parts, `{Name}Subtype{i}`.
     fn arms(
         &mut self,
         schema: &'a Value,
@@ -189,17 +186,42 @@ impl<'a> Walk<'a> {
         depth: usize,
         root: bool,
     ) {
-        let any = schema.get("anyOf").and_then(Value::as_array);
-        for (i, arm) in any.into_iter().flatten().enumerate() {
-            if let Some(title) = arm.get("title").and_then(Value::as_str) {
-                let at = format!("{at}/anyOf/{i}");
-                self.schema(arm, type_name(title), &at, merged, depth);
+        if let Some(arms) = schema.get("anyOf").and_then(Value::as_array) {
+            let pairs = (0..arms.len()).flat_map(|i| (i + 1..arms.len()).map(move |j| (i, j)));
+            let mut pairs = pairs;
+            if pairs.all(|(i, j)| exclusive(&arms[i], &arms[j], self.components)) {
+                self.one_of(arms, "anyOf", name, at, merged, depth, root);
+            } else {
+                for (i, arm) in arms.iter().enumerate() {
+                    let part = type_name(&format!("{name}Subtype{i}"));
+                    self.schema(arm, part, &format!("{at}/anyOf/{i}"), merged, depth);
+                }
             }
         }
-        let Some(arms) = schema.get("oneOf").and_then(Value::as_array) else {
-            return;
-        };
-        let arm_at = |i: usize| format!("{at}/oneOf/{i}");
+        if let Some(arms) = schema.get("oneOf").and_then(Value::as_array) {
+            self.one_of(arms, "oneOf", name, at, merged, depth, root);
+        }
+    }
+
+    /// The arms (under `key`) of a union typify makes an enum of: the
+    /// types within each arm are named by the first of serde's tagging
+    /// forms the arms fit, as typify tries them: external
+    /// (`{Name}{Property}`), internal (`{Name}{Property}`, every arm alike),
+    /// else untagged (`{Name}{Variant}`, the variant named after the arm's
+    /// `$ref`, title or type, else `Variant{i}`). An adjacently tagged one
+    /// is not foreseen.
+    #[allow(clippy::too_many_arguments)]
+    fn one_of(
+        &mut self,
+        arms: &'a [Value],
+        key: &str,
+        name: &str,
+        at: &str,
+        merged: bool,
+        depth: usize,
+        root: bool,
+    ) {
+        let arm_at = |i: usize| format!("{at}/{key}/{i}");
         // A `null` arm makes an option of the other.
         if arms
             .iter()
@@ -382,6 +404,62 @@ fn is_object(schema: &Value) -> bool {
         && schema
             .get("additionalProperties")
             .is_none_or(|a| *a == Value::Bool(false))
+}
+
+/// Whether no value can match both `a` and `b`, as typify judges it to
+/// read an `anyOf` as an enum: of different types, or objects one of
+/// which requires a property the other does not name, or whose required
+/// fixed strings differ. Conservative, as typify is: `false` when unsure.
+fn exclusive(a: &Value, b: &Value, components: &Map<String, Value>) -> bool {
+    let resolve = |s: &'_ Value| -> Option<Value> {
+        match crate::pointer::schema_ref(s) {
+            Some(name) => components.get(&name).cloned(),
+            None => Some(s.clone()),
+        }
+    };
+    let (Some(a), Some(b)) = (resolve(a), resolve(b)) else {
+        return false;
+    };
+    let kind = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_owned);
+    let (Some(ka), Some(kb)) = (kind(&a), kind(&b)) else {
+        return false;
+    };
+    if ka != kb {
+        return true;
+    }
+    if ka != "object" || !is_object(&a) || !is_object(&b) {
+        return false;
+    }
+    let props = |s: &Value| -> Vec<String> {
+        let p = s.get("properties").and_then(Value::as_object);
+        p.into_iter().flatten().map(|(k, _)| k.clone()).collect()
+    };
+    let required = |s: &Value| -> Vec<String> {
+        let r = s.get("required").and_then(Value::as_array);
+        r.into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (pa, pb) = (props(&a), props(&b));
+    if pa.is_empty() || pb.is_empty() {
+        return false;
+    }
+    let (ra, rb) = (required(&a), required(&b));
+    if ra.iter().any(|r| !pb.contains(r)) || rb.iter().any(|r| !pa.contains(r)) {
+        return true;
+    }
+    let fixed = |s: &Value, req: &[String]| -> Vec<(String, String)> {
+        req.iter()
+            .filter_map(|r| {
+                let value = s.pointer(&format!("/properties/{}", super::escape(r)))?;
+                Some((r.clone(), constant_string(value)?.to_owned()))
+            })
+            .collect()
+    };
+    let (fa, fb) = (fixed(&a, &ra), fixed(&b, &rb));
+    !fa.iter().all(|f| fb.contains(f)) && !fb.iter().all(|f| fa.contains(f))
 }
 
 /// The one string a schema allows (`enum: [x]` or `const: x`, typed as a
@@ -736,6 +814,16 @@ mod tests {
                 {"type": "object", "properties": {"mode": status(&["y"])}},
                 {"type": "string"}
             ]},
+            // An `anyOf` whose arms may both match: a struct of parts.
+            "parts": {"anyOf": [
+                {"type": "object", "properties": {"a": status(&["p"])}},
+                {"type": "object", "properties": {"b": status(&["q"])}}
+            ]},
+            // An `anyOf` whose arms exclude each other: an enum, as `oneOf`.
+            "either": {"anyOf": [
+                {"type": "object", "properties": {"e": status(&["r"])}},
+                {"type": "string"}
+            ]},
             // Adjacently tagged (a tag and one content field): not foreseen.
             "adj": {"oneOf": [
                 object(json!({"t": {"enum": ["a"]}, "c": {"type": "object", "properties": {"q": {"enum": [1]}}}}), &["t", "c"]),
@@ -747,6 +835,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "EitherObjectE",
                 "ExtFirst",
                 "KindsObjectLevel",
                 "KindsArrayItem",
@@ -754,6 +843,10 @@ mod tests {
                 "LooseVariant0Level",
                 "LooseVariant1Depth",
                 "NamedObjectMode",
+                "PartsSubtype0",
+                "PartsSubtype0A",
+                "PartsSubtype1",
+                "PartsSubtype1B",
                 "PayStatus",
                 "PayStatus",
             ]

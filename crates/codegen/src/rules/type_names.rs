@@ -338,7 +338,7 @@ pub(super) const FORESEEN_NAMES: Rule = Rule {
     module: module_path!(),
     apply: foreseen_names,
     rows: &[Row {
-        construct: "an inline schema whose name the generator invents (a nested property `{Type}{Property}`, list items `{Type}Item`, map values `{Type}Value`, the fields of `oneOf` arms, named by the tagging typify finds (`{Type}{Property}` for all arms of an internally tagged one, `{Type}{Variant}{Property}` untagged), a parameter `{Op}{Parameter}`, every answer body `{Op}Response`) where a component or a different inline schema has that name: typify would silently type the second as the first (an error body read as the success type) or define the name twice",
+        construct: "an inline schema whose name the generator invents (a nested property `{Type}{Property}`, list items `{Type}Item`, map values `{Type}Value`, the fields of `oneOf` arms, named by the tagging typify finds (`{Type}{Property}` for all arms of an internally tagged one, `{Type}{Variant}{Property}` untagged), the parts of an `anyOf` (`{Type}Subtype{i}`, or as a `oneOf` when its arms exclude each other), a parameter `{Op}{Parameter}`, every answer body `{Op}Response`) where a component or a different inline schema has that name: typify would silently type the second as the first (an error body read as the success type) or define the name twice",
         action: "normalized, before generation: the inline schema moves into the components under a free name (an error body as `{Op}Error`, another as `{Name}2`); one merged from another component through `allOf` renames the component holding the name instead",
     }],
     snapshots: &["normalize-foreseen-names"],
@@ -423,7 +423,9 @@ fn foreseen_names(doc: &mut Value, context: &mut Context) -> Result<(), Problem>
             };
             // A union arm's one fixed string may be what tags the union:
             // moved, it would no longer tag it.
-            if at.contains("/oneOf/") && invented::constant_string(schema).is_some() {
+            if (at.contains("/oneOf/") || at.contains("/anyOf/"))
+                && invented::constant_string(schema).is_some()
+            {
                 continue;
             }
             moved.push(at.clone());
