@@ -23,7 +23,8 @@ async fn every_inline_schema_keeps_its_own_type() {
                     "owner":{"tier":"gold"},
                     "history":{"entries":[{"at":"2026-12-07"}]},
                     "pair":{"list":[{"x":"one"}],"list_item":{"y":2}},
-                    "payment":{"kind":"bank","status":"verified"}
+                    "payment":{"kind":"bank","status":"verified"},
+                    "plan":{"kind":"yearly","cap":"top"}
                 }}"#,
             );
     });
@@ -53,6 +54,12 @@ async fn every_inline_schema_keeps_its_own_type() {
             assert_eq!(status, Some(types::PaymentMethodStatus2::Verified));
         }
         other => panic!("not the bank arm: {other:?}"),
+    }
+    match vault.plan {
+        Some(types::PaymentPlan::Yearly { cap }) => {
+            assert_eq!(cap, Some(types::PaymentPlanCap2::Top));
+        }
+        other => panic!("not the yearly arm: {other:?}"),
     }
     assert_eq!(found.calls(), 1);
     // A value the parameter's pattern refuses is refused before sending.
