@@ -10,12 +10,11 @@
 //! by the serde tagging typify finds for them (internally tagged arms all
 //! after the union, so two arms' `status` share one name), and the parts
 //! of an `anyOf` are `TSubtype{i}` unless its arms exclude each other.
-//! When an
-//! invented name is already a
-//! type's, typify does not say so: it reuses the first type of that name
-//! for the second schema (a field silently typed as another schema) or
-//! defines the name twice. Walking the same places here, the rules see
-//! every such name before anything is generated.
+//! When an invented name is already a type's, typify does not say so: it
+//! reuses the first type of that name for the second schema (a field
+//! silently typed as another schema) or defines the name twice. Walking
+//! the same places here, the rules see every such name before anything is
+//! generated.
 
 use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
 use serde_json::{Map, Value};
@@ -43,8 +42,9 @@ pub(super) struct Invented {
 /// published spec nests names this deep, and a recursive merge stops here.
 const DEEPEST: usize = 24;
 
-/// The most schemas one walk visits: a bound on the work, far above what
-/// the largest published spec needs (Elastic's: see the tests).
+/// The most schemas one walk visits: a bound on the work (a recursive
+/// merge or a spec built to be large), far above what a published spec
+/// needs.
 const MOST_VISITS: usize = 2_000_000;
 
 /// Every type the generator will name itself, in the order it meets them:
@@ -187,8 +187,7 @@ impl<'a> Walk<'a> {
         root: bool,
     ) {
         if let Some(arms) = schema.get("anyOf").and_then(Value::as_array) {
-            let pairs = (0..arms.len()).flat_map(|i| (i + 1..arms.len()).map(move |j| (i, j)));
-            let mut pairs = pairs;
+            let mut pairs = (0..arms.len()).flat_map(|i| (i + 1..arms.len()).map(move |j| (i, j)));
             if pairs.all(|(i, j)| exclusive(&arms[i], &arms[j], self.components)) {
                 self.one_of(arms, "anyOf", name, at, merged, depth, root);
             } else {
@@ -222,10 +221,12 @@ impl<'a> Walk<'a> {
         root: bool,
     ) {
         let arm_at = |i: usize| format!("{at}/{key}/{i}");
-        // A `null` arm makes an option of the other.
-        if arms
-            .iter()
-            .any(|a| a.get("type").and_then(Value::as_str) == Some("null"))
+        // No arm matches nothing (no type to name); a `null` arm makes an
+        // option of the other.
+        if arms.is_empty()
+            || arms
+                .iter()
+                .any(|a| a.get("type").and_then(Value::as_str) == Some("null"))
         {
             return;
         }
@@ -410,24 +411,24 @@ fn is_object(schema: &Value) -> bool {
 /// read an `anyOf` as an enum: of different types, or objects one of
 /// which requires a property the other does not name, or whose required
 /// fixed strings differ. Conservative, as typify is: `false` when unsure.
-fn exclusive(a: &Value, b: &Value, components: &Map<String, Value>) -> bool {
-    let resolve = |s: &'_ Value| -> Option<Value> {
+fn exclusive<'a>(a: &'a Value, b: &'a Value, components: &'a Map<String, Value>) -> bool {
+    let resolve = |s: &'a Value| -> Option<&'a Value> {
         match crate::pointer::schema_ref(s) {
-            Some(name) => components.get(&name).cloned(),
-            None => Some(s.clone()),
+            Some(name) => components.get(&name),
+            None => Some(s),
         }
     };
     let (Some(a), Some(b)) = (resolve(a), resolve(b)) else {
         return false;
     };
-    let kind = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_owned);
-    let (Some(ka), Some(kb)) = (kind(&a), kind(&b)) else {
+    let kind = |s: &'a Value| s.get("type").and_then(Value::as_str);
+    let (Some(ka), Some(kb)) = (kind(a), kind(b)) else {
         return false;
     };
     if ka != kb {
         return true;
     }
-    if ka != "object" || !is_object(&a) || !is_object(&b) {
+    if ka != "object" || !is_object(a) || !is_object(b) {
         return false;
     }
     let props = |s: &Value| -> Vec<String> {
@@ -442,11 +443,11 @@ fn exclusive(a: &Value, b: &Value, components: &Map<String, Value>) -> bool {
             .map(str::to_owned)
             .collect()
     };
-    let (pa, pb) = (props(&a), props(&b));
+    let (pa, pb) = (props(a), props(b));
     if pa.is_empty() || pb.is_empty() {
         return false;
     }
-    let (ra, rb) = (required(&a), required(&b));
+    let (ra, rb) = (required(a), required(b));
     if ra.iter().any(|r| !pb.contains(r)) || rb.iter().any(|r| !pa.contains(r)) {
         return true;
     }
@@ -458,14 +459,14 @@ fn exclusive(a: &Value, b: &Value, components: &Map<String, Value>) -> bool {
             })
             .collect()
     };
-    let (fa, fb) = (fixed(&a, &ra), fixed(&b, &rb));
+    let (fa, fb) = (fixed(a, &ra), fixed(b, &rb));
     !fa.iter().all(|f| fb.contains(f)) && !fb.iter().all(|f| fa.contains(f))
 }
 
 /// The one string a schema allows (`enum: [x]` or `const: x`, typed as a
 /// string or untyped), as typify takes a tag's value.
 pub(super) fn constant_string(schema: &Value) -> Option<&str> {
-    let typed = schema.get("type").is_none_or(|t| t == "string") && schema.get("format").is_none();
+    let typed = plain_string(schema);
     let one = match (
         schema.get("enum").and_then(Value::as_array),
         schema.get("const"),
@@ -477,10 +478,15 @@ pub(super) fn constant_string(schema: &Value) -> Option<&str> {
     typed.then(|| one.as_str()).flatten()
 }
 
+/// Whether `schema` is typed as a string, or not typed, with no format.
+fn plain_string(schema: &Value) -> bool {
+    schema.get("type").is_none_or(|t| t == "string") && schema.get("format").is_none()
+}
+
 /// Whether a union arm is one or more plain string values (externally
 /// tagged, a unit variant each).
 fn string_values(arm: &Value) -> bool {
-    let typed = arm.get("type").is_none_or(|t| t == "string") && arm.get("format").is_none();
+    let typed = plain_string(arm);
     let strings = match (arm.get("enum").and_then(Value::as_array), arm.get("const")) {
         (Some(values), None) => values.iter().all(Value::is_string),
         (None, Some(value)) => value.is_string(),
@@ -508,25 +514,23 @@ fn single_property(arm: &Value) -> Option<(&str, &Value)> {
 /// values all different; the first by name when several are.
 fn internal_tag(arms: &[Value]) -> Option<String> {
     let mut common: Option<Vec<String>> = None;
-    let mut values: Vec<Vec<&str>> = Vec::new();
     for arm in arms {
         if !is_object(arm) {
             return None;
         }
         let required = arm.get("required").and_then(Value::as_array);
         let props = arm.get("properties").and_then(Value::as_object);
-        let tags: Vec<(String, &str)> = props
+        let names: Vec<String> = props
             .into_iter()
             .flatten()
             .filter(|(k, _)| required.into_iter().flatten().any(|r| r == *k))
-            .filter_map(|(k, v)| Some((k.clone(), constant_string(v)?)))
+            .filter(|(_, v)| constant_string(v).is_some())
+            .map(|(k, _)| k.clone())
             .collect();
-        let names: Vec<String> = tags.iter().map(|(k, _)| k.clone()).collect();
         common = Some(match common {
             None => names,
             Some(c) => c.into_iter().filter(|k| names.contains(k)).collect(),
         });
-        values.push(tags.iter().map(|(_, v)| *v).collect());
     }
     let mut common = common?;
     common.sort();
@@ -605,7 +609,7 @@ fn variant_names(arms: &[Value]) -> Vec<String> {
     let mut distinct = names.clone();
     distinct.sort();
     distinct.dedup();
-    if distinct.len() != names.len() {
+    if names.is_empty() || distinct.len() != names.len() {
         return numbered();
     }
     let words =
@@ -706,6 +710,7 @@ fn type_name(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn names(doc: &Value) -> Vec<(String, bool)> {
@@ -874,5 +879,86 @@ mod tests {
                 "CreateKeyResponse2fa"
             ]
         );
+    }
+
+    /// Any value a spec author can write where a schema goes, built from
+    /// the keywords the walk reads, each also given a value of the wrong
+    /// kind (a number for `oneOf`, an empty union, a list for `items`, a
+    /// `$ref` to a component that is missing or refers to itself).
+    fn schema() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(json!({})),
+            Just(json!({"type": "string", "enum": ["a"]})),
+            Just(json!({"type": "string", "minLength": 2})),
+            Just(json!({"enum": [true, 1, "x", null]})),
+            Just(json!({"const": "k"})),
+            Just(json!({"type": "null"})),
+            Just(json!({"$ref": "#/components/schemas/c0"})),
+            Just(json!({"$ref": "#/components/schemas/missing"})),
+            Just(json!(7)),
+            Just(json!("text")),
+        ];
+        leaf.prop_recursive(4, 48, 4, |inner| {
+            let list = prop::collection::vec(inner.clone(), 0..4);
+            let props = prop::collection::btree_map("[a-c_]{1,3}", inner.clone(), 0..4);
+            prop_oneof![
+                props.clone().prop_map(
+                    |p| json!({"type": "object", "properties": p, "required": ["a", "b"]})
+                ),
+                props.prop_map(
+                    |p| json!({"properties": p, "additionalProperties": {"enum": ["v"]}})
+                ),
+                inner
+                    .clone()
+                    .prop_map(|i| json!({"type": "array", "items": i})),
+                list.clone().prop_map(|l| json!({"items": l})),
+                list.clone().prop_map(|l| json!({"oneOf": l})),
+                list.clone()
+                    .prop_map(|l| json!({"anyOf": l, "title": "same"})),
+                list.prop_map(|l| json!({"allOf": l})),
+                inner
+                    .clone()
+                    .prop_map(|i| json!({"oneOf": i, "anyOf": 3, "allOf": {"x": i}})),
+                inner
+                    .prop_map(|i| json!({"title": 5, "additionalProperties": i, "properties": []})),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever schemas a spec holds, the walk ends, names only places
+        /// that exist, and every rule (the separation of clashes among
+        /// them) runs on them without a panic.
+        #[test]
+        fn any_schemas_are_walked_and_normalized_without_a_panic(
+            components in prop::collection::vec(schema(), 1..5),
+            body in schema(),
+        ) {
+            let schemas: Map<String, Value> = components
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("c{i}"), s))
+                .collect();
+            let mut doc = json!({
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "paths": {"/k/{id}": {"post": {
+                    "operationId": "makeKey",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": body}],
+                    "requestBody": {"content": {"application/json": {"schema": body}}},
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": body}}},
+                        "400": {"description": "no", "content": {"application/json": {"schema": {"oneOf": [body, {"type": "string"}]}}}}
+                    }
+                }}},
+                "components": {"schemas": schemas}
+            });
+            for invented in invented_types(&doc) {
+                prop_assert!(doc.pointer(&invented.at).is_some(), "{} names no place", invented.at);
+            }
+            let _ = crate::rules::normalize(&mut doc);
+        }
     }
 }
