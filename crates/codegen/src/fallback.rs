@@ -122,13 +122,9 @@ impl Fault {
         let Self::Part(pointer) = self else {
             return None;
         };
-        let segments: Vec<String> = pointer
-            .split('/')
-            .skip(1)
-            .take(3)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
-        match Self::of_segments(&segments) {
+        // `/components/schemas/X` or `/paths/{path}/{method}`.
+        let element: Vec<&str> = pointer.split('/').take(4).collect();
+        match Self::at(&element.join("/")) {
             Self::Part(_) | Self::Document => None,
             enclosing => Some(enclosing),
         }
@@ -253,36 +249,20 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
     }
     match fault {
         Fault::Schema(name) => {
-            let schema =
-                doc.pointer_mut(&format!("/components/schemas/{}", rules::escape(name)))?;
-            let description = schema.get("description").cloned();
-            let mut any = json!({});
-            if let Some(d) = description {
-                any["description"] = d;
-            }
-            if *schema == any {
-                return None;
-            }
-            *schema = any;
+            let at = format!("/components/schemas/{}", rules::escape(name));
+            untype(doc.pointer_mut(&at)?, json!({}))?;
             Some(Fallback::Note(format!(
                 "component `{name}` is read as any JSON value (serde_json::Value): {reason}"
             )))
         }
         Fault::Part(pointer) => {
-            let schema = doc.pointer_mut(pointer)?;
-            let mut any = any_value(pointer);
-            if let Some(d) = schema.get("description") {
-                any["description"] = d.clone();
-            }
-            if *schema == any {
-                return None;
-            }
+            let any = any_value(pointer);
             let what = if any.get("type").is_some() {
                 "is a string the caller writes"
             } else {
                 "is read as any JSON value (serde_json::Value)"
             };
-            *schema = any;
+            untype(doc.pointer_mut(pointer)?, any)?;
             Some(Fallback::Note(format!(
                 "{pointer} {what}, the rest kept: {reason}"
             )))
@@ -308,6 +288,19 @@ pub fn give_way(doc: &mut Value, fault: &Fault, reason: &str) -> Option<Fallback
         // Handled where generation loops (a rename, not a give-way).
         Fault::TypeName(_) | Fault::Document => None,
     }
+}
+
+/// Replaces `schema` by `any` (a schema for any value), keeping its
+/// description; `None` when it is that already (nothing to give).
+fn untype(schema: &mut Value, mut any: Value) -> Option<()> {
+    if let Some(d) = schema.get("description") {
+        any["description"] = d.clone();
+    }
+    if *schema == any {
+        return None;
+    }
+    *schema = any;
+    Some(())
 }
 
 /// The element a fault names: a component schema, or an operation.

@@ -350,98 +350,33 @@ fn locate(doc: &serde_json::Value, crate_name: &str) -> Option<String> {
 }
 
 /// The schema of an operation (of a parameter, its body or an answer)
-/// that progenitor refuses alone (the others read as any value), found by
-/// halving: only that part need give way, the operation stays.
+/// that progenitor refuses alone: only that part need give way, the
+/// operation stays.
 fn locate_operation_part(
     doc: &serde_json::Value,
     path: &str,
     method: &str,
     crate_name: &str,
 ) -> Option<String> {
-    let escaped = crate::pointer::escape(path);
     let item = doc.get("paths")?.get(path)?;
-    let op = item.get(method)?;
-    let mut parts: Vec<String> = Vec::new();
-    for (list, at) in [
-        (
-            item.get("parameters"),
-            format!("/paths/{escaped}/parameters"),
-        ),
-        (
-            op.get("parameters"),
-            format!("/paths/{escaped}/{method}/parameters"),
-        ),
-    ] {
-        let list = list.and_then(|l| l.as_array()).into_iter().flatten();
-        for (i, parameter) in list.enumerate() {
-            if parameter.get("schema").is_some() {
-                parts.push(format!("{at}/{i}/schema"));
-            }
-        }
-    }
-    let bodies = op
-        .pointer("/requestBody/content")
-        .and_then(|c| c.as_object());
-    for (media, content) in bodies.into_iter().flatten() {
-        if content.get("schema").is_some() {
-            let media = crate::pointer::escape(media);
-            parts.push(format!(
-                "/paths/{escaped}/{method}/requestBody/content/{media}/schema"
-            ));
-        }
-    }
-    let answers = op.get("responses").and_then(|r| r.as_object());
-    for (status, answer) in answers.into_iter().flatten() {
-        let content = answer.get("content").and_then(|c| c.as_object());
-        for (media, content) in content.into_iter().flatten() {
-            if content.get("schema").is_some() {
-                let (status, media) = (
-                    crate::pointer::escape(status),
-                    crate::pointer::escape(media),
-                );
-                parts.push(format!(
-                    "/paths/{escaped}/{method}/responses/{status}/content/{media}/schema"
-                ));
-            }
-        }
-    }
-    if parts.is_empty() {
-        return None;
-    }
+    let parts: Vec<String> = rules::operation_schemas(path, item, method)
+        .into_iter()
+        .map(|(at, _, _)| at)
+        .collect();
     let mut alone = doc.clone();
-    let mut item = serde_json::json!({ method: op.clone() });
-    if let Some(params) = doc["paths"][path].get("parameters") {
-        item["parameters"] = params.clone();
+    let mut only = serde_json::json!({ method: item.get(method)? });
+    if let Some(params) = item.get("parameters") {
+        only["parameters"] = params.clone();
     }
-    alone["paths"] = serde_json::json!({ path: item });
-    let only = |subset: &[String]| {
-        let mut d = alone.clone();
-        for part in &parts {
-            if !subset.contains(part)
-                && let Some(p) = d.pointer_mut(part)
-            {
-                *p = fallback::any_value(part);
-            }
-        }
-        refuses(&d, crate_name)
-    };
-    // The operation must pass with every part as any value, or the fault
-    // is not in a part.
-    if only(&[]) {
-        return None;
-    }
-    bisect(&parts, &only)
+    alone["paths"] = serde_json::json!({ path: only });
+    part_at_fault(&alone, &parts, crate_name)
 }
 
-/// The property of the component schema at `at` that progenitor refuses
-/// alone (its other properties read as any value), found by halving:
-/// only that property need give way. `None` when the fault is not in one
-/// property.
+/// The property of the component schema at `at` (its own, or an inline
+/// `allOf` part's) that progenitor refuses alone: only that property need
+/// give way. `None` when the fault is not in one property.
 fn locate_property(doc: &serde_json::Value, at: &str, crate_name: &str) -> Option<String> {
-    let mut bare = doc.clone();
-    bare["paths"] = serde_json::json!({});
     let schema = doc.pointer(at)?;
-    let mut properties: Vec<String> = Vec::new();
     let parts = schema.get("allOf").and_then(|p| p.as_array());
     let holders = std::iter::once((schema, at.to_owned())).chain(
         parts
@@ -450,33 +385,43 @@ fn locate_property(doc: &serde_json::Value, at: &str, crate_name: &str) -> Optio
             .enumerate()
             .map(|(i, part)| (part, format!("{at}/allOf/{i}"))),
     );
+    let mut properties: Vec<String> = Vec::new();
     for (holder, holder_at) in holders {
         let props = holder.get("properties").and_then(|p| p.as_object());
         for name in props.into_iter().flatten().map(|(k, _)| k) {
-            properties.push(format!(
-                "{holder_at}/properties/{}",
-                crate::pointer::escape(name)
-            ));
+            let name = crate::pointer::escape(name);
+            properties.push(format!("{holder_at}/properties/{name}"));
         }
     }
-    if properties.len() < 2 {
-        return None;
-    }
     let name = crate::pointer::schema_named(&format!("#{at}"))?;
-    let only = |subset: &[String]| {
-        let mut d = bare.clone();
-        d["components"]["schemas"] =
-            serde_json::Value::Object(closure(doc, std::slice::from_ref(&name)));
-        for property in &properties {
-            if !subset.contains(property)
-                && let Some(p) = d.pointer_mut(property)
+    let mut alone = doc.clone();
+    alone["paths"] = serde_json::json!({});
+    alone["components"]["schemas"] =
+        serde_json::Value::Object(closure(doc, std::slice::from_ref(&name)));
+    part_at_fault(&alone, &properties, crate_name)
+}
+
+/// The one of `parts` (pointers into `alone`, a document cut down to the
+/// element at fault) that progenitor refuses while the others stand for
+/// any value ([`fallback::any_value`]), found by halving. `None` when
+/// `alone` still fails with every part as any value: the fault is not in
+/// a part.
+fn part_at_fault(alone: &serde_json::Value, parts: &[String], crate_name: &str) -> Option<String> {
+    let fails = |subset: &[String]| {
+        let mut d = alone.clone();
+        for part in parts {
+            if !subset.contains(part)
+                && let Some(p) = d.pointer_mut(part)
             {
-                *p = serde_json::json!({});
+                *p = fallback::any_value(part);
             }
         }
         refuses(&d, crate_name)
     };
-    bisect(&properties, &only)
+    if parts.is_empty() || fails(&[]) {
+        return None;
+    }
+    bisect(parts, &fails)
 }
 
 /// One generation of a normalized document; on failure, the element at

@@ -78,48 +78,24 @@ pub(super) fn invented_types(doc: &Value) -> Vec<Invented> {
                 continue;
             };
             let id = op.get("operationId").and_then(Value::as_str).unwrap_or("");
-            let at = format!("/paths/{}/{method}", super::escape(path));
-            // Parameters, the path item's and the operation's.
-            let parameters = [
-                (
-                    item.get("parameters"),
-                    format!("/paths/{}/parameters", super::escape(path)),
-                ),
-                (op.get("parameters"), format!("{at}/parameters")),
-            ];
-            for (list, list_at) in parameters {
-                let list = list.and_then(Value::as_array);
-                for (i, parameter) in list.into_iter().flatten().enumerate() {
-                    let name = parameter.get("name").and_then(Value::as_str);
-                    if let (Some(name), Some(schema)) = (name, parameter.get("schema")) {
-                        let at = format!("{list_at}/{i}/schema");
-                        walk.schema(schema, type_name(&format!("{id}-{name}")), &at, false, 0);
+            for (at, schema, place) in super::operation_schemas(path, item, method) {
+                let found = walk.found.len();
+                match place {
+                    super::Place::Parameter(name) => {
+                        let named = type_name(&format!("{id}-{name}"));
+                        walk.schema(schema, named, &at, false, 0);
                     }
-                }
-            }
-            let bodies = op
-                .pointer("/requestBody/content")
-                .and_then(Value::as_object);
-            for (media, content) in bodies.into_iter().flatten() {
-                if let Some(schema) = content.get("schema") {
-                    let at = format!("{at}/requestBody/content/{}/schema", super::escape(media));
-                    let found = walk.found.len();
-                    walk.schema(schema, pascal(&format!("{id}-body")), &at, false, 0);
-                    walk.instead(found, &at, &format!("{id}-body-{media}"));
-                }
-            }
-            let responses = op.get("responses").and_then(Value::as_object);
-            for (status, response) in responses.into_iter().flatten() {
-                if let Some(schema) = response.pointer("/content/application~1json/schema") {
-                    let at = format!(
-                        "{at}/responses/{}/content/application~1json/schema",
-                        super::escape(status)
-                    );
-                    let found = walk.found.len();
-                    walk.schema(schema, pascal(&format!("{id}-response")), &at, false, 0);
-                    if !status.starts_with('2') {
-                        walk.instead(found, &at, &format!("{id}-error"));
+                    super::Place::Body(media) => {
+                        walk.schema(schema, pascal(&format!("{id}-body")), &at, false, 0);
+                        walk.instead(found, &at, &format!("{id}-body-{media}"));
                     }
+                    super::Place::Answer(status, "application/json") => {
+                        walk.schema(schema, pascal(&format!("{id}-response")), &at, false, 0);
+                        if !status.starts_with('2') {
+                            walk.instead(found, &at, &format!("{id}-error"));
+                        }
+                    }
+                    super::Place::Answer(..) => {}
                 }
             }
         }

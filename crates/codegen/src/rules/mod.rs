@@ -264,6 +264,72 @@ impl Operation<'_> {
     }
 }
 
+/// Where a schema of an operation sits.
+pub(crate) enum Place<'a> {
+    /// A parameter's (the path item's or the operation's), by name.
+    Parameter(&'a str),
+    /// The request body's, in a media type.
+    Body(&'a str),
+    /// An answer's, by status and media type.
+    Answer(&'a str, &'a str),
+}
+
+/// Every schema of the operation `method` of path item `path` (`item`):
+/// its parameters' (the path item's first), its request bodies' and its
+/// answers', each with its JSON pointer.
+pub(crate) fn operation_schemas<'a>(
+    path: &str,
+    item: &'a Value,
+    method: &str,
+) -> Vec<(String, &'a Value, Place<'a>)> {
+    let mut found = Vec::new();
+    let Some(op) = item.get(method) else {
+        return found;
+    };
+    let item_at = format!("/paths/{}", escape(path));
+    let at = format!("{item_at}/{method}");
+    for (list, list_at) in [
+        (item.get("parameters"), format!("{item_at}/parameters")),
+        (op.get("parameters"), format!("{at}/parameters")),
+    ] {
+        let list = list.and_then(Value::as_array).into_iter().flatten();
+        for (i, parameter) in list.enumerate() {
+            let name = parameter.get("name").and_then(Value::as_str);
+            if let (Some(name), Some(schema)) = (name, parameter.get("schema")) {
+                found.push((
+                    format!("{list_at}/{i}/schema"),
+                    schema,
+                    Place::Parameter(name),
+                ));
+            }
+        }
+    }
+    let bodies = op
+        .pointer("/requestBody/content")
+        .and_then(Value::as_object);
+    for (media, content) in bodies.into_iter().flatten() {
+        if let Some(schema) = content.get("schema") {
+            let pointer = format!("{at}/requestBody/content/{}/schema", escape(media));
+            found.push((pointer, schema, Place::Body(media)));
+        }
+    }
+    let answers = op.get("responses").and_then(Value::as_object);
+    for (status, answer) in answers.into_iter().flatten() {
+        let content = answer.get("content").and_then(Value::as_object);
+        for (media, content) in content.into_iter().flatten() {
+            if let Some(schema) = content.get("schema") {
+                let pointer = format!(
+                    "{at}/responses/{}/content/{}/schema",
+                    escape(status),
+                    escape(media)
+                );
+                found.push((pointer, schema, Place::Answer(status, media)));
+            }
+        }
+    }
+    found
+}
+
 /// Calls `f` on every operation, in document order (path items in order,
 /// methods in [`METHODS`] order), with the parameters of its path item.
 pub(crate) fn for_each_operation(
